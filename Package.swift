@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "fsring",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "URing", targets: ["URing"]),
+        .library(name: "FSRing", targets: ["FSRing"]),
+        .executable(name: "fsring", targets: ["fsring"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        .target(
+            name: "URing",
+            dependencies: ["CURing"]
+        ),
+        .target(
+            name: "FSRing",
+            dependencies: [
+                "URing",
+                "CURing",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "fsring",
+            dependencies: [
+                "FSRing",
+                "URing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "URingTests", dependencies: ["URing"]),
+        .testTarget(
+            name: "FSRingTests",
+            dependencies: ["FSRing", "URing", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

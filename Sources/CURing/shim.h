@@ -1,0 +1,74 @@
+// The C surface fsring needs from liburing and from Linux that Swift cannot
+// import directly: macros (flag bits, constants defined through other
+// macros) and variadic system calls. Everything here is a constant or a
+// one-line static inline wrapper; no state, no logic.
+#ifndef FSRING_CURING_SHIM_H
+#define FSRING_CURING_SHIM_H
+
+#include <liburing.h>
+#include <linux/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <fcntl.h>
+
+// IOSQE_* are defined as shifts of enum bits and do not import.
+enum {
+    FSR_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE,
+    FSR_IOSQE_IO_DRAIN = IOSQE_IO_DRAIN,
+    FSR_IOSQE_IO_LINK = IOSQE_IO_LINK,
+    FSR_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK,
+    FSR_IOSQE_ASYNC = IOSQE_ASYNC,
+    FSR_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS,
+};
+
+// Linux constants that the Glibc module leaves out (they need _GNU_SOURCE).
+enum {
+    FSR_O_TMPFILE = O_TMPFILE,
+    FSR_O_DIRECTORY = O_DIRECTORY,
+    FSR_O_NOFOLLOW = O_NOFOLLOW,
+    FSR_O_CLOEXEC = O_CLOEXEC,
+    FSR_O_PATH = O_PATH,
+    FSR_O_NOATIME = O_NOATIME,
+    FSR_AT_FDCWD = AT_FDCWD,
+    FSR_AT_EMPTY_PATH = AT_EMPTY_PATH,
+    FSR_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW,
+    FSR_AT_SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW,
+    FSR_AT_REMOVEDIR = AT_REMOVEDIR,
+    FSR_AT_STATX_SYNC_AS_STAT = AT_STATX_SYNC_AS_STAT,
+    FSR_STATX_BASIC_STATS = STATX_BASIC_STATS,
+    FSR_STATX_BTIME = STATX_BTIME,
+    FSR_IORING_FILE_INDEX_ALLOC = (int)IORING_FILE_INDEX_ALLOC,
+};
+
+// getdents64 and statx have no portable libc wrapper that imports; both
+// are variadic syscall() calls, which Swift cannot make.
+static inline long fsr_getdents64(int fd, void *buffer, unsigned long length) {
+    return syscall(SYS_getdents64, fd, buffer, length);
+}
+
+static inline int fsr_statx(int dirfd, const char *path, int flags, unsigned int mask,
+                            struct statx *result) {
+    return (int)syscall(SYS_statx, dirfd, path, flags, mask, result);
+}
+
+static inline int fsr_fallocate(int fd, int mode, long long offset, long long length) {
+    return (int)syscall(SYS_fallocate, fd, mode, offset, length);
+}
+
+// open(2) is variadic in glibc; openat through syscall() keeps the mode explicit.
+static inline int fsr_openat(int dirfd, const char *path, int flags, unsigned int mode) {
+    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+// eventfd(2) for waking a ring thread; sys/eventfd.h does not import cleanly
+// next to liburing.h, and O_CLOEXEC is the value of EFD_CLOEXEC.
+static inline int fsr_eventfd_cloexec(void) {
+    return (int)syscall(SYS_eventfd2, 0, O_CLOEXEC);
+}
+
+static inline int fsr_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
+}
+
+#endif

@@ -1,0 +1,313 @@
+internal import CURing
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One io_uring, owned by one thread that lives as long as the ring, and a
+/// Swift `TaskExecutor` that runs tasks on that thread.
+///
+/// A task that prefers this executor (`withTaskExecutorPreference(ring)`)
+/// runs on the ring thread: its operations write their SQEs directly, and
+/// resume on the same thread when the completion is reaped, with no lock and
+/// no thread hop. Operations from any other thread go through an inbox and
+/// an eventfd wake-up, written only while the ring thread sleeps.
+public final class Ring: TaskExecutor, @unchecked Sendable {
+    // @unchecked: every stored property is either immutable after init, a
+    // Mutex, or `core`, which only the owner thread touches (checked by
+    // `isOwnerThread` on every path that reaches it).
+
+    /// Position of this ring in its runtime.
+    public let index: Int
+    /// How the kernel set this ring up.
+    public let setupReport: RingSetupReport
+    /// Whether chains may use a direct descriptor slot (`RingFile.chainSlot`).
+    public let supportsDirectDescriptors: Bool
+
+    private struct Inbox {
+        var jobs: [UnownedJob] = []
+        var requests: [PendingRequest] = []
+        var cancellations: [CancellationToken] = []
+        var sleeping = false
+        var stopping = false
+        var stopped = false
+    }
+    private let inbox = Mutex(Inbox())
+    private let core: RingCore
+    private let ownerThread: pthread_t
+    private let wakeDescriptor: Int32
+    private let buffers: RegisteredBufferPool?
+    private let thread: PersistentThread
+
+    /// Creates the ring on a new thread (SINGLE_ISSUER requires the owner to
+    /// create it) and waits until it is ready or has failed.
+    init(index: Int, configuration: RingConfiguration) throws(RingSetupError) {
+        final class Handoff: @unchecked Sendable {
+            // @unchecked: written by the new thread before `ready.signal()`,
+            // read by the creator only after `ready.wait()`.
+            var core: RingCore?
+            var error: RingSetupError?
+            var thread = pthread_t()
+            let ready = DispatchSemaphore(value: 0)
+            let start = DispatchSemaphore(value: 0)
+            var ring: Ring?
+        }
+        let handoff = Handoff()
+        let spawned: PersistentThread
+        do throws(PersistentThread.SpawnError) {
+            spawned = try PersistentThread.spawn(name: "fsring-ring-\(index)") {
+                do throws(RingSetupError) {
+                    handoff.core = try RingCore(configuration: configuration)
+                } catch {
+                    handoff.error = error
+                }
+                handoff.thread = pthread_self()
+                handoff.ready.signal()
+                guard handoff.core != nil else { return }
+                handoff.start.wait()
+                handoff.ring?.runLoop()
+                handoff.ring = nil
+            }
+        } catch {
+            throw RingSetupError(code: error.code, stage: "starting ring thread")
+        }
+        handoff.ready.wait()
+        if let error = handoff.error {
+            spawned.join()
+            throw error
+        }
+        self.index = index
+        core = handoff.core!
+        ownerThread = handoff.thread
+        wakeDescriptor = core.wakeDescriptor
+        buffers = core.buffers
+        setupReport = core.report
+        supportsDirectDescriptors = core.report.directDescriptorError == nil
+        thread = spawned
+        handoff.ring = self
+        handoff.start.signal()
+    }
+
+    /// True on the thread that owns this ring.
+    public var isOwnerThread: Bool { pthread_equal(ownerThread, pthread_self()) != 0 }
+
+    // MARK: TaskExecutor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if isOwnerThread {
+            core.jobs.append(job)
+            return
+        }
+        let outcome: (wake: Bool, stopped: Bool) = inbox.withLock { inbox in
+            if inbox.stopped { return (false, true) }
+            inbox.jobs.append(job)
+            let wake = inbox.sleeping
+            inbox.sleeping = false
+            return (wake, false)
+        }
+        if outcome.stopped {
+            // The ring is gone: keep the task alive on the global executor.
+            globalConcurrentExecutor.enqueue(job)
+        } else if outcome.wake {
+            wake()
+        }
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeDescriptor, &one, 8)
+    }
+
+    // MARK: Handing requests to the owner thread
+
+    private func post(_ request: PendingRequest) {
+        if isOwnerThread {
+            core.accept(request)
+            return
+        }
+        let outcome: (wake: Bool, stopped: Bool) = inbox.withLock { inbox in
+            if inbox.stopped { return (false, true) }
+            inbox.requests.append(request)
+            let wake = inbox.sleeping
+            inbox.sleeping = false
+            return (wake, false)
+        }
+        if outcome.stopped {
+            request.complete(withoutSubmitting: -ECANCELED)
+        } else if outcome.wake {
+            wake()
+        }
+    }
+
+    private func postCancellation(_ token: CancellationToken) {
+        token.cancel()
+        let wake: Bool = inbox.withLock { inbox in
+            if inbox.stopped { return false }
+            inbox.cancellations.append(token)
+            let wake = inbox.sleeping
+            inbox.sleeping = false
+            return wake
+        }
+        if wake { self.wake() }
+    }
+
+    // MARK: Submitting
+
+    /// Submits one operation and returns its raw result (`-errno` on failure).
+    ///
+    /// Cancelling the task cancels the operation in the kernel; the call still
+    /// waits for the kernel's completion (so the memory the operation uses
+    /// stays valid), then throws `CancellationError` if the operation did not
+    /// complete anyway.
+    public func submit(_ entry: SubmissionEntry) async throws -> Int32 {
+        let token = CancellationToken()
+        let result = await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                post(PendingRequest(entries: [entry], completion: .single(continuation), token: token))
+            }
+        } onCancel: {
+            postCancellation(token)
+        }
+        if token.isCancelled && (result == -ECANCELED || result == -EINTR) { throw CancellationError() }
+        return result
+    }
+
+    /// Submits a linked chain, awaited as one operation. The last entry's
+    /// link flags are cleared; entries before it choose `linked()` (stop on
+    /// failure) or `hardLinked()` (go on regardless).
+    public func submit(chain entries: [SubmissionEntry]) async throws -> ChainResult {
+        precondition(
+            !entries.isEmpty && entries.count <= core.configuration.maximumChainLength,
+            "a chain has 1 to maximumChainLength entries")
+        if entries.contains(where: { $0.slotUse != .none }) && !supportsDirectDescriptors {
+            return ChainResult(results: Array(repeating: -ENOTSUP, count: entries.count))
+        }
+        let token = CancellationToken()
+        let result = await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                post(PendingRequest(entries: entries, completion: .chain(continuation), token: token))
+            }
+        } onCancel: {
+            postCancellation(token)
+        }
+        if token.isCancelled && result.results.contains(where: { $0 == -ECANCELED }) { throw CancellationError() }
+        return result
+    }
+
+    /// Submits many chains at once and waits for all of them: the cheapest way
+    /// to do the same small job (open, read, close) on many files.
+    public func submit(batch chains: [[SubmissionEntry]]) async throws -> [ChainResult] {
+        if chains.isEmpty { return [] }
+        let usesSlots = chains.contains { $0.contains { $0.slotUse != .none } }
+        if usesSlots && !supportsDirectDescriptors {
+            return chains.map { ChainResult(results: Array(repeating: -ENOTSUP, count: $0.count)) }
+        }
+        let token = CancellationToken()
+        let results = await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                let collector = BatchCollector(count: chains.count, continuation: continuation)
+                for (position, chain) in chains.enumerated() {
+                    precondition(
+                        !chain.isEmpty && chain.count <= core.configuration.maximumChainLength,
+                        "a chain has 1 to maximumChainLength entries")
+                    post(PendingRequest(entries: chain, completion: .batchMember(collector, position), token: token))
+                }
+            }
+        } onCancel: {
+            postCancellation(token)
+        }
+        if token.isCancelled && results.contains(where: { $0.results.contains { $0 == -ECANCELED } }) {
+            throw CancellationError()
+        }
+        return results
+    }
+
+    // MARK: Registered buffers
+
+    /// Whether this ring has registered buffers (`readFixed`/`writeFixed`).
+    public var hasRegisteredBuffers: Bool { buffers != nil }
+    /// Size of each registered buffer (0 when there are none).
+    public var registeredBufferSize: Int { buffers?.size ?? 0 }
+
+    /// Lends a registered buffer of this ring for the duration of `body`,
+    /// waiting for one to be free. Fixed operations that use it must be
+    /// submitted to this ring. Returns nil from `body`'s point of view when
+    /// the ring has no registered buffers: check `hasRegisteredBuffers` first.
+    public func withRegisteredBuffer<Result>(
+        _ body: (RegisteredBuffer) async throws -> Result
+    ) async throws -> Result {
+        guard let buffers else { throw RingSetupError(code: ENOBUFS, stage: "registered buffers") }
+        let buffer = await buffers.lease()
+        defer { buffers.giveBack(buffer) }
+        return try await body(buffer)
+    }
+
+    // MARK: The owner thread's loop
+
+    private func runLoop() {
+        let executor = asUnownedTaskExecutor()
+        var requests: [PendingRequest] = []
+        var cancellations: [CancellationToken] = []
+        var cancelledAll = false
+        while true {
+            var stopping = false
+            inbox.withLock { inbox in
+                core.jobs.append(contentsOf: inbox.jobs)
+                inbox.jobs.removeAll(keepingCapacity: true)
+                swap(&requests, &inbox.requests)
+                swap(&cancellations, &inbox.cancellations)
+                stopping = inbox.stopping
+            }
+            for request in requests { core.accept(request) }
+            requests.removeAll(keepingCapacity: true)
+            for token in cancellations { core.cancel(token) }
+            cancellations.removeAll(keepingCapacity: true)
+            if stopping && !cancelledAll {
+                core.cancelAll()
+                cancelledAll = true
+            }
+
+            core.runJobs(on: executor)
+
+            if stopping && core.jobs.isEmpty && core.inFlight == 0 && !core.hasWaitingRequests {
+                let leftovers: [UnownedJob] = inbox.withLock { inbox in
+                    inbox.stopped = true
+                    defer { inbox.jobs.removeAll() }
+                    return inbox.jobs
+                }
+                if leftovers.isEmpty { break }
+                core.jobs.append(contentsOf: leftovers)
+                inbox.withLock { $0.stopped = false }
+                continue
+            }
+
+            var wait = false
+            if core.jobs.isEmpty {
+                wait = inbox.withLock { inbox in
+                    let idle = inbox.jobs.isEmpty && inbox.requests.isEmpty && inbox.cancellations.isEmpty
+                    if idle { inbox.sleeping = true }
+                    return idle
+                }
+            }
+            core.enterKernel(wait: wait)
+            if wait { inbox.withLock { $0.sleeping = false } }
+        }
+        core.close()
+    }
+
+    /// Stops the loop once pending operations have completed or been
+    /// cancelled, then closes the ring. Blocks until the thread has exited.
+    func shutdown() {
+        let wake: Bool = inbox.withLock { inbox in
+            inbox.stopping = true
+            let wake = inbox.sleeping
+            inbox.sleeping = false
+            return wake
+        }
+        if wake { self.wake() }
+        thread.join()
+    }
+}

@@ -1,0 +1,154 @@
+import Glibc
+import Testing
+
+@testable import URing
+
+/// One runtime for the whole suite: rings are threads, not cheap to churn.
+let sharedRuntime: RingRuntime = {
+    do {
+        return try RingRuntime(ringCount: 2)
+    } catch {
+        fatalError("io_uring is required for URingTests: \(error)")
+    }
+}()
+
+@Suite("Ring runtime")
+struct RingRuntimeTests {
+    @Test func nopCompletesWithZero() async throws {
+        let result = try await sharedRuntime.ring().submit(.nop())
+        #expect(result == 0)
+    }
+
+    @Test func operationsOnTheRingThreadResumeThere() async throws {
+        let ring = sharedRuntime.rings[0]
+        try await withTaskExecutorPreference(ring) {
+            #expect(ring.isOwnerThread)
+            for _ in 0..<100 {
+                let result = try await ring.submit(.nop())
+                #expect(result == 0)
+                #expect(ring.isOwnerThread)
+            }
+        }
+    }
+
+    @Test func tenThousandConcurrentOperationsFromManyTasks() async throws {
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<100 {
+                let ring = sharedRuntime.rings[task % sharedRuntime.rings.count]
+                if task % 2 == 0 {
+                    group.addTask(executorPreference: ring) {
+                        var done = 0
+                        for _ in 0..<100 where try await ring.submit(.nop()) == 0 { done += 1 }
+                        return done
+                    }
+                } else {
+                    // No preference: submissions cross threads through the inbox.
+                    group.addTask {
+                        var done = 0
+                        for _ in 0..<100 where try await ring.submit(.nop()) == 0 { done += 1 }
+                        return done
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(total == 10_000)
+    }
+
+    @Test func backpressureQueuesBeyondTheInFlightLimit() async throws {
+        var configuration = RingConfiguration()
+        configuration.maximumInFlight = 4
+        configuration.submissionQueueEntries = 4
+        let runtime = try RingRuntime(ringCount: 1, configuration: configuration)
+        defer { runtime.shutdown() }
+        let ring = runtime.rings[0]
+        let chains = (0..<500).map { _ in [SubmissionEntry.nop().linked(), .nop(), .nop()] }
+        let results = try await ring.submit(batch: chains)
+        #expect(results.count == 500)
+        let unexpected = results.filter { $0.results != [0, 0, 0] }.map(\.results)
+        #expect(unexpected.isEmpty, "\(unexpected.prefix(3))")
+    }
+
+    @Test func cancellingPendingPipeReadsThrowsAndLeaksNothing() async throws {
+        let descriptorsBefore = openDescriptorCount()
+        var pipes: [(Int32, Int32)] = []
+        for _ in 0..<1000 {
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            pipes.append((ends[0], ends[1]))
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1000 * 8, alignment: 8)
+        defer { buffer.deallocate() }
+        let address = UInt(bitPattern: buffer)
+        let readEnds = pipes.map(\.0)
+        let outcome = await withTaskGroup(of: Bool.self) { group in
+            for (position, readEnd) in readEnds.enumerated() {
+                group.addTask {
+                    let target = UnsafeMutableRawPointer(bitPattern: address + UInt(position * 8))!
+                    do {
+                        _ = try await sharedRuntime.ring().submit(
+                            .read(.descriptor(readEnd), into: target, length: 8, offset: UInt64.max))
+                        return false
+                    } catch {
+                        return error is CancellationError
+                    }
+                }
+            }
+            // Let the reads reach the kernel, then cancel them all.
+            try? await Task.sleep(for: .milliseconds(100))
+            group.cancelAll()
+            var cancelled = 0
+            for await wasCancelled in group where wasCancelled { cancelled += 1 }
+            return cancelled
+        }
+        #expect(outcome == 1000)
+        for (readEnd, writeEnd) in pipes {
+            close(readEnd)
+            close(writeEnd)
+        }
+        #expect(openDescriptorCount() == descriptorsBefore)
+    }
+
+    @Test func shutdownCancelsPendingWorkAndClosesEverything() async throws {
+        let before = openDescriptorCount()
+        let runtime = try RingRuntime(ringCount: 2)
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let readEnd = ends[0]
+        let ring = runtime.rings[1]
+        let pending = Task {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+            defer { buffer.deallocate() }
+            return try await ring.submit(.read(.descriptor(readEnd), into: buffer, length: 8, offset: UInt64.max))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        runtime.shutdown()
+        let result = try await pending.value
+        #expect(result == -ECANCELED)
+        let afterShutdown = try await ring.submit(.nop())
+        #expect(afterShutdown == -ECANCELED)
+        close(ends[0])
+        close(ends[1])
+        #expect(openDescriptorCount() == before)
+    }
+}
+
+/// Open descriptors of this process, as `/proc/self/fd` link targets.
+func openDescriptors() -> [String] {
+    guard let directory = opendir("/proc/self/fd") else { return [] }
+    defer { closedir(directory) }
+    var targets: [String] = []
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        if name == "." || name == ".." { continue }
+        let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count)
+        if length > 0 { targets.append(String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+    }
+    return targets.sorted()
+}
+
+/// Descriptors of the kinds the runtime creates: rings, eventfds, pipes.
+func openDescriptorCount() -> Int {
+    openDescriptors().filter { $0.contains("io_uring") || $0.contains("eventfd") || $0.hasPrefix("pipe:") }.count
+}
