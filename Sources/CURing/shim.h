@@ -5,6 +5,9 @@
 #ifndef FSRING_CURING_SHIM_H
 #define FSRING_CURING_SHIM_H
 
+// The kernel's own io_uring.h first: liburing's copy has the same include
+// guard, so every module that sees io_uring types sees one definition.
+#include <linux/io_uring.h>
 #include <liburing.h>
 #include <linux/stat.h>
 #include <sys/syscall.h>
@@ -13,33 +16,29 @@
 #include <fcntl.h>
 
 // IOSQE_* are defined as shifts of enum bits and do not import.
-enum {
-    FSR_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE,
-    FSR_IOSQE_IO_DRAIN = IOSQE_IO_DRAIN,
-    FSR_IOSQE_IO_LINK = IOSQE_IO_LINK,
-    FSR_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK,
-    FSR_IOSQE_ASYNC = IOSQE_ASYNC,
-    FSR_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS,
-};
+static const int FSR_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
+static const int FSR_IOSQE_IO_DRAIN = IOSQE_IO_DRAIN;
+static const int FSR_IOSQE_IO_LINK = IOSQE_IO_LINK;
+static const int FSR_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK;
+static const int FSR_IOSQE_ASYNC = IOSQE_ASYNC;
+static const int FSR_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
 
 // Linux constants that the Glibc module leaves out (they need _GNU_SOURCE).
-enum {
-    FSR_O_TMPFILE = O_TMPFILE,
-    FSR_O_DIRECTORY = O_DIRECTORY,
-    FSR_O_NOFOLLOW = O_NOFOLLOW,
-    FSR_O_CLOEXEC = O_CLOEXEC,
-    FSR_O_PATH = O_PATH,
-    FSR_O_NOATIME = O_NOATIME,
-    FSR_AT_FDCWD = AT_FDCWD,
-    FSR_AT_EMPTY_PATH = AT_EMPTY_PATH,
-    FSR_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW,
-    FSR_AT_SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW,
-    FSR_AT_REMOVEDIR = AT_REMOVEDIR,
-    FSR_AT_STATX_SYNC_AS_STAT = AT_STATX_SYNC_AS_STAT,
-    FSR_STATX_BASIC_STATS = STATX_BASIC_STATS,
-    FSR_STATX_BTIME = STATX_BTIME,
-    FSR_IORING_FILE_INDEX_ALLOC = (int)IORING_FILE_INDEX_ALLOC,
-};
+static const int FSR_O_TMPFILE = O_TMPFILE;
+static const int FSR_O_DIRECTORY = O_DIRECTORY;
+static const int FSR_O_NOFOLLOW = O_NOFOLLOW;
+static const int FSR_O_CLOEXEC = O_CLOEXEC;
+static const int FSR_O_PATH = O_PATH;
+static const int FSR_O_NOATIME = O_NOATIME;
+static const int FSR_AT_FDCWD = AT_FDCWD;
+static const int FSR_AT_EMPTY_PATH = AT_EMPTY_PATH;
+static const int FSR_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
+static const int FSR_AT_SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW;
+static const int FSR_AT_REMOVEDIR = AT_REMOVEDIR;
+static const int FSR_AT_STATX_SYNC_AS_STAT = AT_STATX_SYNC_AS_STAT;
+static const int FSR_STATX_BASIC_STATS = STATX_BASIC_STATS;
+static const int FSR_STATX_BTIME = STATX_BTIME;
+static const int FSR_IORING_FILE_INDEX_ALLOC = (int)IORING_FILE_INDEX_ALLOC;
 
 // getdents64 and statx have no portable libc wrapper that imports; both
 // are variadic syscall() calls, which Swift cannot make.
@@ -54,6 +53,11 @@ static inline int fsr_statx(int dirfd, const char *path, int flags, unsigned int
 
 static inline int fsr_fallocate(int fd, int mode, long long offset, long long length) {
     return (int)syscall(SYS_fallocate, fd, mode, offset, length);
+}
+
+static inline int fsr_renameat2(int olddirfd, const char *oldpath, int newdirfd,
+                                const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 // open(2) is variadic in glibc; openat through syscall() keeps the mode explicit.

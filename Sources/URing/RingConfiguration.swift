@@ -50,6 +50,11 @@ public struct RingSetupError: Error, CustomStringConvertible {
     /// What was attempted.
     public let stage: String
 
+    public init(code: Int32, stage: String) {
+        self.code = code
+        self.stage = stage
+    }
+
     public var description: String {
         "io_uring unavailable: \(stage): \(ErrnoName.describe(code))"
     }

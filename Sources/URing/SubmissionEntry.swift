@@ -64,7 +64,7 @@ public struct SubmissionEntry: @unchecked Sendable {
 
     var skipsSuccess: Bool { image.flags & UInt8(FSR_IOSQE_CQE_SKIP_SUCCESS) != 0 }
 
-    private func adding(_ flag: Int) -> SubmissionEntry {
+    private func adding(_ flag: Int32) -> SubmissionEntry {
         var copy = self
         copy.image.flags |= UInt8(flag)
         return copy

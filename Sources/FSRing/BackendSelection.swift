@@ -1,0 +1,126 @@
+import Synchronization
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Which backend a `FileSystem` got, and why: `fsring doctor` prints this.
+public struct BackendChoice: Sendable {
+    public let backend: Backend
+    /// One line: "io_uring available", "FSRING_BACKEND=posix", or the setup error.
+    public let reason: String
+    /// The ring runtime, when the backend is io_uring.
+    public let runtime: RingRuntime?
+}
+
+/// The process-wide backends: one ring runtime and one POSIX pool, started on
+/// first use and shared by every `FileSystem`.
+enum SharedBackends {
+    private struct State {
+        var uring: Result<URingFileIO, RingSetupError>?
+        var posix: PosixFileIO?
+        var noticePrinted = false
+    }
+    private static let state = Mutex(State())
+
+    /// Threads for blocking calls: enough to overlap a few disk waits per core.
+    static var blockingThreads: Int { max(4, RingRuntime.onlineCores * 2) }
+
+    static func uring() -> Result<URingFileIO, RingSetupError> {
+        state.withLock { state in
+            if let existing = state.uring { return existing }
+            let made: Result<URingFileIO, RingSetupError>
+            do throws(RingSetupError) {
+                let runtime = try RingRuntime()
+                do throws(any Error) {
+                    made = .success(try URingFileIO(runtime: runtime, listingThreads: blockingThreads))
+                } catch {
+                    runtime.shutdown()
+                    let code = (error as? PersistentThread.SpawnError)?.code ?? EAGAIN
+                    made = .failure(RingSetupError(code: code, stage: "starting listing threads"))
+                }
+            } catch {
+                made = .failure(error)
+            }
+            state.uring = made
+            return made
+        }
+    }
+
+    static func posix() throws -> PosixFileIO {
+        try state.withLock { state in
+            if let existing = state.posix { return existing }
+            let made = try PosixFileIO(threads: blockingThreads)
+            state.posix = made
+            return made
+        }
+    }
+
+    /// Prints the fallback notice once per process.
+    static func noticeFallback(_ reason: String) {
+        let first = state.withLock { state in
+            defer { state.noticePrinted = true }
+            return !state.noticePrinted
+        }
+        if first { writeToStandardError("fsring: \(reason); using the POSIX backend\n") }
+    }
+}
+
+/// The backend could not be chosen as asked.
+public struct BackendSelectionError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension FileSystem {
+    /// Environment variable that forces a backend: `uring` or `posix`.
+    public static let backendVariable = "FSRING_BACKEND"
+
+    /// Picks a backend: `requested` if given, else `FSRING_BACKEND`, else
+    /// io_uring when it starts, falling back to POSIX with a notice on stderr.
+    static func select(_ requested: Backend?) throws -> (any FileIO, BackendChoice) {
+        var forced = requested
+        var forcedBy = "requested by the caller"
+        if forced == nil, let value = getenv(backendVariable).map({ String(cString: $0) }), !value.isEmpty {
+            guard let backend = Backend(rawValue: value.lowercased()) else {
+                throw BackendSelectionError(
+                    description: "\(backendVariable)=\(value) is not a backend: use 'uring' or 'posix'")
+            }
+            forced = backend
+            forcedBy = "\(backendVariable)=\(value)"
+        }
+        switch forced {
+        case .posix:
+            let io = try SharedBackends.posix()
+            return (io, BackendChoice(backend: .posix, reason: forcedBy, runtime: nil))
+        case .uring:
+            switch SharedBackends.uring() {
+            case .success(let io):
+                return (io, BackendChoice(backend: .uring, reason: forcedBy, runtime: io.runtime))
+            case .failure(let error):
+                throw BackendSelectionError(description: "\(forcedBy), but \(error)")
+            }
+        case nil:
+            switch SharedBackends.uring() {
+            case .success(let io):
+                return (io, BackendChoice(backend: .uring, reason: "io_uring available", runtime: io.runtime))
+            case .failure(let error):
+                SharedBackends.noticeFallback(error.description)
+                let io = try SharedBackends.posix()
+                return (io, BackendChoice(backend: .posix, reason: error.description, runtime: nil))
+            }
+        }
+    }
+}
+
+/// Writes a diagnostic line to stderr with write(2), which needs no shared
+/// C stream (and so no unsafe global).
+public func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 { return }
+        offset += written
+    }
+}

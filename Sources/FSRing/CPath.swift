@@ -1,0 +1,36 @@
+import SystemPackage
+
+/// A NUL-terminated copy of a path that outlives the operation using it.
+///
+/// io_uring reads the path when the request executes, possibly after the
+/// submitting call has suspended, so the bytes must not live on a stack that
+/// might be gone. The owner frees it only after the operation's completion.
+final class CPath {
+    let pointer: UnsafeMutablePointer<CChar>
+
+    init(_ path: FilePath) {
+        pointer = path.withPlatformString { source in
+            let length = strlen(source) + 1
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: length)
+            copy.initialize(from: source, count: length)
+            return copy
+        }
+    }
+
+    /// The address as an integer, to carry into a closure on another thread
+    /// (which finishes before this value is dropped).
+    var address: UInt { UInt(bitPattern: pointer) }
+
+    deinit { pointer.deallocate() }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension UnsafePointer where Pointee == CChar {
+    /// Rebuilds a pointer from an address carried across threads by `CPath.address`.
+    static func at(_ address: UInt) -> UnsafePointer<CChar> {
+        UnsafePointer(bitPattern: address)!
+    }
+}

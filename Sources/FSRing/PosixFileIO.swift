@@ -1,0 +1,229 @@
+internal import CURing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The fallback: the same calls as blocking system calls on a small pool of
+/// threads, for where io_uring is unavailable (seccomp, gVisor,
+/// `kernel.io_uring_disabled`). Reads and writes on pipes and sockets wait
+/// for readiness in a poller first, so they can be cancelled.
+final class PosixFileIO: FileIO {
+    var backend: Backend { .posix }
+    let blocking: BlockingPool
+    private let poller: ReadinessPoller
+
+    init(threads: Int) throws {
+        blocking = try BlockingPool(threads: threads)
+        poller = try ReadinessPoller()
+    }
+
+    /// Runs a system call that returns -1 and sets errno, giving back the
+    /// result or `-errno` as io_uring does.
+    private func call(_ body: @escaping @Sendable () -> Int) async throws -> Int {
+        let result = await blocking.run({
+            let value = body()
+            return value < 0 ? -Int(errno) : value
+        }, onCancel: { -Int(ECANCELED) })
+        if result == -Int(ECANCELED) { try Task.checkCancellation() }
+        return result
+    }
+
+    private func checked(
+        _ operation: String, _ path: FilePath?, _ second: FilePath? = nil, _ body: @escaping @Sendable () -> Int
+    ) async throws -> Int {
+        let result = try await call(body)
+        if result < 0 { throw FileSystemError(code: Int32(-result), operation: operation, path: path, secondPath: second) }
+        return result
+    }
+
+    func open(_ path: FilePath, at directory: Int32, flags: Int32, mode: UInt32) async throws -> Int32 {
+        let cPath = CPath(path)
+        let address = cPath.address
+        return Int32(
+            try await checked("open", path) {
+                Int(fsr_openat(directory, .at(address), flags | FSR_O_CLOEXEC, mode))
+            })
+    }
+
+    func close(_ descriptor: Int32) async throws {
+        // close(2) never blocks long and must not be skipped on cancellation.
+        if Glibc.close(descriptor) < 0 { throw FileSystemError(code: errno, operation: "close") }
+    }
+
+    /// Whether reads and writes on `descriptor` could wait forever (pipes,
+    /// sockets, terminals) rather than for the disk.
+    private static func isPollable(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+    }
+
+    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64?) async throws -> Int {
+        let address = UInt(bitPattern: buffer.baseAddress)
+        let count = buffer.count
+        while true {
+            // -EAGAIN here means "pollable and not ready": wait, then retry.
+            let result = try await call {
+                let target = UnsafeMutableRawPointer(bitPattern: address)
+                if Self.isPollable(descriptor) {
+                    var probe = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                    if poll(&probe, 1, 0) == 0 {
+                        errno = EAGAIN
+                        return -1
+                    }
+                }
+                if let offset { return Glibc.pread(descriptor, target, count, off_t(offset)) }
+                return Glibc.read(descriptor, target, count)
+            }
+            if result == -Int(EAGAIN) {
+                if await poller.wait(for: descriptor, events: Int16(POLLIN)) { continue }
+                throw CancellationError()
+            }
+            if result < 0 { throw FileSystemError(code: Int32(-result), operation: "read") }
+            return result
+        }
+    }
+
+    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, offset: UInt64?) async throws -> Int {
+        let address = UInt(bitPattern: buffer.baseAddress)
+        let count = buffer.count
+        while true {
+            let result = try await call {
+                let source = UnsafeRawPointer(bitPattern: address)
+                if Self.isPollable(descriptor) {
+                    var probe = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    if poll(&probe, 1, 0) == 0 {
+                        errno = EAGAIN
+                        return -1
+                    }
+                }
+                if let offset { return Glibc.pwrite(descriptor, source, count, off_t(offset)) }
+                return Glibc.write(descriptor, source, count)
+            }
+            if result == -Int(EAGAIN) {
+                if await poller.wait(for: descriptor, events: Int16(POLLOUT)) { continue }
+                throw CancellationError()
+            }
+            if result < 0 { throw FileSystemError(code: Int32(-result), operation: "write") }
+            return result
+        }
+    }
+
+    func info(_ path: FilePath, at directory: Int32, flags: Int32) async throws -> FileInfo {
+        let cPath = CPath(path)
+        let address = cPath.address
+        let result = await blocking.run({ () -> Result<FileInfo, FileSystemError> in
+            var raw = statx()
+            let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
+            if fsr_statx(directory, .at(address), flags, mask, &raw) < 0 {
+                return .failure(FileSystemError(code: errno, operation: "statx", path: path))
+            }
+            return .success(FileInfo(raw))
+        }, onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)) })
+        try Task.checkCancellation()
+        return try result.get()
+    }
+
+    func makeDirectory(_ path: FilePath, mode: UInt32) async throws {
+        let cPath = CPath(path)
+        let address = cPath.address
+        _ = try await checked("mkdir", path) { Int(mkdirat(FSR_AT_FDCWD, .at(address), mode_t(mode))) }
+    }
+
+    func makeSymbolicLink(_ path: FilePath, target: FilePath) async throws {
+        let cPath = CPath(path)
+        let cTarget = CPath(target)
+        let (address, targetAddress) = (cPath.address, cTarget.address)
+        _ = try await checked("symlink", path, target) {
+            Int(symlinkat(.at(targetAddress), FSR_AT_FDCWD, .at(address)))
+        }
+    }
+
+    func makeHardLink(_ path: FilePath, to existing: FilePath) async throws {
+        let cPath = CPath(path)
+        let cExisting = CPath(existing)
+        let (address, existingAddress) = (cPath.address, cExisting.address)
+        _ = try await checked("link", existing, path) {
+            Int(linkat(FSR_AT_FDCWD, .at(existingAddress), FSR_AT_FDCWD, .at(address), 0))
+        }
+    }
+
+    func rename(_ source: FilePath, to destination: FilePath, flags: UInt32) async throws {
+        let cSource = CPath(source)
+        let cDestination = CPath(destination)
+        let (sourceAddress, destinationAddress) = (cSource.address, cDestination.address)
+        _ = try await checked("rename", source, destination) {
+            Int(fsr_renameat2(FSR_AT_FDCWD, .at(sourceAddress), FSR_AT_FDCWD, .at(destinationAddress), flags))
+        }
+    }
+
+    func unlink(_ path: FilePath, directory: Bool) async throws {
+        let cPath = CPath(path)
+        let address = cPath.address
+        _ = try await checked(directory ? "rmdir" : "unlink", path) {
+            Int(unlinkat(FSR_AT_FDCWD, .at(address), directory ? FSR_AT_REMOVEDIR : 0))
+        }
+    }
+
+    func sync(_ descriptor: Int32, dataOnly: Bool) async throws {
+        _ = try await checked("fsync", nil) { Int(dataOnly ? fdatasync(descriptor) : fsync(descriptor)) }
+    }
+
+    func allocate(_ descriptor: Int32, mode: Int32, offset: UInt64, length: UInt64) async throws {
+        _ = try await checked("fallocate", nil) {
+            Int(fsr_fallocate(descriptor, mode, Int64(offset), Int64(length)))
+        }
+    }
+
+    func advise(_ descriptor: Int32, offset: UInt64, length: Int, advice: Int32) async throws {
+        // posix_fadvise returns the error number instead of setting errno.
+        let result = await blocking.run { Int(posix_fadvise(descriptor, off_t(offset), off_t(length), advice)) }
+        if result != 0 { throw FileSystemError(code: Int32(result), operation: "fadvise") }
+    }
+
+    func readFiles(_ paths: [FilePath], sizeHint: Int) async -> [Result<[UInt8], FileSystemError>] {
+        // One pool job per thread, each reading its share of the files in turn.
+        let share = max(1, (paths.count + blocking.threadCount - 1) / blocking.threadCount)
+        return await withTaskGroup(of: (Int, [Result<[UInt8], FileSystemError>]).self) { group in
+            for start in stride(from: 0, to: paths.count, by: share) {
+                let part = Array(paths[start..<min(start + share, paths.count)])
+                group.addTask {
+                    let results = await self.blocking.run {
+                        part.map { path in
+                            let cPath = CPath(path)
+                            return Self.readWholeFileBlocking(cPath.address, path: path, sizeHint: sizeHint)
+                        }
+                    }
+                    return (start, results)
+                }
+            }
+            var parts: [(Int, [Result<[UInt8], FileSystemError>])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    /// open + read until EOF + close on the current thread.
+    static func readWholeFileBlocking(_ address: UInt, path: FilePath, sizeHint: Int) -> Result<[UInt8], FileSystemError> {
+        let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
+        if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path)) }
+        defer { Glibc.close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: max(sizeHint, 4096))
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
+            let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(FileSystemError(code: errno, operation: "read", path: path))
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeSubrange(filled...)
+        return .success(bytes)
+    }
+}

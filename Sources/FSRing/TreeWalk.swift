@@ -1,0 +1,209 @@
+internal import CURing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One item of a tree walk: an entry found, or a place the walk could not go.
+public struct WalkEntry: Sendable {
+    /// The entry's path: the root joined with the names below it, byte for byte.
+    public var path: FilePath
+    /// Its type; for a followed symbolic link, the type of the target.
+    public var type: FileType
+    /// 0 for the root, 1 for the root's entries, and so on.
+    public var depth: Int
+    /// True when `path` itself is a symbolic link that was followed.
+    public var isFollowedSymbolicLink: Bool
+    /// Set when this entry could not be read or walked into (unreadable,
+    /// vanished, a symbolic-link loop); the walk goes on without it.
+    public var error: FileSystemError?
+}
+
+/// What a filter decides for one entry.
+public enum WalkDecision: Sendable {
+    /// Report the entry and, if it is a directory, walk into it.
+    case include
+    /// Report the entry but do not walk into it.
+    case includeWithoutDescending
+    /// Neither report nor walk into it.
+    case skip
+}
+
+/// Chooses which entries a walk reports and enters. The filter for a
+/// directory's contents may differ from its parent's, which is how rules
+/// read from each directory (e.g. `.gitignore`) take effect.
+public protocol TreeWalkFilter: Sendable {
+    func decide(_ entry: WalkEntry) -> WalkDecision
+    /// The filter for the contents of `directory`; by default this one.
+    func filter(forContentsOf directory: WalkEntry, in fileSystem: FileSystem) async -> any TreeWalkFilter
+}
+
+extension TreeWalkFilter {
+    public func filter(forContentsOf directory: WalkEntry, in fileSystem: FileSystem) async -> any TreeWalkFilter {
+        self
+    }
+}
+
+/// A filter from a closure.
+public struct WalkFilter: TreeWalkFilter {
+    private let decision: @Sendable (WalkEntry) -> WalkDecision
+    public init(_ decision: @escaping @Sendable (WalkEntry) -> WalkDecision) { self.decision = decision }
+    public func decide(_ entry: WalkEntry) -> WalkDecision { decision(entry) }
+}
+
+/// How a tree walk proceeds.
+public struct TreeWalkOptions: Sendable {
+    /// Follow symbolic links to directories (loops are reported as ELOOP errors).
+    public var followSymbolicLinks = false
+    /// Do not walk into directories on other file systems (mount points are reported).
+    public var stayOnFileSystem = false
+    /// Deepest level reported (the root is 0); nil for no limit.
+    public var maximumDepth: Int? = nil
+    /// Directories read at once.
+    public var concurrentDirectories = 16
+    /// Decides what is reported and entered.
+    public var filter: (any TreeWalkFilter)? = nil
+
+    public init() {}
+}
+
+/// The entries below a root, as an `AsyncSequence`. Directories are read in
+/// parallel, so entries arrive in no fixed order, except that a directory is
+/// always reported before anything inside it.
+public struct TreeWalk: AsyncSequence, Sendable {
+    public typealias Element = WalkEntry
+    let root: FilePath
+    let options: TreeWalkOptions
+    let fileSystem: FileSystem
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncStream<WalkEntry>.Iterator
+        public mutating func next() async -> WalkEntry? { await base.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        let (stream, continuation) = AsyncStream<WalkEntry>.makeStream()
+        let producer = Task {
+            await TreeWalker(options: options, fileSystem: fileSystem, output: continuation).walk(root)
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        return AsyncIterator(base: stream.makeAsyncIterator())
+    }
+}
+
+extension FileSystem {
+    /// Walks the tree at `root`, reporting `root` itself first.
+    public func walk(at root: FilePath, options: TreeWalkOptions = TreeWalkOptions()) -> TreeWalk {
+        TreeWalk(root: root, options: options, fileSystem: self)
+    }
+}
+
+/// The walk itself: a bounded number of directory reads in flight.
+private struct TreeWalker: Sendable {
+    let options: TreeWalkOptions
+    let fileSystem: FileSystem
+    let output: AsyncStream<WalkEntry>.Continuation
+
+    struct PendingDirectory: Sendable {
+        var entry: WalkEntry
+        var ancestors: [FileIdentity]
+        var parentFilter: (any TreeWalkFilter)?
+    }
+
+    func walk(_ root: FilePath) async {
+        let info: FileInfo
+        do {
+            info = try await fileSystem.io.info(
+                root, at: FSR_AT_FDCWD, flags: options.followSymbolicLinks ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
+        } catch {
+            output.yield(WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error)))
+            return
+        }
+        let rootEntry = WalkEntry(path: root, type: info.type, depth: 0, isFollowedSymbolicLink: false, error: nil)
+        if let filter = options.filter, filter.decide(rootEntry) == .skip { return }
+        output.yield(rootEntry)
+        guard info.type == .directory, options.maximumDepth.map({ $0 > 0 }) ?? true else { return }
+        let rootDevice = (info.deviceMajor, info.deviceMinor)
+
+        await withTaskGroup(of: [PendingDirectory].self) { group in
+            var queue = [PendingDirectory(entry: rootEntry, ancestors: [], parentFilter: options.filter)]
+            var active = 0
+            while true {
+                while active < max(1, options.concurrentDirectories), let next = queue.popLast() {
+                    group.addTask { await read(next, rootDevice: rootDevice) }
+                    active += 1
+                }
+                guard active > 0, let children = await group.next() else { break }
+                active -= 1
+                if Task.isCancelled { continue }
+                queue.append(contentsOf: children)
+            }
+        }
+    }
+
+    private func asError(_ error: any Error) -> FileSystemError {
+        error as? FileSystemError ?? FileSystemError(code: ECANCELED, operation: "walk")
+    }
+
+    private func failure(_ directory: PendingDirectory, _ error: FileSystemError) {
+        var entry = directory.entry
+        entry.error = error
+        output.yield(entry)
+    }
+
+    /// Lists one directory, reports its entries, returns the directories to read next.
+    private func read(_ directory: PendingDirectory, rootDevice: (UInt32, UInt32)) async -> [PendingDirectory] {
+        let path = directory.entry.path
+        let listing: DirectoryListing
+        do {
+            listing = try await fileSystem.io.listDirectory(path)
+        } catch {
+            failure(directory, asError(error))
+            return []
+        }
+        let identity = listing.info.identity
+        if options.stayOnFileSystem && (listing.info.deviceMajor, listing.info.deviceMinor) != rootDevice {
+            return []
+        }
+        if directory.ancestors.contains(identity) {
+            failure(directory, FileSystemError(code: ELOOP, operation: "walk", path: path))
+            return []
+        }
+        var filter = directory.parentFilter
+        if let parentFilter = directory.parentFilter, directory.entry.depth > 0 {
+            filter = await parentFilter.filter(forContentsOf: directory.entry, in: fileSystem)
+        }
+        let ancestors = directory.ancestors + [identity]
+        let depth = directory.entry.depth + 1
+        var next: [PendingDirectory] = []
+        for item in listing.entries {
+            if Task.isCancelled { return [] }
+            var entry = WalkEntry(
+                path: path.appending(item.name), type: item.type, depth: depth, isFollowedSymbolicLink: false, error: nil)
+            if entry.type == .unknown || (entry.type == .symbolicLink && options.followSymbolicLinks) {
+                let follow = options.followSymbolicLinks
+                do {
+                    let info = try await fileSystem.io.info(
+                        entry.path, at: FSR_AT_FDCWD, flags: follow ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
+                    entry.isFollowedSymbolicLink = entry.type == .symbolicLink && info.type != .symbolicLink
+                    entry.type = info.type
+                } catch let error as FileSystemError where error.code == ENOENT && entry.type == .symbolicLink {
+                    // A dangling link: reported as the link itself.
+                } catch {
+                    entry.error = asError(error)
+                    output.yield(entry)
+                    continue
+                }
+            }
+            let decision = filter?.decide(entry) ?? .include
+            if decision == .skip { continue }
+            output.yield(entry)
+            if decision == .include && entry.type == .directory && options.maximumDepth.map({ depth < $0 }) ?? true {
+                next.append(PendingDirectory(entry: entry, ancestors: ancestors, parentFilter: filter))
+            }
+        }
+        return next
+    }
+}

@@ -1,0 +1,202 @@
+internal import CURing
+import SystemPackage
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The io_uring backend: every call is one submission (or one linked chain)
+/// on the ring of the current thread, or the next ring in turn.
+final class URingFileIO: FileIO {
+    var backend: Backend { .uring }
+    let runtime: RingRuntime
+    /// getdents64 has no io_uring opcode: directory listing runs here.
+    let blocking: BlockingPool
+
+    init(runtime: RingRuntime, listingThreads: Int) throws {
+        self.runtime = runtime
+        blocking = try BlockingPool(threads: listingThreads)
+    }
+
+    private func submit(_ entry: SubmissionEntry) async throws -> Int32 {
+        try await runtime.ring().submit(entry)
+    }
+
+    func open(_ path: FilePath, at directory: Int32, flags: Int32, mode: UInt32) async throws -> Int32 {
+        let cPath = CPath(path)
+        let result = try await submit(.open(at: directory, path: cPath.pointer, flags: flags | FSR_O_CLOEXEC, mode: mode))
+        return try FileSystemError.check(result, "open", path)
+    }
+
+    func close(_ descriptor: Int32) async throws {
+        // Not cancellable: a close that was asked for must happen.
+        let result = try await Task { try await self.submit(.close(.descriptor(descriptor))) }.value
+        _ = try FileSystemError.check(result, "close")
+    }
+
+    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64?) async throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let result = try await submit(.read(.descriptor(descriptor), into: base, length: buffer.count, offset: offset ?? .max))
+        return Int(try FileSystemError.check(result, "read"))
+    }
+
+    func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, offset: UInt64?) async throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        let result = try await submit(.write(.descriptor(descriptor), from: base, length: buffer.count, offset: offset ?? .max))
+        return Int(try FileSystemError.check(result, "write"))
+    }
+
+    func info(_ path: FilePath, at directory: Int32, flags: Int32) async throws -> FileInfo {
+        let cPath = CPath(path)
+        let raw = UnsafeMutablePointer<statx>.allocate(capacity: 1)
+        defer { raw.deallocate() }
+        let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
+        let result = try await submit(.statx(at: directory, path: cPath.pointer, flags: flags, mask: mask, into: raw))
+        _ = try FileSystemError.check(result, "statx", path)
+        return FileInfo(raw.pointee)
+    }
+
+    func makeDirectory(_ path: FilePath, mode: UInt32) async throws {
+        let cPath = CPath(path)
+        let result = try await submit(.makeDirectory(at: FSR_AT_FDCWD, path: cPath.pointer, mode: mode))
+        _ = try FileSystemError.check(result, "mkdir", path)
+    }
+
+    func makeSymbolicLink(_ path: FilePath, target: FilePath) async throws {
+        let cPath = CPath(path)
+        let cTarget = CPath(target)
+        let result = try await submit(.symbolicLink(target: cTarget.pointer, at: FSR_AT_FDCWD, path: cPath.pointer))
+        _ = try FileSystemError.check(result, "symlink", path, target)
+    }
+
+    func makeHardLink(_ path: FilePath, to existing: FilePath) async throws {
+        let cPath = CPath(path)
+        let cExisting = CPath(existing)
+        let result = try await submit(
+            .link(from: FSR_AT_FDCWD, cExisting.pointer, to: FSR_AT_FDCWD, cPath.pointer, flags: 0))
+        _ = try FileSystemError.check(result, "link", existing, path)
+    }
+
+    func rename(_ source: FilePath, to destination: FilePath, flags: UInt32) async throws {
+        let cSource = CPath(source)
+        let cDestination = CPath(destination)
+        let result = try await submit(
+            .rename(from: FSR_AT_FDCWD, cSource.pointer, to: FSR_AT_FDCWD, cDestination.pointer, flags: flags))
+        _ = try FileSystemError.check(result, "rename", source, destination)
+    }
+
+    func unlink(_ path: FilePath, directory: Bool) async throws {
+        let cPath = CPath(path)
+        let result = try await submit(
+            .unlink(at: FSR_AT_FDCWD, path: cPath.pointer, flags: directory ? FSR_AT_REMOVEDIR : 0))
+        _ = try FileSystemError.check(result, directory ? "rmdir" : "unlink", path)
+    }
+
+    func sync(_ descriptor: Int32, dataOnly: Bool) async throws {
+        _ = try FileSystemError.check(try await submit(.fsync(.descriptor(descriptor), dataOnly: dataOnly)), "fsync")
+    }
+
+    func allocate(_ descriptor: Int32, mode: Int32, offset: UInt64, length: UInt64) async throws {
+        let result = try await submit(.fallocate(.descriptor(descriptor), mode: mode, offset: offset, length: length))
+        _ = try FileSystemError.check(result, "fallocate")
+    }
+
+    func advise(_ descriptor: Int32, offset: UInt64, length: Int, advice: Int32) async throws {
+        let result = try await submit(.fadvise(.descriptor(descriptor), offset: offset, length: length, advice: advice))
+        _ = try FileSystemError.check(result, "fadvise")
+    }
+
+    // MARK: Many small files
+
+    /// Files per batch: one submission carries this many open-read-close chains.
+    static let chainsPerBatch = 64
+
+    func readFiles(_ paths: [FilePath], sizeHint: Int) async -> [Result<[UInt8], FileSystemError>] {
+        let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
+        let rings = runtime.rings
+        let batchCount = (paths.count + Self.chainsPerBatch - 1) / Self.chainsPerBatch
+        // Keep a few batches in flight per ring, so each io_uring_enter has work.
+        let concurrentBatches = rings.count * 4
+        return await withTaskGroup(of: (Int, [Result<[UInt8], FileSystemError>]).self) { group in
+            var next = 0
+            var collected: [(Int, [Result<[UInt8], FileSystemError>])] = []
+            func addBatch() {
+                let batch = next
+                next += 1
+                let start = batch * Self.chainsPerBatch
+                let part = Array(paths[start..<min(start + Self.chainsPerBatch, paths.count)])
+                let ring = rings[batch % rings.count]
+                group.addTask(executorPreference: ring) {
+                    (start, await self.readBatch(part, capacity: capacity, on: ring))
+                }
+            }
+            while next < min(batchCount, concurrentBatches) { addBatch() }
+            for await part in group {
+                collected.append(part)
+                if next < batchCount { addBatch() }
+            }
+            return collected.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    /// One batch of open(direct) -> read -> close chains on `ring`; files
+    /// larger than the buffer are finished with ordinary calls.
+    private func readBatch(_ paths: [FilePath], capacity: Int, on ring: Ring) async -> [Result<[UInt8], FileSystemError>] {
+        guard ring.supportsDirectDescriptors else {
+            var results: [Result<[UInt8], FileSystemError>] = []
+            for path in paths { results.append(await readWholeFile(path, capacity: capacity)) }
+            return results
+        }
+        let slab = UnsafeMutableRawPointer.allocate(byteCount: capacity * paths.count, alignment: 64)
+        defer { slab.deallocate() }
+        let cPaths = paths.map { CPath($0) }
+        let chains = cPaths.indices.map { index in
+            [
+                SubmissionEntry.openIntoChainSlot(
+                    at: FSR_AT_FDCWD, path: cPaths[index].pointer, flags: O_RDONLY | FSR_O_CLOEXEC, mode: 0
+                ).linked().skippingSuccess(),
+                SubmissionEntry.read(.chainSlot, into: slab + index * capacity, length: capacity, offset: 0)
+                    .hardLinked(),
+                SubmissionEntry.close(.chainSlot),
+            ]
+        }
+        let outcomes: [ChainResult]
+        do {
+            outcomes = try await ring.submit(batch: chains)
+        } catch {
+            return paths.map { .failure(FileSystemError(code: ECANCELED, operation: "read", path: $0)) }
+        }
+        var results: [Result<[UInt8], FileSystemError>] = []
+        results.reserveCapacity(paths.count)
+        for (index, outcome) in outcomes.enumerated() {
+            if let open = outcome.results[0], open < 0 {
+                results.append(.failure(FileSystemError(code: -open, operation: "open", path: paths[index])))
+                continue
+            }
+            let read = outcome.results[1] ?? -ECANCELED
+            if read < 0 {
+                results.append(.failure(FileSystemError(code: -read, operation: "read", path: paths[index])))
+            } else if Int(read) == capacity {
+                results.append(await readWholeFile(paths[index], capacity: capacity * 2))
+            } else {
+                let start = slab + index * capacity
+                results.append(.success([UInt8](UnsafeRawBufferPointer(start: start, count: Int(read)))))
+            }
+        }
+        return results
+    }
+
+    /// open, read to the end, close: for files too large for one chain.
+    func readWholeFile(_ path: FilePath, capacity: Int) async -> Result<[UInt8], FileSystemError> {
+        do {
+            let descriptor = try await open(path, at: FSR_AT_FDCWD, flags: O_RDONLY, mode: 0)
+            defer { Glibc.close(descriptor) }
+            return .success(try await readToEnd(descriptor, from: 0, initialCapacity: capacity, path: path))
+        } catch let error as FileSystemError {
+            return .failure(error)
+        } catch {
+            return .failure(FileSystemError(code: ECANCELED, operation: "read", path: path))
+        }
+    }
+}

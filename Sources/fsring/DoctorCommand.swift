@@ -1,0 +1,80 @@
+import ArgumentParser
+import FSRing
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fsring doctor`: what this machine gives fsring, and which backend it uses.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Report the kernel, the backend in use and why, and the io_uring features available."
+    )
+
+    func run() async throws {
+        print("fsring \(FSRingVersion.current)")
+        print("kernel: \(kernelVersion())")
+        print("cores: \(RingRuntime.onlineCores)")
+        let fileSystem: FileSystem
+        do {
+            fileSystem = try FileSystem()
+        } catch {
+            writeToStandardError("fsring: doctor: \(error)\n")
+            throw ExitCode(2)
+        }
+        let choice = fileSystem.choice
+        print("backend: \(choice.backend == .uring ? "io_uring" : "posix") (\(choice.reason))")
+        if let runtime = choice.runtime {
+            report(runtime, inUse: true)
+        } else {
+            // Say whether io_uring would work here, without using it.
+            do {
+                let probe = try RingRuntime(ringCount: 1)
+                defer { probe.shutdown() }
+                print("io_uring: available on this kernel, not in use")
+                report(probe, inUse: false)
+            } catch {
+                print("io_uring: \(error)")
+            }
+        }
+    }
+
+    private func report(_ runtime: RingRuntime, inUse: Bool) {
+        let setup = runtime.rings[0].setupReport
+        if inUse { print("rings: \(runtime.rings.count) (one thread each)") }
+        print("setup flags: \(setup.setupFlags.joined(separator: " "))")
+        for refused in setup.refusedFlagSets {
+            print("refused flags: \(refused.flags.joined(separator: " ")): \(ErrnoName.describe(refused.errno))")
+        }
+        print("features: \(RingFeatureNames.names(setup.features).joined(separator: " "))")
+        if let error = setup.directDescriptorError {
+            print("direct descriptors: unavailable: \(ErrnoName.describe(error))")
+        } else {
+            print("direct descriptors: registered (sparse table)")
+        }
+        if let error = setup.registeredBufferError {
+            print("registered buffers: unavailable: \(ErrnoName.describe(error))")
+        } else {
+            print("registered buffers: \(runtime.rings[0].registeredBufferSize / 1024) KiB each")
+        }
+        let supported = Set(setup.supportedOpcodes)
+        let all = (0...setup.lastOpcode).map { $0 }
+        print("opcodes supported: \(supported.count) of \(all.count) (highest known to the kernel: \(setup.lastOpcode))")
+        print("  " + all.filter(supported.contains).map(RingOpcodeNames.name).joined(separator: " "))
+        let missing = all.filter { !supported.contains($0) }
+        if !missing.isEmpty {
+            print("opcodes not supported: " + missing.map(RingOpcodeNames.name).joined(separator: " "))
+        }
+    }
+
+    private func kernelVersion() -> String {
+        var names = utsname()
+        guard uname(&names) == 0 else { return "unknown" }
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return "\(text(names.sysname)) \(text(names.release)) \(text(names.machine))"
+    }
+}
