@@ -84,10 +84,11 @@ public final class FileHandle: Sendable {
     /// `maximumSizeAllowed` bytes.
     public func readToEnd(fromAbsoluteOffset offset: Int64 = 0, maximumSizeAllowed: Int) async throws -> [UInt8] {
         try checkOpen("read")
+        // One byte more than the size, so a single read both fills and sees the end.
         let expected = (try? await info().size).map { Int(clamping: $0) } ?? 0
+        let initial = min(expected, maximumSizeAllowed, 1 << 30) + 1
         return try await io.readToEnd(
-            descriptor, from: UInt64(max(0, offset)), initialCapacity: min(expected + 1, maximumSizeAllowed + 1),
-            maximum: maximumSizeAllowed, path: path)
+            descriptor, from: UInt64(max(0, offset)), initialCapacity: initial, maximum: maximumSizeAllowed, path: path)
     }
 
     // MARK: Writing

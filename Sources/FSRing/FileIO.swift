@@ -51,7 +51,7 @@ extension FileIO {
     func readToEnd(
         _ descriptor: Int32, from offset: UInt64, initialCapacity: Int, maximum: Int = .max, path: FilePath?
     ) async throws -> [UInt8] {
-        var capacity = max(4096, min(initialCapacity, maximum == .max ? initialCapacity : maximum + 1))
+        var capacity = max(4096, initialCapacity)
         var storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         defer { storage.deallocate() }
         var filled = 0
@@ -84,6 +84,7 @@ extension FileIO {
     /// directory's own metadata.
     func listDirectory(_ path: FilePath) async throws -> DirectoryListing {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         let result = await blocking.run(
             { DirectoryReader.listBlocking(address, displayPath: path) },
@@ -101,6 +102,7 @@ extension FileIO {
     /// The target of a symbolic link, byte for byte.
     func readLink(_ path: FilePath) async throws -> FilePath {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         let result = await blocking.run { () -> Result<FilePath, FileSystemError> in
             var size = 256

@@ -203,6 +203,16 @@ public struct FileSystem: Sendable {
         try await io.rename(source, to: destination, flags: 1)
     }
 
+    /// Removes a file or symbolic link (unlink(2)); fails if nothing is there.
+    public func removeFile(at path: FilePath) async throws {
+        try await io.unlink(path, directory: false)
+    }
+
+    /// Removes an empty directory (rmdir(2)); fails if it is missing or not empty.
+    public func removeEmptyDirectory(at path: FilePath) async throws {
+        try await io.unlink(path, directory: true)
+    }
+
     /// Removes a file, link, or (empty, or with `recursively`) directory.
     /// Returns how many items were removed (0 when nothing was there).
     @discardableResult

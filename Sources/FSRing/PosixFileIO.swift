@@ -40,6 +40,7 @@ final class PosixFileIO: FileIO {
 
     func open(_ path: FilePath, at directory: Int32, flags: Int32, mode: UInt32) async throws -> Int32 {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         return Int32(
             try await checked("open", path) {
@@ -114,6 +115,7 @@ final class PosixFileIO: FileIO {
 
     func info(_ path: FilePath, at directory: Int32, flags: Int32) async throws -> FileInfo {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         let result = await blocking.run({ () -> Result<FileInfo, FileSystemError> in
             var raw = statx()
@@ -129,13 +131,16 @@ final class PosixFileIO: FileIO {
 
     func makeDirectory(_ path: FilePath, mode: UInt32) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         _ = try await checked("mkdir", path) { Int(mkdirat(FSR_AT_FDCWD, .at(address), mode_t(mode))) }
     }
 
     func makeSymbolicLink(_ path: FilePath, target: FilePath) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let cTarget = CPath(target)
+        defer { withExtendedLifetime(cTarget) {} }
         let (address, targetAddress) = (cPath.address, cTarget.address)
         _ = try await checked("symlink", path, target) {
             Int(symlinkat(.at(targetAddress), FSR_AT_FDCWD, .at(address)))
@@ -144,7 +149,9 @@ final class PosixFileIO: FileIO {
 
     func makeHardLink(_ path: FilePath, to existing: FilePath) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let cExisting = CPath(existing)
+        defer { withExtendedLifetime(cExisting) {} }
         let (address, existingAddress) = (cPath.address, cExisting.address)
         _ = try await checked("link", existing, path) {
             Int(linkat(FSR_AT_FDCWD, .at(existingAddress), FSR_AT_FDCWD, .at(address), 0))
@@ -153,7 +160,9 @@ final class PosixFileIO: FileIO {
 
     func rename(_ source: FilePath, to destination: FilePath, flags: UInt32) async throws {
         let cSource = CPath(source)
+        defer { withExtendedLifetime(cSource) {} }
         let cDestination = CPath(destination)
+        defer { withExtendedLifetime(cDestination) {} }
         let (sourceAddress, destinationAddress) = (cSource.address, cDestination.address)
         _ = try await checked("rename", source, destination) {
             Int(fsr_renameat2(FSR_AT_FDCWD, .at(sourceAddress), FSR_AT_FDCWD, .at(destinationAddress), flags))
@@ -162,6 +171,7 @@ final class PosixFileIO: FileIO {
 
     func unlink(_ path: FilePath, directory: Bool) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
         _ = try await checked(directory ? "rmdir" : "unlink", path) {
             Int(unlinkat(FSR_AT_FDCWD, .at(address), directory ? FSR_AT_REMOVEDIR : 0))
@@ -194,6 +204,7 @@ final class PosixFileIO: FileIO {
                     let results = await self.blocking.run {
                         part.map { path in
                             let cPath = CPath(path)
+                            defer { withExtendedLifetime(cPath) {} }
                             return Self.readWholeFileBlocking(cPath.address, path: path, sizeHint: sizeHint)
                         }
                     }

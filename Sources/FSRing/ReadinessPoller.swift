@@ -53,9 +53,13 @@ final class ReadinessPoller: Sendable {
         while true {
             // Resolve cancelled waits first, then poll the rest.
             let current: [Waiter] = waiters.withLock { list in
-                let cancelled = list.filter { $0.token.isCancelled }
-                list.removeAll { $0.token.isCancelled }
-                for waiter in cancelled { waiter.continuation.resume(returning: false) }
+                // One pass: a token may turn cancelled at any moment, so the
+                // waiter removed must be the waiter resumed.
+                list.removeAll { waiter in
+                    guard waiter.token.isCancelled else { return false }
+                    waiter.continuation.resume(returning: false)
+                    return true
+                }
                 return list
             }
             polled.removeAll(keepingCapacity: true)

@@ -25,6 +25,7 @@ final class URingFileIO: FileIO {
 
     func open(_ path: FilePath, at directory: Int32, flags: Int32, mode: UInt32) async throws -> Int32 {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let result = try await submit(.open(at: directory, path: cPath.pointer, flags: flags | FSR_O_CLOEXEC, mode: mode))
         return try FileSystemError.check(result, "open", path)
     }
@@ -49,6 +50,7 @@ final class URingFileIO: FileIO {
 
     func info(_ path: FilePath, at directory: Int32, flags: Int32) async throws -> FileInfo {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let raw = UnsafeMutablePointer<statx>.allocate(capacity: 1)
         defer { raw.deallocate() }
         let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
@@ -59,20 +61,25 @@ final class URingFileIO: FileIO {
 
     func makeDirectory(_ path: FilePath, mode: UInt32) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let result = try await submit(.makeDirectory(at: FSR_AT_FDCWD, path: cPath.pointer, mode: mode))
         _ = try FileSystemError.check(result, "mkdir", path)
     }
 
     func makeSymbolicLink(_ path: FilePath, target: FilePath) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let cTarget = CPath(target)
+        defer { withExtendedLifetime(cTarget) {} }
         let result = try await submit(.symbolicLink(target: cTarget.pointer, at: FSR_AT_FDCWD, path: cPath.pointer))
         _ = try FileSystemError.check(result, "symlink", path, target)
     }
 
     func makeHardLink(_ path: FilePath, to existing: FilePath) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let cExisting = CPath(existing)
+        defer { withExtendedLifetime(cExisting) {} }
         let result = try await submit(
             .link(from: FSR_AT_FDCWD, cExisting.pointer, to: FSR_AT_FDCWD, cPath.pointer, flags: 0))
         _ = try FileSystemError.check(result, "link", existing, path)
@@ -80,7 +87,9 @@ final class URingFileIO: FileIO {
 
     func rename(_ source: FilePath, to destination: FilePath, flags: UInt32) async throws {
         let cSource = CPath(source)
+        defer { withExtendedLifetime(cSource) {} }
         let cDestination = CPath(destination)
+        defer { withExtendedLifetime(cDestination) {} }
         let result = try await submit(
             .rename(from: FSR_AT_FDCWD, cSource.pointer, to: FSR_AT_FDCWD, cDestination.pointer, flags: flags))
         _ = try FileSystemError.check(result, "rename", source, destination)
@@ -88,6 +97,7 @@ final class URingFileIO: FileIO {
 
     func unlink(_ path: FilePath, directory: Bool) async throws {
         let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
         let result = try await submit(
             .unlink(at: FSR_AT_FDCWD, path: cPath.pointer, flags: directory ? FSR_AT_REMOVEDIR : 0))
         _ = try FileSystemError.check(result, directory ? "rmdir" : "unlink", path)
@@ -151,6 +161,7 @@ final class URingFileIO: FileIO {
         let slab = UnsafeMutableRawPointer.allocate(byteCount: capacity * paths.count, alignment: 64)
         defer { slab.deallocate() }
         let cPaths = paths.map { CPath($0) }
+        defer { withExtendedLifetime(cPaths) {} }
         let chains = cPaths.indices.map { index in
             [
                 SubmissionEntry.openIntoChainSlot(

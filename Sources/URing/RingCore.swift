@@ -27,6 +27,10 @@ final class RingCore {
         var stepCount = 0
         var directSlot: Int32 = -1
         var token: CancellationToken?
+        /// Steps whose failure ends the chain at once: a failing step with
+        /// CQE_SKIP_SUCCESS and a soft link makes the kernel cancel the rest
+        /// without posting their completions.
+        var silentTailSteps: UInt64 = 0
     }
     private var slots: [Slot]
     private var freeSlots: [Int32]
@@ -191,6 +195,7 @@ final class RingCore {
         slots[Int(index)].stepCount = count
         slots[Int(index)].directSlot = direct
         slots[Int(index)].token = request.token
+        slots[Int(index)].silentTailSteps = 0
         inFlight += 1
         for step in 0..<count {
             let sqe = takeSQE()
@@ -203,6 +208,12 @@ final class RingCore {
             } else if sqe.pointee.flags & linkFlags == 0 {
                 // A chain is linked by definition: its last completion ends it.
                 sqe.pointee.flags |= UInt8(FSR_IOSQE_IO_LINK)
+            }
+            let flags = sqe.pointee.flags
+            if step < count - 1 && flags & UInt8(FSR_IOSQE_CQE_SKIP_SUCCESS) != 0
+                && flags & UInt8(FSR_IOSQE_IO_HARDLINK) == 0
+            {
+                slots[Int(index)].silentTailSteps |= 1 << UInt64(step)
             }
         }
     }
@@ -308,7 +319,11 @@ final class RingCore {
             let completion = slots[index].completion, step < slots[index].stepCount
         else { return }  // A late completion of a chain that already finished.
         slots[index].results[step] = result
-        guard step == slots[index].stepCount - 1 else { return }
+        let endsHere = result < 0 && slots[index].silentTailSteps & (1 << UInt64(step)) != 0
+        guard step == slots[index].stepCount - 1 || endsHere else { return }
+        if endsHere {
+            for later in (step + 1)..<slots[index].stepCount { slots[index].results[later] = -ECANCELED }
+        }
 
         let finished = ChainResult(results: slots[index].results)
         if slots[index].directSlot >= 0 { freeDirectSlots.append(slots[index].directSlot) }

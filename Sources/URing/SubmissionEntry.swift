@@ -119,9 +119,12 @@ public struct SubmissionEntry: @unchecked Sendable {
     }
 
     /// openat(2) into the chain's direct descriptor slot; completes with 0.
+    /// O_CLOEXEC is dropped: the kernel refuses it for direct descriptors,
+    /// which no exec can inherit anyway.
     public static func openIntoChainSlot(
         at directory: Int32, path: UnsafePointer<CChar>, flags: Int32, mode: UInt32
     ) -> SubmissionEntry {
+        let flags = flags & ~FSR_O_CLOEXEC
         var entry = SubmissionEntry { io_uring_prep_openat_direct($0, directory, path, flags, mode, 0) }
         entry.slotUse = .installTarget
         return entry

@@ -152,3 +152,60 @@ func openDescriptors() -> [String] {
 func openDescriptorCount() -> Int {
     openDescriptors().filter { $0.contains("io_uring") || $0.contains("eventfd") || $0.hasPrefix("pipe:") }.count
 }
+
+@Suite("Linked chains")
+struct LinkedChainTests {
+    /// open (direct) -> read -> close, for an existing and a missing file.
+    func readChain(_ path: UnsafePointer<CChar>, into buffer: UnsafeMutableRawPointer) -> [SubmissionEntry] {
+        [
+            .openIntoChainSlot(at: AT_FDCWD, path: path, flags: O_RDONLY, mode: 0).linked().skippingSuccess(),
+            .read(.chainSlot, into: buffer, length: 64, offset: 0).hardLinked(),
+            .close(.chainSlot),
+        ]
+    }
+
+    @Test func chainReadsAFileAndReportsOpenFailures() async throws {
+        let ring = sharedRuntime.rings[0]
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        let version = CPathForTest("/proc/version")
+        let nonexistent = CPathForTest("/nonexistent/file")
+        let present = try await ring.submit(chain: readChain(version.pointer, into: buffer))
+        #expect(present.results[0] == nil)  // open succeeded silently
+        #expect((present.results[1] ?? 0) > 0)
+        #expect(present.results[2] == 0)
+        let missing = try await ring.submit(chain: readChain(nonexistent.pointer, into: buffer))
+        #expect(missing.results[1] == -ECANCELED)
+        withExtendedLifetime((version, nonexistent)) {}
+        #expect(missing.results[0] == -ENOENT)
+        #expect(missing.firstError?.errno == ENOENT)
+    }
+
+    @Test func batchesOfChainsOnTheRingThread() async throws {
+        let ring = sharedRuntime.rings[1]
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 * 300, alignment: 8)
+        defer { buffer.deallocate() }
+        let version = CPathForTest("/proc/version")
+        let nonexistent = CPathForTest("/nonexistent")
+        defer { withExtendedLifetime((version, nonexistent)) {} }
+        let results = try await withTaskExecutorPreference(ring) {
+            try await ring.submit(
+                batch: (0..<300).map { index in
+                    readChain(index % 3 == 0 ? nonexistent.pointer : version.pointer, into: buffer + index * 64)
+                })
+        }
+        #expect(results.count == 300)
+        #expect(results.enumerated().allSatisfy { index, result in
+            index % 3 == 0 ? result.results[0] == -ENOENT : (result.results[1] ?? 0) > 0
+        })
+    }
+}
+
+/// A C string that stays allocated while the test holds it.
+final class CPathForTest: Sendable {
+    // Sendable: the address of memory owned by this object, freed in deinit.
+    private let address: UInt
+    var pointer: UnsafePointer<CChar> { UnsafePointer(bitPattern: address)! }
+    init(_ text: String) { address = UInt(bitPattern: strdup(text)) }
+    deinit { free(UnsafeMutablePointer<CChar>(bitPattern: address)) }
+}
