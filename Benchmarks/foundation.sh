@@ -57,6 +57,7 @@ rate() { "$bench" "$@" | awk '{print $2}'; }
 echo "measuring open+read+close..." >&2
 syscalls=$(rate small-files "$corpus/small.list" syscalls "$reps")
 fsring=$(rate small-files "$corpus/small.list" fsring "$reps")
+arrays=$(rate small-files "$corpus/small.list" fsring-arrays "$reps")
 posix=$(rate small-files "$corpus/small.list" fsring-posix "$reps")
 nio=$(rate small-files "$corpus/small.list" nio "$reps")
 
@@ -74,10 +75,11 @@ echo "fsring foundation benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, kernel 
 echo
 echo "| open+read+close, $files files of 4 KiB | files/s | fsring is |"
 echo "|---|---:|---:|"
-echo "| fsring (io_uring) | $fsring | |"
+echo "| fsring forEachFile (io_uring) | $fsring | |"
+echo "| fsring readFiles, a new array per file | $arrays | $(ratio "$fsring" "$arrays") |"
 echo "| plain syscalls, one thread | $syscalls | $(ratio "$fsring" "$syscalls") |"
 echo "| _NIOFileSystem, 64 in flight | $nio | $(ratio "$fsring" "$nio") |"
-echo "| fsring POSIX backend | $posix | $(ratio "$fsring" "$posix") |"
+echo "| fsring forEachFile, POSIX backend | $posix | $(ratio "$fsring" "$posix") |"
 echo
 echo "| random 4 KiB pread, 1 GiB file | fsring reads/s | thread pool reads/s | fsring is |"
 echo "|---|---:|---:|---:|"

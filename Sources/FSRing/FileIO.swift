@@ -31,9 +31,16 @@ protocol FileIO: Sendable {
     func advise(_ descriptor: Int32, offset: UInt64, length: Int, advice: Int32) async throws
     /// Threads for calls that have no io_uring opcode (getdents64, readlink).
     var blocking: BlockingPool { get }
-    /// Whole contents of small files, as few submissions as possible.
-    func readFiles(_ paths: [FilePath], sizeHint: Int) async -> [Result<[UInt8], FileSystemError>]
+    /// Reads each file whole, with as few submissions as possible, and hands
+    /// its contents (or its error) to `body` with the file's index. `body`
+    /// runs on backend threads, for several files at once.
+    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async
 }
+
+/// Receives one file of a batch: its index in the batch and its contents,
+/// valid only during the call.
+public typealias FileContentsHandler = @Sendable (_ index: Int, _ contents: Result<UnsafeRawBufferPointer, FileSystemError>)
+    -> Void
 
 /// Which implementation of the file API is doing the work.
 public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {

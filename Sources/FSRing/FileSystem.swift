@@ -122,7 +122,25 @@ public struct FileSystem: Sendable {
     /// go to the kernel together; files larger than `sizeHint` cost an extra
     /// round. Per-file failures are returned, not thrown.
     public func readFiles(at paths: [FilePath], sizeHint: Int = 16 * 1024) async -> [Result<[UInt8], FileSystemError>] {
-        await io.readFiles(paths, sizeHint: sizeHint)
+        let collected = Mutex(
+            [Result<[UInt8], FileSystemError>](
+                repeating: .failure(FileSystemError(code: ECANCELED, operation: "read")), count: paths.count))
+        await io.forEachFile(paths, sizeHint: sizeHint) { index, contents in
+            let copy = contents.map { [UInt8]($0) }
+            collected.withLock { $0[index] = copy }
+        }
+        return collected.withLock { $0 }
+    }
+
+    /// Reads many files like `readFiles(at:sizeHint:)`, but hands each file's
+    /// contents to `body` straight from the kernel's buffer, without copying
+    /// or keeping them: the way to hash or search many files. `body` runs on
+    /// the backend's threads, for several files at once, and must not keep
+    /// the buffer past its return.
+    public func forEachFile(
+        at paths: [FilePath], sizeHint: Int = 16 * 1024, _ body: @escaping FileContentsHandler
+    ) async {
+        await io.forEachFile(paths, sizeHint: sizeHint, body)
     }
 
     /// Writes `bytes` as the whole new contents of the file at `path`.

@@ -194,26 +194,25 @@ final class PosixFileIO: FileIO {
         if result != 0 { throw FileSystemError(code: Int32(result), operation: "fadvise") }
     }
 
-    func readFiles(_ paths: [FilePath], sizeHint: Int) async -> [Result<[UInt8], FileSystemError>] {
+    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async {
         // One pool job per thread, each reading its share of the files in turn.
         let share = max(1, (paths.count + blocking.threadCount - 1) / blocking.threadCount)
-        return await withTaskGroup(of: (Int, [Result<[UInt8], FileSystemError>]).self) { group in
+        await withTaskGroup(of: Void.self) { group in
             for start in stride(from: 0, to: paths.count, by: share) {
-                let part = Array(paths[start..<min(start + share, paths.count)])
+                let range = start..<min(start + share, paths.count)
                 group.addTask {
-                    let results = await self.blocking.run {
-                        part.map { path in
-                            let cPath = CPath(path)
+                    await self.blocking.run {
+                        for index in range {
+                            let cPath = CPath(paths[index])
                             defer { withExtendedLifetime(cPath) {} }
-                            return Self.readWholeFileBlocking(cPath.address, path: path, sizeHint: sizeHint)
+                            switch Self.readWholeFileBlocking(cPath.address, path: paths[index], sizeHint: sizeHint) {
+                            case .success(let bytes): bytes.withUnsafeBytes { body(index, .success($0)) }
+                            case .failure(let error): body(index, .failure(error))
+                            }
                         }
                     }
-                    return (start, results)
                 }
             }
-            var parts: [(Int, [Result<[UInt8], FileSystemError>])] = []
-            for await part in group { parts.append(part) }
-            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
     }
 

@@ -1,4 +1,5 @@
 internal import CURing
+import Synchronization
 import SystemPackage
 import URing
 
@@ -122,50 +123,51 @@ final class URingFileIO: FileIO {
     /// Files per batch: one submission carries this many open-read-close chains.
     static let chainsPerBatch = 64
 
-    func readFiles(_ paths: [FilePath], sizeHint: Int) async -> [Result<[UInt8], FileSystemError>] {
+    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async {
         let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
         let rings = runtime.rings
         let batchCount = (paths.count + Self.chainsPerBatch - 1) / Self.chainsPerBatch
-        // Keep a few batches in flight per ring, so each io_uring_enter has work.
-        let concurrentBatches = rings.count * 4
-        return await withTaskGroup(of: (Int, [Result<[UInt8], FileSystemError>]).self) { group in
-            var next = 0
-            var collected: [(Int, [Result<[UInt8], FileSystemError>])] = []
-            func addBatch() {
-                let batch = next
-                next += 1
-                let start = batch * Self.chainsPerBatch
-                let part = Array(paths[start..<min(start + Self.chainsPerBatch, paths.count)])
-                let ring = rings[batch % rings.count]
+        let cursor = BatchCursor()
+        // Two workers per ring: while one waits for its batch, the other's
+        // is being submitted, so every io_uring_enter carries work. Each
+        // worker reuses one slab of memory for all its batches.
+        let workers = min(batchCount, rings.count * 2)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                let ring = rings[worker % rings.count]
                 group.addTask(executorPreference: ring) {
-                    (start, await self.readBatch(part, capacity: capacity, on: ring))
+                    let slab = UnsafeMutableRawPointer.allocate(
+                        byteCount: capacity * Self.chainsPerBatch, alignment: 4096)
+                    defer { slab.deallocate() }
+                    while let batch = cursor.next(below: batchCount) {
+                        let start = batch * Self.chainsPerBatch
+                        let part = paths[start..<min(start + Self.chainsPerBatch, paths.count)]
+                        await self.readBatch(part, capacity: capacity, slab: slab, on: ring, body)
+                    }
                 }
             }
-            while next < min(batchCount, concurrentBatches) { addBatch() }
-            for await part in group {
-                collected.append(part)
-                if next < batchCount { addBatch() }
-            }
-            return collected.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
     }
 
-    /// One batch of open(direct) -> read -> close chains on `ring`; files
-    /// larger than the buffer are finished with ordinary calls.
-    private func readBatch(_ paths: [FilePath], capacity: Int, on ring: Ring) async -> [Result<[UInt8], FileSystemError>] {
+    /// One batch of open(direct) -> read -> close chains on `ring`, each
+    /// file handed to `body` straight from the slab; files larger than the
+    /// buffer are finished with ordinary calls.
+    private func readBatch(
+        _ paths: ArraySlice<FilePath>, capacity: Int, slab: UnsafeMutableRawPointer, on ring: Ring,
+        _ body: FileContentsHandler
+    ) async {
         guard ring.supportsDirectDescriptors else {
-            var results: [Result<[UInt8], FileSystemError>] = []
-            for path in paths { results.append(await readWholeFile(path, capacity: capacity)) }
-            return results
+            for (index, path) in zip(paths.indices, paths) {
+                deliver(await readWholeFile(path, capacity: capacity), index, body)
+            }
+            return
         }
-        let slab = UnsafeMutableRawPointer.allocate(byteCount: capacity * paths.count, alignment: 64)
-        defer { slab.deallocate() }
         let cPaths = paths.map { CPath($0) }
         defer { withExtendedLifetime(cPaths) {} }
         let chains = cPaths.indices.map { index in
             [
                 SubmissionEntry.openIntoChainSlot(
-                    at: FSR_AT_FDCWD, path: cPaths[index].pointer, flags: O_RDONLY | FSR_O_CLOEXEC, mode: 0
+                    at: FSR_AT_FDCWD, path: cPaths[index].pointer, flags: O_RDONLY, mode: 0
                 ).linked().skippingSuccess(),
                 SubmissionEntry.read(.chainSlot, into: slab + index * capacity, length: capacity, offset: 0)
                     .hardLinked(),
@@ -176,26 +178,33 @@ final class URingFileIO: FileIO {
         do {
             outcomes = try await ring.submit(batch: chains)
         } catch {
-            return paths.map { .failure(FileSystemError(code: ECANCELED, operation: "read", path: $0)) }
+            for (index, path) in zip(paths.indices, paths) {
+                body(index, .failure(FileSystemError(code: ECANCELED, operation: "read", path: path)))
+            }
+            return
         }
-        var results: [Result<[UInt8], FileSystemError>] = []
-        results.reserveCapacity(paths.count)
-        for (index, outcome) in outcomes.enumerated() {
+        for (position, (outcome, path)) in zip(outcomes, paths).enumerated() {
+            let index = paths.startIndex + position
             if let open = outcome.results[0], open < 0 {
-                results.append(.failure(FileSystemError(code: -open, operation: "open", path: paths[index])))
+                body(index, .failure(FileSystemError(code: -open, operation: "open", path: path)))
                 continue
             }
             let read = outcome.results[1] ?? -ECANCELED
             if read < 0 {
-                results.append(.failure(FileSystemError(code: -read, operation: "read", path: paths[index])))
+                body(index, .failure(FileSystemError(code: -read, operation: "read", path: path)))
             } else if Int(read) == capacity {
-                results.append(await readWholeFile(paths[index], capacity: capacity * 2))
+                deliver(await readWholeFile(path, capacity: capacity * 2), index, body)
             } else {
-                let start = slab + index * capacity
-                results.append(.success([UInt8](UnsafeRawBufferPointer(start: start, count: Int(read)))))
+                body(index, .success(UnsafeRawBufferPointer(start: slab + position * capacity, count: Int(read))))
             }
         }
-        return results
+    }
+
+    private func deliver(_ result: Result<[UInt8], FileSystemError>, _ index: Int, _ body: FileContentsHandler) {
+        switch result {
+        case .success(let bytes): bytes.withUnsafeBytes { body(index, .success($0)) }
+        case .failure(let error): body(index, .failure(error))
+        }
     }
 
     /// open, read to the end, close: for files too large for one chain.
@@ -209,5 +218,15 @@ final class URingFileIO: FileIO {
         } catch {
             return .failure(FileSystemError(code: ECANCELED, operation: "read", path: path))
         }
+    }
+}
+
+/// Hands out batch numbers to the workers of one `readFiles` call.
+final class BatchCursor: Sendable {
+    private let counter = Atomic<Int>(0)
+
+    func next(below limit: Int) -> Int? {
+        let value = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return value < limit ? value : nil
     }
 }

@@ -1,5 +1,6 @@
 import FSRing
 import Glibc
+import Synchronization
 import SystemPackage
 import Testing
 
@@ -133,7 +134,18 @@ struct FileSystemOperationTests {
             libcWrite(path, bytes)
             expected.append(bytes)
         }
+        // In place: each file's bytes handed over during the call.
+        let seen = Mutex([Int: Result<[UInt8], FileSystemError>]())
+        await fs.forEachFile(at: paths, sizeHint: 4096) { index, contents in
+            let copy = contents.map { [UInt8]($0) }
+            seen.withLock { $0[index] = copy }
+        }
+        let streamed = seen.withLock { $0 }
+        #expect(streamed.count == paths.count)
         let results = await fs.readFiles(at: paths, sizeHint: 4096)
+        for index in paths.indices {
+            #expect((try? streamed[index]?.get()) == (try? results[index].get()), "file \(index)")
+        }
         #expect(results.count == paths.count)
         for (index, result) in results.enumerated() {
             switch (result, expected[index]) {

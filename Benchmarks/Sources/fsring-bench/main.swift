@@ -2,7 +2,7 @@
 //
 //   fsring-bench small-files LISTFILE METHOD REPETITIONS
 //       open + read + close of every file named in LISTFILE (one path a line)
-//       METHOD: fsring | fsring-posix | syscalls | nio
+//       METHOD: fsring | fsring-arrays | fsring-posix | syscalls | nio
 //   fsring-bench pread FILE METHOD DEPTH OPERATIONS REPETITIONS
 //       random 4 KiB preads at queue depth DEPTH
 //       METHOD: fsring | threads
@@ -10,6 +10,7 @@
 // Prints one line: METHOD and the median rate over the repetitions.
 import FSRing
 import Glibc
+import Synchronization
 import SystemPackage
 import URing
 import _NIOFileSystem
@@ -53,9 +54,24 @@ func readWithSyscalls(_ paths: [String], sizeHint: Int) -> Int {
     return total
 }
 
+/// fsring's batch reader, contents handed over in place (no copy, nothing kept).
 func readWithFSRing(_ paths: [FilePath], backend: Backend, sizeHint: Int) async -> Int {
     let fs: FSRing.FileSystem
     do { fs = try FSRing.FileSystem(backend: backend) } catch { fail("\(error)") }
+    let total = Atomic<Int>(0)
+    await fs.forEachFile(at: paths, sizeHint: sizeHint) { _, contents in
+        switch contents {
+        case .success(let bytes): total.add(bytes.count, ordering: .relaxed)
+        case .failure(let error): fail("\(error)")
+        }
+    }
+    return total.load(ordering: .relaxed)
+}
+
+/// fsring's batch reader returning every file as a new array.
+func readArraysWithFSRing(_ paths: [FilePath], sizeHint: Int) async -> Int {
+    let fs: FSRing.FileSystem
+    do { fs = try FSRing.FileSystem(backend: .uring) } catch { fail("\(error)") }
     var total = 0
     for result in await fs.readFiles(at: paths, sizeHint: sizeHint) {
         switch result {
@@ -108,6 +124,7 @@ func smallFiles(_ arguments: [String]) async {
         switch method {
         case "syscalls": bytes = readWithSyscalls(paths, sizeHint: 4096)
         case "fsring": bytes = await readWithFSRing(filePaths, backend: .uring, sizeHint: 4096)
+        case "fsring-arrays": bytes = await readArraysWithFSRing(filePaths, sizeHint: 4096)
         case "fsring-posix": bytes = await readWithFSRing(filePaths, backend: .posix, sizeHint: 4096)
         case "nio": bytes = await readWithNIO(paths)
         default: fail("unknown method \(method)")
