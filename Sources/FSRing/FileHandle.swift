@@ -1,6 +1,6 @@
 internal import CURing
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -41,7 +41,8 @@ public final class FileHandle: Sendable {
         do {
             return try await body()
         } catch let error as FileSystemError where error.path == nil {
-            throw FileSystemError(code: error.code, operation: error.operation, path: path, secondPath: error.secondPath)
+            throw FileSystemError(
+                code: error.code, operation: error.operation, path: path, secondPath: error.secondPath)
         }
     }
 

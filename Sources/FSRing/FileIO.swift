@@ -39,7 +39,8 @@ protocol FileIO: Sendable {
 
 /// Receives one file of a batch: its index in the batch and its contents,
 /// valid only during the call.
-public typealias FileContentsHandler = @Sendable (_ index: Int, _ contents: Result<UnsafeRawBufferPointer, FileSystemError>)
+public typealias FileContentsHandler =
+    @Sendable (_ index: Int, _ contents: Result<UnsafeRawBufferPointer, FileSystemError>)
     -> Void
 
 /// Which implementation of the file API is doing the work.

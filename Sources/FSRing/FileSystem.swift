@@ -51,14 +51,16 @@ public struct FileSystem: Sendable {
     /// Opens an existing file for reading.
     public func openFile(forReadingAt path: FilePath, followSymbolicLinks: Bool = true) async throws -> FileHandle {
         let flags = O_RDONLY | (followSymbolicLinks ? 0 : FSR_O_NOFOLLOW)
-        return FileHandle(descriptor: try await io.open(path, at: FSR_AT_FDCWD, flags: flags, mode: 0), path: path, io: io)
+        return FileHandle(
+            descriptor: try await io.open(path, at: FSR_AT_FDCWD, flags: flags, mode: 0), path: path, io: io)
     }
 
     /// Opens a file for writing.
     public func openFile(
         forWritingAt path: FilePath, options: OpenOptions = .newFile(replaceExisting: false)
     ) async throws -> FileHandle {
-        let descriptor = try await io.open(path, at: FSR_AT_FDCWD, flags: O_WRONLY | options.flags, mode: options.permissions)
+        let descriptor = try await io.open(
+            path, at: FSR_AT_FDCWD, flags: O_WRONLY | options.flags, mode: options.permissions)
         return FileHandle(descriptor: descriptor, path: path, io: io)
     }
 
@@ -66,7 +68,8 @@ public struct FileSystem: Sendable {
     public func openFile(
         forReadingAndWritingAt path: FilePath, options: OpenOptions = .modifyFile(createIfNecessary: false)
     ) async throws -> FileHandle {
-        let descriptor = try await io.open(path, at: FSR_AT_FDCWD, flags: O_RDWR | options.flags, mode: options.permissions)
+        let descriptor = try await io.open(
+            path, at: FSR_AT_FDCWD, flags: O_RDWR | options.flags, mode: options.permissions)
         return FileHandle(descriptor: descriptor, path: path, io: io)
     }
 
@@ -98,7 +101,8 @@ public struct FileSystem: Sendable {
         try await using(try await openDirectory(atPath: path), body)
     }
 
-    private func using<Result>(_ handle: FileHandle, _ body: (FileHandle) async throws -> Result) async throws -> Result {
+    private func using<Result>(_ handle: FileHandle, _ body: (FileHandle) async throws -> Result) async throws -> Result
+    {
         let result: Result
         do {
             result = try await body(handle)

@@ -40,7 +40,8 @@ public struct OpenOptions: Sendable, Hashable {
     /// A new file; an existing one is replaced (truncated) or, without
     /// `replaceExisting`, makes the open fail with EEXIST.
     public static func newFile(replaceExisting: Bool, permissions: UInt32 = 0o644) -> OpenOptions {
-        OpenOptions(creation: replaceExisting ? .ifNeeded : .exclusive, truncate: replaceExisting, permissions: permissions)
+        OpenOptions(
+            creation: replaceExisting ? .ifNeeded : .exclusive, truncate: replaceExisting, permissions: permissions)
     }
 
     /// An existing file, left as it is; created empty when `createIfNecessary`.

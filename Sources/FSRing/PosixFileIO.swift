@@ -22,10 +22,11 @@ final class PosixFileIO: FileIO {
     /// Runs a system call that returns -1 and sets errno, giving back the
     /// result or `-errno` as io_uring does.
     private func call(_ body: @escaping @Sendable () -> Int) async throws -> Int {
-        let result = await blocking.run({
-            let value = body()
-            return value < 0 ? -Int(errno) : value
-        }, onCancel: { -Int(ECANCELED) })
+        let result = await blocking.run(
+            {
+                let value = body()
+                return value < 0 ? -Int(errno) : value
+            }, onCancel: { -Int(ECANCELED) })
         if result == -Int(ECANCELED) { try Task.checkCancellation() }
         return result
     }
@@ -34,7 +35,9 @@ final class PosixFileIO: FileIO {
         _ operation: String, _ path: FilePath?, _ second: FilePath? = nil, _ body: @escaping @Sendable () -> Int
     ) async throws -> Int {
         let result = try await call(body)
-        if result < 0 { throw FileSystemError(code: Int32(-result), operation: operation, path: path, secondPath: second) }
+        if result < 0 {
+            throw FileSystemError(code: Int32(-result), operation: operation, path: path, secondPath: second)
+        }
         return result
     }
 
@@ -117,14 +120,15 @@ final class PosixFileIO: FileIO {
         let cPath = CPath(path)
         defer { withExtendedLifetime(cPath) {} }
         let address = cPath.address
-        let result = await blocking.run({ () -> Result<FileInfo, FileSystemError> in
-            var raw = statx()
-            let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
-            if fsr_statx(directory, .at(address), flags, mask, &raw) < 0 {
-                return .failure(FileSystemError(code: errno, operation: "statx", path: path))
-            }
-            return .success(FileInfo(raw))
-        }, onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)) })
+        let result = await blocking.run(
+            { () -> Result<FileInfo, FileSystemError> in
+                var raw = statx()
+                let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
+                if fsr_statx(directory, .at(address), flags, mask, &raw) < 0 {
+                    return .failure(FileSystemError(code: errno, operation: "statx", path: path))
+                }
+                return .success(FileInfo(raw))
+            }, onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)) })
         try Task.checkCancellation()
         return try result.get()
     }
@@ -217,7 +221,9 @@ final class PosixFileIO: FileIO {
     }
 
     /// open + read until EOF + close on the current thread.
-    static func readWholeFileBlocking(_ address: UInt, path: FilePath, sizeHint: Int) -> Result<[UInt8], FileSystemError> {
+    static func readWholeFileBlocking(_ address: UInt, path: FilePath, sizeHint: Int) -> Result<
+        [UInt8], FileSystemError
+    > {
         let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path)) }
         defer { Glibc.close(descriptor) }
@@ -225,7 +231,9 @@ final class PosixFileIO: FileIO {
         var filled = 0
         while true {
             if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            let count = bytes.withUnsafeMutableBytes {
+                Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 return .failure(FileSystemError(code: errno, operation: "read", path: path))

@@ -118,7 +118,8 @@ private struct TreeWalker: Sendable {
             info = try await fileSystem.io.info(
                 root, at: FSR_AT_FDCWD, flags: options.followSymbolicLinks ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
         } catch {
-            output.yield(WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error)))
+            output.yield(
+                WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error)))
             return
         }
         let rootEntry = WalkEntry(path: root, type: info.type, depth: 0, isFollowedSymbolicLink: false, error: nil)
@@ -181,7 +182,8 @@ private struct TreeWalker: Sendable {
         for item in listing.entries {
             if Task.isCancelled { return [] }
             var entry = WalkEntry(
-                path: path.appending(item.name), type: item.type, depth: depth, isFollowedSymbolicLink: false, error: nil)
+                path: path.appending(item.name), type: item.type, depth: depth, isFollowedSymbolicLink: false,
+                error: nil)
             if entry.type == .unknown || (entry.type == .symbolicLink && options.followSymbolicLinks) {
                 let follow = options.followSymbolicLinks
                 do {

@@ -27,7 +27,8 @@ final class URingFileIO: FileIO {
     func open(_ path: FilePath, at directory: Int32, flags: Int32, mode: UInt32) async throws -> Int32 {
         let cPath = CPath(path)
         defer { withExtendedLifetime(cPath) {} }
-        let result = try await submit(.open(at: directory, path: cPath.pointer, flags: flags | FSR_O_CLOEXEC, mode: mode))
+        let result = try await submit(
+            .open(at: directory, path: cPath.pointer, flags: flags | FSR_O_CLOEXEC, mode: mode))
         return try FileSystemError.check(result, "open", path)
     }
 
@@ -39,13 +40,15 @@ final class URingFileIO: FileIO {
 
     func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64?) async throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        let result = try await submit(.read(.descriptor(descriptor), into: base, length: buffer.count, offset: offset ?? .max))
+        let result = try await submit(
+            .read(.descriptor(descriptor), into: base, length: buffer.count, offset: offset ?? .max))
         return Int(try FileSystemError.check(result, "read"))
     }
 
     func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, offset: UInt64?) async throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        let result = try await submit(.write(.descriptor(descriptor), from: base, length: buffer.count, offset: offset ?? .max))
+        let result = try await submit(
+            .write(.descriptor(descriptor), from: base, length: buffer.count, offset: offset ?? .max))
         return Int(try FileSystemError.check(result, "write"))
     }
 

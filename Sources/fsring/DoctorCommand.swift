@@ -61,7 +61,8 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         let supported = Set(setup.supportedOpcodes)
         let all = (0...setup.lastOpcode).map { $0 }
-        print("opcodes supported: \(supported.count) of \(all.count) (highest known to the kernel: \(setup.lastOpcode))")
+        print(
+            "opcodes supported: \(supported.count) of \(all.count) (highest known to the kernel: \(setup.lastOpcode))")
         print("  " + all.filter(supported.contains).map(RingOpcodeNames.name).joined(separator: " "))
         let missing = all.filter { !supported.contains($0) }
         if !missing.isEmpty {

@@ -11,7 +11,9 @@ func countOpenDescriptors(matching prefix: String) -> Int {
     var count = 0
     var buffer = [CChar](repeating: 0, count: 4096)
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) {
+            String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+        }
         let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
         guard length > 0 else { continue }
         let target = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)

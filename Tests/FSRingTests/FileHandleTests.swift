@@ -18,7 +18,9 @@ struct FileHandleTests {
             let offset = Int.random(in: 0...(expected.count + 10_000), using: &generator)
             let bytes = randomBytes(size, seed: UInt64(round))
             try await handle.write(contentsOf: bytes, toAbsoluteOffset: Int64(offset))
-            if expected.count < offset + size { expected += [UInt8](repeating: 0, count: offset + size - expected.count) }
+            if expected.count < offset + size {
+                expected += [UInt8](repeating: 0, count: offset + size - expected.count)
+            }
             expected.replaceSubrange(offset..<offset + size, with: bytes)
 
             // Read back a random window through fsring, and the whole file through libc.
@@ -81,12 +83,15 @@ struct FileHandleTests {
         // Truncate empties it; permissions apply to new files.
         try await fs.openFile(forWritingAt: path, options: OpenOptions(creation: .never, truncate: true)).close()
         #expect(libcRead(path) == [])
-        try await fs.openFile(forWritingAt: directory("new"), options: .newFile(replaceExisting: false, permissions: 0o600)).close()
+        try await fs.openFile(
+            forWritingAt: directory("new"), options: .newFile(replaceExisting: false, permissions: 0o600)
+        ).close()
         #expect(libcStat(directory("new"))!.st_mode & 0o777 == 0o600)
 
         // modifyFile without create fails on a missing file.
         do {
-            _ = try await fs.openFile(forWritingAt: directory("missing"), options: .modifyFile(createIfNecessary: false))
+            _ = try await fs.openFile(
+                forWritingAt: directory("missing"), options: .modifyFile(createIfNecessary: false))
             Issue.record("opening a missing file succeeded")
         } catch let error as FileSystemError {
             #expect(error.code == ENOENT)

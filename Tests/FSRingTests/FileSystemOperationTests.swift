@@ -43,7 +43,9 @@ struct FileSystemOperationTests {
         await expectFailure(ENOTDIR, "open", file) { _ = try await fs.listContents(of: file) }
         try await fs.createDirectory(at: directory("full"))
         libcWrite(directory("full/x"), [])
-        await expectFailure(ENOTEMPTY, "rmdir", directory("full")) { try await fs.removeEmptyDirectory(at: directory("full")) }
+        await expectFailure(ENOTEMPTY, "rmdir", directory("full")) {
+            try await fs.removeEmptyDirectory(at: directory("full"))
+        }
         do {
             try await fs.createSymbolicLink(at: file, withDestination: "x")
             Issue.record("symlink over a file succeeded")
@@ -96,12 +98,18 @@ struct FileSystemOperationTests {
             Array("back\\slash".utf8),
         ]
         for name in names {
-            let path = directory.path.appending(FilePath.Component(platformString: name.map { CChar(bitPattern: $0) } + [0])!)
+            let path = directory.path.appending(
+                FilePath.Component(platformString: name.map { CChar(bitPattern: $0) } + [0])!)
             libcWrite(path, name)
         }
         mkdir(directory("sub").string, 0o755)
         let entries = try await fs.listContents(of: directory.path)
-        let listed = Set(entries.map { entry in entry.name.withPlatformString { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } })
+        let listed = Set(
+            entries.map { entry in
+                entry.name.withPlatformString {
+                    Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) }
+                }
+            })
         #expect(listed == Set(names + [Array("sub".utf8)]))
         #expect(entries.first { $0.name == "sub" }?.type == .directory)
         #expect(entries.filter { $0.type == .regular }.count == names.count)
@@ -109,7 +117,9 @@ struct FileSystemOperationTests {
         // Each non-UTF-8 path opens and reads back byte for byte.
         for entry in entries where entry.type == .regular {
             let bytes = try await fs.readFile(at: directory.path.appending(entry.name))
-            let name = entry.name.withPlatformString { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } }
+            let name = entry.name.withPlatformString {
+                Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) }
+            }
             #expect(bytes == name)
         }
         let viaHandle = try await fs.withDirectoryHandle(atPath: directory.path) { try await $0.listContents() }
@@ -160,4 +170,3 @@ struct FileSystemOperationTests {
         }
     }
 }
-

@@ -107,7 +107,9 @@ func runProcess(_ arguments: [String], environment: [String: String] = [:]) thro
     var index = 0
     while let entry = environ[index] {
         let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") { merged[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        if let equals = text.firstIndex(of: "=") {
+            merged[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
         index += 1
     }
     for (key, value) in environment { merged[key] = value }

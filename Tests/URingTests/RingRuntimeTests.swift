@@ -140,10 +140,14 @@ func openDescriptors() -> [String] {
     var targets: [String] = []
     var buffer = [CChar](repeating: 0, count: 4096)
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) {
+            String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
         if name == "." || name == ".." { continue }
         let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count)
-        if length > 0 { targets.append(String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+        if length > 0 {
+            targets.append(String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
     }
     return targets.sorted()
 }
@@ -195,9 +199,10 @@ struct LinkedChainTests {
                 })
         }
         #expect(results.count == 300)
-        #expect(results.enumerated().allSatisfy { index, result in
-            index % 3 == 0 ? result.results[0] == -ENOENT : (result.results[1] ?? 0) > 0
-        })
+        #expect(
+            results.enumerated().allSatisfy { index, result in
+                index % 3 == 0 ? result.results[0] == -ENOENT : (result.results[1] ?? 0) > 0
+            })
     }
 }
 
@@ -217,17 +222,22 @@ struct RegisteredBufferTests {
         try #require(ring.hasRegisteredBuffers)
         let path = CPathForTest("/tmp/fsring-fixed-\(getpid())")
         defer { unlink(path.pointer) }
-        let descriptor = try await ring.submit(.open(at: AT_FDCWD, path: path.pointer, flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o600))
+        let descriptor = try await ring.submit(
+            .open(at: AT_FDCWD, path: path.pointer, flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o600))
         #expect(descriptor >= 0)
         let pattern = (0..<ring.registeredBufferSize).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try await ring.withRegisteredBuffer { buffer in
             buffer.bytes.copyBytes(from: pattern)
             let written = try await ring.submit(
-                .writeFixed(.descriptor(descriptor), from: buffer.base, length: buffer.size, offset: 0, bufferIndex: buffer.index))
+                .writeFixed(
+                    .descriptor(descriptor), from: buffer.base, length: buffer.size, offset: 0,
+                    bufferIndex: buffer.index))
             #expect(written == Int32(buffer.size))
             buffer.bytes.initializeMemory(as: UInt8.self, repeating: 0)
             let read = try await ring.submit(
-                .readFixed(.descriptor(descriptor), into: buffer.base, length: buffer.size, offset: 0, bufferIndex: buffer.index))
+                .readFixed(
+                    .descriptor(descriptor), into: buffer.base, length: buffer.size, offset: 0,
+                    bufferIndex: buffer.index))
             #expect(read == Int32(buffer.size))
             #expect(Array(buffer.bytes) == pattern)
         }

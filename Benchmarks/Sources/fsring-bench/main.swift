@@ -112,7 +112,9 @@ func readWithNIO(_ paths: [String]) async -> Int {
 
 func smallFiles(_ arguments: [String]) async {
     guard arguments.count == 3, let repetitions = Int(arguments[2]) else { fail("usage: small-files LIST METHOD REPS") }
-    guard let list = try? String(decoding: readAll(arguments[0]), as: UTF8.self) else { fail("cannot read \(arguments[0])") }
+    guard let list = try? String(decoding: readAll(arguments[0]), as: UTF8.self) else {
+        fail("cannot read \(arguments[0])")
+    }
     let paths = list.split(separator: "\n").map(String.init)
     let filePaths = paths.map { FilePath($0) }
     let method = arguments[1]
@@ -202,7 +204,8 @@ func preadWithFSRing(_ path: String, depth: Int, operations: Int, fileSize: Int)
                     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
                     defer { buffer.deallocate() }
                     var done = 0
-                    for offset in share where (try? await handle.read(into: buffer, fromAbsoluteOffset: offset)) == 4096 {
+                    for offset in share where (try? await handle.read(into: buffer, fromAbsoluteOffset: offset)) == 4096
+                    {
                         done += 1
                     }
                     return done
@@ -231,7 +234,8 @@ func randomReads(_ arguments: [String]) async {
         let done: Int
         switch arguments[1] {
         case "threads": done = preadWithThreads(arguments[0], depth: depth, operations: operations, fileSize: fileSize)
-        case "fsring": done = await preadWithFSRing(arguments[0], depth: depth, operations: operations, fileSize: fileSize)
+        case "fsring":
+            done = await preadWithFSRing(arguments[0], depth: depth, operations: operations, fileSize: fileSize)
         default: fail("unknown method \(arguments[1])")
         }
         if done != operations / depth * depth { fail("\(arguments[1]) completed \(done) reads") }
