@@ -44,23 +44,51 @@ struct PendingRequest: Sendable {
         case batchMember(BatchCollector, Int)
     }
 
-    var entries: [SubmissionEntry]
+    /// One entry, or a chain: a single operation allocates no array.
+    enum Entries: Sendable {
+        case single(SubmissionEntry)
+        case chain([SubmissionEntry])
+
+        var count: Int {
+            switch self {
+            case .single: 1
+            case .chain(let entries): entries.count
+            }
+        }
+
+        subscript(step: Int) -> SubmissionEntry {
+            switch self {
+            case .single(let entry): entry
+            case .chain(let entries): entries[step]
+            }
+        }
+
+        var usesChainSlot: Bool {
+            switch self {
+            case .single(let entry): entry.slotUse != .none
+            case .chain(let entries): entries.contains { $0.slotUse != .none }
+            }
+        }
+    }
+
+    var entries: Entries
     var completion: Completion
     var token: CancellationToken?
 
-    var usesChainSlot: Bool { entries.contains { $0.slotUse != .none } }
+    var usesChainSlot: Bool { entries.usesChainSlot }
 
     /// Completes without ever reaching the kernel, every entry reporting `result`.
     func complete(withoutSubmitting result: Int32) {
-        let chain = ChainResult(results: Array(repeating: result, count: entries.count))
-        Self.deliver(completion, chain)
+        Self.deliver(completion, last: result) { Array(repeating: result, count: entries.count) }
     }
 
-    static func deliver(_ completion: Completion, _ result: ChainResult) {
+    /// Resumes whoever waits. `last` is the last entry's result; the whole
+    /// chain's results are built only for callers that asked for a chain.
+    static func deliver(_ completion: Completion, last: Int32, chain: () -> [Int32?]) {
         switch completion {
-        case .single(let continuation): continuation.resume(returning: result.last)
-        case .chain(let continuation): continuation.resume(returning: result)
-        case .batchMember(let collector, let index): collector.finish(index, with: result)
+        case .single(let continuation): continuation.resume(returning: last)
+        case .chain(let continuation): continuation.resume(returning: ChainResult(results: chain()))
+        case .batchMember(let collector, let index): collector.finish(index, with: ChainResult(results: chain()))
         }
     }
 }

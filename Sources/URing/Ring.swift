@@ -166,7 +166,7 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
         let token = CancellationToken()
         let result = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                post(PendingRequest(entries: [entry], completion: .single(continuation), token: token))
+                post(PendingRequest(entries: .single(entry), completion: .single(continuation), token: token))
             }
         } onCancel: {
             postCancellation(token)
@@ -188,7 +188,7 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
         let token = CancellationToken()
         let result = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                post(PendingRequest(entries: entries, completion: .chain(continuation), token: token))
+                post(PendingRequest(entries: .chain(entries), completion: .chain(continuation), token: token))
             }
         } onCancel: {
             postCancellation(token)
@@ -213,7 +213,9 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
                     precondition(
                         !chain.isEmpty && chain.count <= core.configuration.maximumChainLength,
                         "a chain has 1 to maximumChainLength entries")
-                    post(PendingRequest(entries: chain, completion: .batchMember(collector, position), token: token))
+                    post(
+                        PendingRequest(
+                            entries: .chain(chain), completion: .batchMember(collector, position), token: token))
                 }
             }
         } onCancel: {

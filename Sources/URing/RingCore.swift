@@ -23,7 +23,8 @@ final class RingCore {
     private struct Slot {
         var generation: UInt32 = 0
         var completion: PendingRequest.Completion?
-        var results: [Int32?] = []
+        /// Results of the steps before the last (chains only; empty for one entry).
+        var earlierResults: [Int32?] = []
         var stepCount = 0
         var directSlot: Int32 = -1
         var token: CancellationToken?
@@ -32,7 +33,10 @@ final class RingCore {
         /// without posting their completions.
         var silentTailSteps: UInt64 = 0
     }
-    private var slots: [Slot]
+    // Ring-thread-only table, addressed directly: no exclusivity or
+    // copy-on-write checks on the hot path. Freed in `close()`.
+    private let slots: UnsafeMutablePointer<Slot>
+    private let slotCount: Int
     private var freeSlots: [Int32]
     private var freeDirectSlots: [Int32]
     private var waiting: [PendingRequest] = []
@@ -119,7 +123,9 @@ final class RingCore {
             supportedOpcodes: opcodes, lastOpcode: lastOpcode,
             directDescriptorError: directError, registeredBufferError: bufferError)
 
-        slots = Array(repeating: Slot(), count: configuration.maximumInFlight)
+        slotCount = configuration.maximumInFlight
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: Slot(), count: slotCount)
         freeSlots = (0..<Int32(configuration.maximumInFlight)).reversed()
         completionBatch = .allocate(capacity: completionBatchSize)
         wakeBuffer = .allocate(capacity: 1)
@@ -143,6 +149,8 @@ final class RingCore {
         buffers?.deallocate()
         completionBatch.deallocate()
         wakeBuffer.deallocate()
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
     }
 
     private func takeSQE() -> UnsafeMutablePointer<io_uring_sqe> {
@@ -191,7 +199,7 @@ final class RingCore {
         slots[Int(index)].generation &+= 1
         let generation = slots[Int(index)].generation
         slots[Int(index)].completion = request.completion
-        slots[Int(index)].results = Array(repeating: nil, count: count)
+        slots[Int(index)].earlierResults = count > 1 ? Array(repeating: nil, count: count - 1) : []
         slots[Int(index)].stepCount = count
         slots[Int(index)].directSlot = direct
         slots[Int(index)].token = request.token
@@ -245,7 +253,7 @@ final class RingCore {
     /// Asks the kernel to cancel every operation started under `token`, and
     /// completes those still waiting for a slot.
     func cancel(_ token: CancellationToken) {
-        for index in slots.indices where slots[index].token === token && slots[index].completion != nil {
+        for index in 0..<slotCount where slots[index].token === token && slots[index].completion != nil {
             cancelSlot(index)
         }
         var kept: [PendingRequest] = []
@@ -262,7 +270,7 @@ final class RingCore {
 
     /// Cancels everything in the kernel (shutdown).
     func cancelAll() {
-        for index in slots.indices where slots[index].completion != nil { cancelSlot(index) }
+        for index in 0..<slotCount where slots[index].completion != nil { cancelSlot(index) }
         for request in waiting[waitingHead...] { request.complete(withoutSubmitting: -ECANCELED) }
         waiting.removeAll()
         waitingHead = 0
@@ -270,7 +278,7 @@ final class RingCore {
 
     private func cancelSlot(_ index: Int) {
         let slot = slots[index]
-        for step in 0..<slot.stepCount where slot.results[step] == nil {
+        for step in 0..<slot.stepCount where step == slot.stepCount - 1 || slot.earlierResults[step] == nil {
             let sqe = takeSQE()
             io_uring_prep_cancel64(
                 sqe, Self.userData(slot: Int32(index), generation: slot.generation, step: step), 0)
@@ -315,24 +323,31 @@ final class RingCore {
         let index = Int(userData >> 32) - 1
         let generation = UInt32((userData >> 8) & 0xFF_FFFF)
         let step = Int(userData & 0xFF)
-        guard index >= 0, index < slots.count, slots[index].generation & 0xFF_FFFF == generation,
+        guard index >= 0, index < slotCount, slots[index].generation & 0xFF_FFFF == generation,
             let completion = slots[index].completion, step < slots[index].stepCount
         else { return }  // A late completion of a chain that already finished.
-        slots[index].results[step] = result
+        let last = slots[index].stepCount - 1
         let endsHere = result < 0 && slots[index].silentTailSteps & (1 << UInt64(step)) != 0
-        guard step == slots[index].stepCount - 1 || endsHere else { return }
-        if endsHere {
-            for later in (step + 1)..<slots[index].stepCount { slots[index].results[later] = -ECANCELED }
+        if step < last {
+            slots[index].earlierResults[step] = result
+            guard endsHere else { return }
         }
 
-        let finished = ChainResult(results: slots[index].results)
+        let earlier = slots[index].earlierResults
         if slots[index].directSlot >= 0 { freeDirectSlots.append(slots[index].directSlot) }
         slots[index].completion = nil
         slots[index].token = nil
-        slots[index].results = []
+        slots[index].earlierResults = []
         freeSlots.append(Int32(index))
         inFlight -= 1
-        PendingRequest.deliver(completion, finished)
+        // A chain ended early by a silent failure: the kernel cancelled the rest.
+        let lastResult = step == last ? result : -ECANCELED
+        PendingRequest.deliver(completion, last: lastResult) {
+            var results = earlier
+            for later in (step + 1)..<(last + 1) where later < last { results[later] = -ECANCELED }
+            results.append(lastResult)
+            return results
+        }
         startWaiting()
     }
 
