@@ -68,50 +68,44 @@ final class PosixFileIO: FileIO {
     func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64?) async throws -> Int {
         let address = UInt(bitPattern: buffer.baseAddress)
         let count = buffer.count
-        while true {
-            // -EAGAIN here means "pollable and not ready": wait, then retry.
-            let result = try await call {
-                let target = UnsafeMutableRawPointer(bitPattern: address)
-                if Self.isPollable(descriptor) {
-                    var probe = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                    if poll(&probe, 1, 0) == 0 {
-                        errno = EAGAIN
-                        return -1
-                    }
-                }
-                if let offset { return Glibc.pread(descriptor, target, count, off_t(offset)) }
-                return Glibc.read(descriptor, target, count)
-            }
-            if result == -Int(EAGAIN) {
-                if await poller.wait(for: descriptor, events: Int16(POLLIN)) { continue }
-                throw CancellationError()
-            }
-            if result < 0 { throw FileSystemError(code: Int32(-result), operation: "read") }
-            return result
+        return try await transfer(descriptor, "read", waitingFor: Int16(POLLIN)) {
+            let target = UnsafeMutableRawPointer(bitPattern: address)
+            if let offset { return Glibc.pread(descriptor, target, count, off_t(offset)) }
+            return Glibc.read(descriptor, target, count)
         }
     }
 
     func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, offset: UInt64?) async throws -> Int {
         let address = UInt(bitPattern: buffer.baseAddress)
         let count = buffer.count
+        return try await transfer(descriptor, "write", waitingFor: Int16(POLLOUT)) {
+            let source = UnsafeRawPointer(bitPattern: address)
+            if let offset { return Glibc.pwrite(descriptor, source, count, off_t(offset)) }
+            return Glibc.write(descriptor, source, count)
+        }
+    }
+
+    /// Runs a read or write on the pool; on a pollable descriptor that is
+    /// not ready it waits in the poller instead, where cancellation reaches it.
+    private func transfer(
+        _ descriptor: Int32, _ operation: String, waitingFor events: Int16, _ call: @escaping @Sendable () -> Int
+    ) async throws -> Int {
         while true {
-            let result = try await call {
-                let source = UnsafeRawPointer(bitPattern: address)
+            let result = try await self.call {
                 if Self.isPollable(descriptor) {
-                    var probe = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    var probe = pollfd(fd: descriptor, events: events, revents: 0)
                     if poll(&probe, 1, 0) == 0 {
                         errno = EAGAIN
                         return -1
                     }
                 }
-                if let offset { return Glibc.pwrite(descriptor, source, count, off_t(offset)) }
-                return Glibc.write(descriptor, source, count)
+                return call()
             }
             if result == -Int(EAGAIN) {
-                if await poller.wait(for: descriptor, events: Int16(POLLOUT)) { continue }
+                if await poller.wait(for: descriptor, events: events) { continue }
                 throw CancellationError()
             }
-            if result < 0 { throw FileSystemError(code: Int32(-result), operation: "write") }
+            if result < 0 { throw FileSystemError(code: Int32(-result), operation: operation) }
             return result
         }
     }

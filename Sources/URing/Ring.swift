@@ -101,19 +101,24 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
             core.jobs.append(job)
             return
         }
+        if !deliverToInbox({ $0.jobs.append(job) }) {
+            // The ring is gone: keep the task alive on the global executor.
+            globalConcurrentExecutor.enqueue(job)
+        }
+    }
+
+    /// Adds to the inbox and wakes the ring thread if it sleeps. False when
+    /// the ring has stopped and the item was not added.
+    private func deliverToInbox(_ add: (inout Inbox) -> Void) -> Bool {
         let outcome: (wake: Bool, stopped: Bool) = inbox.withLock { inbox in
             if inbox.stopped { return (false, true) }
-            inbox.jobs.append(job)
+            add(&inbox)
             let wake = inbox.sleeping
             inbox.sleeping = false
             return (wake, false)
         }
-        if outcome.stopped {
-            // The ring is gone: keep the task alive on the global executor.
-            globalConcurrentExecutor.enqueue(job)
-        } else if outcome.wake {
-            wake()
-        }
+        if outcome.wake { wake() }
+        return !outcome.stopped
     }
 
     private func wake() {
@@ -128,30 +133,14 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
             core.accept(request)
             return
         }
-        let outcome: (wake: Bool, stopped: Bool) = inbox.withLock { inbox in
-            if inbox.stopped { return (false, true) }
-            inbox.requests.append(request)
-            let wake = inbox.sleeping
-            inbox.sleeping = false
-            return (wake, false)
-        }
-        if outcome.stopped {
+        if !deliverToInbox({ $0.requests.append(request) }) {
             request.complete(withoutSubmitting: -ECANCELED)
-        } else if outcome.wake {
-            wake()
         }
     }
 
     private func postCancellation(_ token: CancellationToken) {
         token.cancel()
-        let wake: Bool = inbox.withLock { inbox in
-            if inbox.stopped { return false }
-            inbox.cancellations.append(token)
-            let wake = inbox.sleeping
-            inbox.sleeping = false
-            return wake
-        }
-        if wake { self.wake() }
+        _ = deliverToInbox { $0.cancellations.append(token) }
     }
 
     // MARK: Submitting
