@@ -34,7 +34,7 @@ enum SharedBackends {
             do throws(RingSetupError) {
                 let runtime = try RingRuntime()
                 do throws(any Error) {
-                    made = .success(try URingFileIO(runtime: runtime, listingThreads: blockingThreads))
+                    made = .success(URingFileIO(runtime: runtime, blocking: try listingPool()))
                 } catch {
                     runtime.shutdown()
                     let code = (error as? PersistentThread.SpawnError)?.code ?? EAGAIN
@@ -44,6 +44,18 @@ enum SharedBackends {
                 made = .failure(error)
             }
             state.uring = made
+            return made
+        }
+    }
+
+    private static let listingPoolState = Mutex<BlockingPool?>(nil)
+
+    /// Threads for getdents64 and readlink under io_uring, shared by every ring runtime.
+    static func listingPool() throws -> BlockingPool {
+        try listingPoolState.withLock { pool in
+            if let pool { return pool }
+            let made = try BlockingPool(threads: blockingThreads)
+            pool = made
             return made
         }
     }
@@ -75,6 +87,14 @@ public struct BackendSelectionError: Error, CustomStringConvertible {
 extension FileSystem {
     /// Environment variable that forces a backend: `uring` or `posix`.
     public static let backendVariable = "FSRING_BACKEND"
+
+    /// A file system on io_uring with a runtime the caller configured (ring
+    /// count, queue sizes, buffers). The caller shuts the runtime down, after
+    /// the last use of this file system.
+    public init(runtime: RingRuntime) throws {
+        io = URingFileIO(runtime: runtime, blocking: try SharedBackends.listingPool())
+        choice = BackendChoice(backend: .uring, reason: "runtime given by the caller", runtime: runtime)
+    }
 
     /// Picks a backend: `requested` if given, else `FSRING_BACKEND`, else
     /// io_uring when it starts, falling back to POSIX with a notice on stderr.

@@ -15,9 +15,9 @@ final class URingFileIO: FileIO {
     /// getdents64 has no io_uring opcode: directory listing runs here.
     let blocking: BlockingPool
 
-    init(runtime: RingRuntime, listingThreads: Int) throws {
+    init(runtime: RingRuntime, blocking: BlockingPool) {
         self.runtime = runtime
-        blocking = try BlockingPool(threads: listingThreads)
+        self.blocking = blocking
     }
 
     private func submit(_ entry: SubmissionEntry) async throws -> Int32 {

@@ -19,8 +19,9 @@ public struct RingConfiguration: Sendable {
     public init() {}
 
     var completionQueueEntries: Int {
+        // The kernel needs at least as many completion entries as submission entries.
         var size = 1
-        while size < maximumInFlight * 3 + 64 { size <<= 1 }
+        while size < max(maximumInFlight * 3 + 64, submissionQueueEntries * 2) { size <<= 1 }
         return size
     }
 }
@@ -55,7 +56,8 @@ public struct RingSetupError: Error, CustomStringConvertible {
         self.stage = stage
     }
 
-    public var description: String {
-        "io_uring unavailable: \(stage): \(ErrnoName.describe(code))"
-    }
+    /// What failed and why, e.g. `io_uring_queue_init: Operation not permitted (EPERM)`.
+    public var reason: String { "\(stage): \(ErrnoName.describe(code))" }
+
+    public var description: String { "io_uring unavailable: \(reason)" }
 }

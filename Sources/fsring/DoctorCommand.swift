@@ -36,7 +36,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 print("io_uring: available on this kernel, not in use")
                 report(probe, inUse: false)
             } catch {
-                print("io_uring: \(error)")
+                print("io_uring: unavailable: \(error.reason)")
             }
         }
     }

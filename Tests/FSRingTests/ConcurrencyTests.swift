@@ -71,6 +71,21 @@ struct ConcurrencyTests {
         #expect(detached == Array("ring".utf8))
     }
 
+    @Test func aFileSystemOnACustomRuntime() async throws {
+        var configuration = RingConfiguration()
+        configuration.maximumInFlight = 8
+        configuration.registeredBufferCount = 0
+        let runtime = try RingRuntime(ringCount: 1, configuration: configuration)
+        defer { runtime.shutdown() }
+        let fs = try FileSystem(runtime: runtime)
+        #expect(fs.choice.runtime?.rings.count == 1)
+        let directory = TemporaryDirectory("custom")
+        let paths = (0..<100).map { directory("f\($0)") }
+        for (index, path) in paths.enumerated() { libcWrite(path, randomBytes(index, seed: 3)) }
+        let results = await fs.readFiles(at: paths, sizeHint: 64)
+        #expect(results.enumerated().allSatisfy { (try? $1.get()) == randomBytes($0, seed: 3) })
+    }
+
     @Test(arguments: allBackends)
     func cancellingAThousandPendingPipeReads(backend: Backend) async throws {
         let fs = try fileSystem(backend)
