@@ -5,15 +5,36 @@
 #ifndef FSRING_CURING_SHIM_H
 #define FSRING_CURING_SHIM_H
 
-// The kernel's own io_uring.h first: liburing's copy has the same include
-// guard, so every module that sees io_uring types sees one definition.
-#include <linux/io_uring.h>
-#include <liburing.h>
-#include <linux/stat.h>
+// Every glibc header liburing.h needs comes first, with the default feature
+// set. liburing.h defines _GNU_SOURCE and _XOPEN_SOURCE, which change glibc
+// types (fd_set's fields among them); if glibc's headers were first seen
+// under those macros here, their types would differ from the ones the Swift
+// Glibc module built, and the two modules would not load together. With the
+// headers already included, liburing.h's macros change nothing.
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <time.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 #include <pthread.h>
-#include <fcntl.h>
+#include <string.h>
+
+// pthread_setname_np is a GNU extension too; its prototype, as glibc declares it.
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
+// The kernel's own io_uring.h before liburing's copy, which has the same
+// include guard: every module that sees io_uring types sees one definition.
+#include <linux/io_uring.h>
+#include <linux/stat.h>
+#include <liburing.h>
 
 // IOSQE_* are defined as shifts of enum bits and do not import.
 static const int FSR_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
@@ -23,19 +44,20 @@ static const int FSR_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK;
 static const int FSR_IOSQE_ASYNC = IOSQE_ASYNC;
 static const int FSR_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
 
-// Linux constants that the Glibc module leaves out (they need _GNU_SOURCE).
-static const int FSR_O_TMPFILE = O_TMPFILE;
+// Open and *at flags. Those glibc defines only for _GNU_SOURCE are given as
+// Linux's values (the same on x86_64 and arm64).
+static const int FSR_O_TMPFILE = 020000000 | O_DIRECTORY;
 static const int FSR_O_DIRECTORY = O_DIRECTORY;
 static const int FSR_O_NOFOLLOW = O_NOFOLLOW;
 static const int FSR_O_CLOEXEC = O_CLOEXEC;
-static const int FSR_O_PATH = O_PATH;
-static const int FSR_O_NOATIME = O_NOATIME;
+static const int FSR_O_PATH = 010000000;
+static const int FSR_O_NOATIME = 01000000;
 static const int FSR_AT_FDCWD = AT_FDCWD;
-static const int FSR_AT_EMPTY_PATH = AT_EMPTY_PATH;
+static const int FSR_AT_EMPTY_PATH = 0x1000;
 static const int FSR_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
 static const int FSR_AT_SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW;
 static const int FSR_AT_REMOVEDIR = AT_REMOVEDIR;
-static const int FSR_AT_STATX_SYNC_AS_STAT = AT_STATX_SYNC_AS_STAT;
+static const int FSR_AT_STATX_SYNC_AS_STAT = 0x0000;
 static const int FSR_STATX_BASIC_STATS = STATX_BASIC_STATS;
 static const int FSR_STATX_BTIME = STATX_BTIME;
 static const int FSR_IORING_FILE_INDEX_ALLOC = (int)IORING_FILE_INDEX_ALLOC;
