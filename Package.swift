@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "URing", targets: ["URing"]),
         .library(name: "FSRing", targets: ["FSRing"]),
+        .library(name: "FSRingHash", targets: ["FSRingHash"]),
         .executable(name: "fsring", targets: ["fsring"]),
     ],
     dependencies: [
@@ -31,6 +32,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(name: "CBLAKE3"),
+        .target(
+            name: "FSRingHash",
+            dependencies: ["CBLAKE3", "FSRing", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .executableTarget(
             name: "fsring",
             dependencies: [
@@ -40,6 +46,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "URingTests", dependencies: ["URing"]),
+        .testTarget(name: "FSRingHashTests", dependencies: ["FSRingHash", "CBLAKE3"]),
         .testTarget(
             name: "FSRingTests",
             dependencies: ["FSRing", "URing", .product(name: "SystemPackage", package: "swift-system")]

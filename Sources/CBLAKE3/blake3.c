@@ -1,0 +1,337 @@
+// BLAKE3: the compression function, the chunk and tree logic, and the
+// choice of SIMD kernel. Written from the BLAKE3 specification.
+#include "fsring_blake3.h"
+#include "blake3_internal.h"
+
+static inline uint32_t rotr32(uint32_t word, int count) { return (word >> count) | (word << (32 - count)); }
+
+static inline void g(uint32_t *state, int a, int b, int c, int d, uint32_t x, uint32_t y) {
+    state[a] = state[a] + state[b] + x;
+    state[d] = rotr32(state[d] ^ state[a], 16);
+    state[c] = state[c] + state[d];
+    state[b] = rotr32(state[b] ^ state[c], 12);
+    state[a] = state[a] + state[b] + y;
+    state[d] = rotr32(state[d] ^ state[a], 8);
+    state[c] = state[c] + state[d];
+    state[b] = rotr32(state[b] ^ state[c], 7);
+}
+
+void fsr_blake3_compress(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
+                         uint64_t counter, uint8_t flags, uint32_t out[16]) {
+    uint32_t m[16];
+    for (int i = 0; i < 16; i++) m[i] = load32(block + 4 * i);
+    uint32_t s[16] = {
+        cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
+        BLAKE3_IV[0], BLAKE3_IV[1], BLAKE3_IV[2], BLAKE3_IV[3],
+        (uint32_t)counter, (uint32_t)(counter >> 32), block_len, flags,
+    };
+    for (int r = 0; r < 7; r++) {
+        const uint8_t *w = BLAKE3_SCHEDULE[r];
+        g(s, 0, 4, 8, 12, m[w[0]], m[w[1]]);
+        g(s, 1, 5, 9, 13, m[w[2]], m[w[3]]);
+        g(s, 2, 6, 10, 14, m[w[4]], m[w[5]]);
+        g(s, 3, 7, 11, 15, m[w[6]], m[w[7]]);
+        g(s, 0, 5, 10, 15, m[w[8]], m[w[9]]);
+        g(s, 1, 6, 11, 12, m[w[10]], m[w[11]]);
+        g(s, 2, 7, 8, 13, m[w[12]], m[w[13]]);
+        g(s, 3, 4, 9, 14, m[w[14]], m[w[15]]);
+    }
+    for (int i = 0; i < 8; i++) {
+        out[i] = s[i] ^ s[i + 8];
+        out[i + 8] = s[i + 8] ^ cv[i];
+    }
+}
+
+void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, size_t count, uint64_t counter,
+                                     const uint32_t key[8], uint8_t flags, uint8_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        uint32_t cv[8];
+        memcpy(cv, key, 32);
+        for (int block = 0; block < 16; block++) {
+            uint8_t block_flags = flags | (block == 0 ? CHUNK_START : 0) | (block == 15 ? CHUNK_END : 0);
+            uint32_t full[16];
+            fsr_blake3_compress(cv, inputs[i] + block * BLOCK_LEN, BLOCK_LEN, counter + i, block_flags, full);
+            memcpy(cv, full, 32);
+        }
+        for (int w = 0; w < 8; w++) store32(out + 32 * i + 4 * w, cv[w]);
+    }
+}
+
+// MARK: Kernel choice
+
+typedef struct {
+    fsr_hash_chunks_fn hash;
+    size_t width;
+    const char *name;
+} kernel_info;
+
+static const kernel_info KERNELS[4] = {
+    {fsr_blake3_hash_chunks_portable, 1, "portable"},
+    {fsr_blake3_hash_chunks_sse41, 4, "sse4.1"},
+    {fsr_blake3_hash_chunks_avx2, 8, "avx2"},
+    {fsr_blake3_hash_chunks_avx512, 16, "avx512"},
+};
+
+// One pointer, so a hash in progress always sees a kernel and its width together.
+static const kernel_info *chosen_kernel = 0;
+
+static int cpu_has(int level) {
+    __builtin_cpu_init();
+    switch (level) {
+    case 0: return 1;
+    case 1: return __builtin_cpu_supports("sse4.1");
+    case 2: return __builtin_cpu_supports("avx2");
+    case 3: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    default: return 0;
+    }
+}
+
+int fsr_blake3_force_implementation(int level) {
+    if (level < 0 || level > 3 || !cpu_has(level)) return -1;
+    __atomic_store_n(&chosen_kernel, &KERNELS[level], __ATOMIC_RELEASE);
+    return 0;
+}
+
+static const kernel_info *kernel(void) {
+    const kernel_info *chosen = __atomic_load_n(&chosen_kernel, __ATOMIC_ACQUIRE);
+    if (chosen) return chosen;
+    for (int level = 3; level >= 0; level--) {
+        if (fsr_blake3_force_implementation(level) == 0) break;
+    }
+    return __atomic_load_n(&chosen_kernel, __ATOMIC_ACQUIRE);
+}
+
+const char *fsr_blake3_implementation(void) { return kernel()->name; }
+
+/// Hashes `count` whole chunks with the widest kernel, the remainder portably.
+static void hash_chunks(const uint8_t *const *inputs, size_t count, uint64_t counter, const uint32_t key[8],
+                        uint8_t flags, uint8_t *out) {
+    const kernel_info *info = kernel();
+    size_t wide = count - count % info->width;
+    if (wide > 0) info->hash(inputs, wide, counter, key, flags, out);
+    if (wide < count) {
+        fsr_blake3_hash_chunks_portable(inputs + wide, count - wide, counter + wide, key, flags, out + wide * 32);
+    }
+}
+
+// MARK: Chunks
+
+static void chunk_init(fsr_blake3_chunk_state *chunk, const uint32_t key[8], uint64_t counter) {
+    memcpy(chunk->cv, key, 32);
+    chunk->chunk_counter = counter;
+    chunk->buffer_len = 0;
+    chunk->blocks_compressed = 0;
+    memset(chunk->buffer, 0, BLOCK_LEN);
+}
+
+static size_t chunk_len(const fsr_blake3_chunk_state *chunk) {
+    return (size_t)chunk->blocks_compressed * BLOCK_LEN + chunk->buffer_len;
+}
+
+static uint8_t chunk_start_flag(const fsr_blake3_chunk_state *chunk) {
+    return chunk->blocks_compressed == 0 ? CHUNK_START : 0;
+}
+
+static void chunk_update(fsr_blake3_chunk_state *chunk, uint8_t flags, const uint8_t *input, size_t length) {
+    while (length > 0) {
+        // A full buffer is compressed only when more input follows: the last
+        // block of a chunk must keep its CHUNK_END flag for the output.
+        if (chunk->buffer_len == BLOCK_LEN) {
+            uint32_t full[16];
+            fsr_blake3_compress(chunk->cv, chunk->buffer, BLOCK_LEN, chunk->chunk_counter,
+                                flags | chunk_start_flag(chunk), full);
+            memcpy(chunk->cv, full, 32);
+            chunk->blocks_compressed++;
+            chunk->buffer_len = 0;
+            memset(chunk->buffer, 0, BLOCK_LEN);
+        }
+        size_t take = BLOCK_LEN - chunk->buffer_len;
+        if (take > length) take = length;
+        memcpy(chunk->buffer + chunk->buffer_len, input, take);
+        chunk->buffer_len += (uint8_t)take;
+        input += take;
+        length -= take;
+    }
+}
+
+/// The inputs of a node's final compression, kept so the root can be
+/// compressed again with ROOT (and any counter, for extended output).
+typedef struct {
+    uint32_t cv[8];
+    uint8_t block[BLOCK_LEN];
+    uint8_t block_len;
+    uint64_t counter;
+    uint8_t flags;
+} node_output;
+
+static node_output chunk_output(const fsr_blake3_chunk_state *chunk, uint8_t flags) {
+    node_output output;
+    memcpy(output.cv, chunk->cv, 32);
+    memcpy(output.block, chunk->buffer, BLOCK_LEN);
+    output.block_len = chunk->buffer_len;
+    output.counter = chunk->chunk_counter;
+    output.flags = flags | chunk_start_flag(chunk) | CHUNK_END;
+    return output;
+}
+
+static node_output parent_output(const uint8_t left_and_right[64], const uint32_t key[8], uint8_t flags) {
+    node_output output;
+    memcpy(output.cv, key, 32);
+    memcpy(output.block, left_and_right, BLOCK_LEN);
+    output.block_len = BLOCK_LEN;
+    output.counter = 0;
+    output.flags = flags | PARENT;
+    return output;
+}
+
+static void output_cv(const node_output *output, uint8_t out[32]) {
+    uint32_t full[16];
+    fsr_blake3_compress(output->cv, output->block, output->block_len, output->counter, output->flags, full);
+    for (int w = 0; w < 8; w++) store32(out + 4 * w, full[w]);
+}
+
+static void output_root(const node_output *output, uint8_t *out, size_t out_len) {
+    uint64_t counter = 0;
+    while (out_len > 0) {
+        uint32_t full[16];
+        fsr_blake3_compress(output->cv, output->block, output->block_len, counter, output->flags | ROOT, full);
+        uint8_t bytes[64];
+        for (int w = 0; w < 16; w++) store32(bytes + 4 * w, full[w]);
+        size_t take = out_len < 64 ? out_len : 64;
+        memcpy(out, bytes, take);
+        out += take;
+        out_len -= take;
+        counter++;
+    }
+}
+
+// MARK: The tree
+
+void fsr_blake3_hasher_init(fsr_blake3_hasher *hasher) {
+    memcpy(hasher->key, BLAKE3_IV, 32);
+    hasher->flags = 0;
+    chunk_init(&hasher->chunk, hasher->key, 0);
+    hasher->cv_stack_len = 0;
+}
+
+/// Merges finished subtrees, lazily: a stack entry is merged only once the
+/// tree is known to continue past it, so the last node can still be the root.
+/// After `total_chunks` chunks, complete subtrees number popcount(total_chunks).
+static void merge_cv_stack(fsr_blake3_hasher *hasher, uint64_t total_chunks) {
+    size_t post_merge_len = (size_t)__builtin_popcountll(total_chunks);
+    while (hasher->cv_stack_len > post_merge_len) {
+        uint8_t *left = hasher->cv_stack + (hasher->cv_stack_len - 2) * 32;
+        node_output parent = parent_output(left, hasher->key, hasher->flags);
+        output_cv(&parent, left);
+        hasher->cv_stack_len--;
+    }
+}
+
+static void push_cv(fsr_blake3_hasher *hasher, const uint8_t cv[32], uint64_t chunk_counter) {
+    merge_cv_stack(hasher, chunk_counter);
+    memcpy(hasher->cv_stack + hasher->cv_stack_len * 32, cv, 32);
+    hasher->cv_stack_len++;
+}
+
+void fsr_blake3_hasher_update(fsr_blake3_hasher *hasher, const void *input_bytes, size_t length) {
+    const uint8_t *input = input_bytes;
+    // Finish a partly filled chunk first.
+    if (chunk_len(&hasher->chunk) > 0) {
+        size_t take = CHUNK_LEN - chunk_len(&hasher->chunk);
+        if (take > length) take = length;
+        chunk_update(&hasher->chunk, hasher->flags, input, take);
+        input += take;
+        length -= take;
+        if (length == 0) return;
+        uint8_t cv[32];
+        node_output output = chunk_output(&hasher->chunk, hasher->flags);
+        output_cv(&output, cv);
+        push_cv(hasher, cv, hasher->chunk.chunk_counter);
+        chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter + 1);
+    }
+    // Whole chunks, many at a time, keeping at least one byte back: the last
+    // chunk may be the root and is finished in finalize.
+    while (length > CHUNK_LEN) {
+        enum { BATCH = 64 };
+        const uint8_t *inputs[BATCH];
+        uint8_t cvs[BATCH * 32];
+        size_t count = (length - 1) / CHUNK_LEN;
+        if (count > BATCH) count = BATCH;
+        for (size_t i = 0; i < count; i++) inputs[i] = input + i * CHUNK_LEN;
+        hash_chunks(inputs, count, hasher->chunk.chunk_counter, hasher->key, hasher->flags, cvs);
+        for (size_t i = 0; i < count; i++) push_cv(hasher, cvs + i * 32, hasher->chunk.chunk_counter + i);
+        hasher->chunk.chunk_counter += count;
+        input += count * CHUNK_LEN;
+        length -= count * CHUNK_LEN;
+    }
+    chunk_update(&hasher->chunk, hasher->flags, input, length);
+}
+
+void fsr_blake3_hasher_finalize(const fsr_blake3_hasher *original, uint8_t *out, size_t out_len) {
+    fsr_blake3_hasher copy = *original;
+    fsr_blake3_hasher *hasher = &copy;
+    // With a last chunk still open, every stacked subtree lies to its left:
+    // merge the pairs the lazy merging left, none of which is the root.
+    if (chunk_len(&hasher->chunk) > 0) merge_cv_stack(hasher, hasher->chunk.chunk_counter);
+    node_output output = chunk_output(&hasher->chunk, hasher->flags);
+    size_t remaining = hasher->cv_stack_len;
+    if (chunk_len(&hasher->chunk) == 0 && remaining > 0) {
+        // Input ended exactly at a subtree boundary (after pushed subtrees):
+        // the top of the stack is the last node.
+        remaining--;
+        uint8_t right[32];
+        memcpy(right, hasher->cv_stack + remaining * 32, 32);
+        if (remaining == 0) {
+            // A single pushed subtree cannot be a root: subtrees are never
+            // the whole input (see fsr_blake3_hasher_push_subtree).
+            memset(out, 0, out_len);
+            return;
+        }
+        uint8_t block[64];
+        memcpy(block, hasher->cv_stack + (remaining - 1) * 32, 32);
+        memcpy(block + 32, right, 32);
+        output = parent_output(block, hasher->key, hasher->flags);
+        remaining--;
+    }
+    while (remaining > 0) {
+        uint8_t block[64];
+        memcpy(block, hasher->cv_stack + (remaining - 1) * 32, 32);
+        output_cv(&output, block + 32);
+        output = parent_output(block, hasher->key, hasher->flags);
+        remaining--;
+    }
+    output_root(&output, out, out_len);
+}
+
+void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk_counter, uint8_t out_cv[32]) {
+    enum { BATCH = 64 };
+    size_t chunks = length / CHUNK_LEN;
+    if (chunks > BATCH) {
+        // Halves of a power-of-two subtree are power-of-two subtrees.
+        uint8_t halves[64];
+        size_t half = length / 2;
+        fsr_blake3_hash_subtree(input, half, chunk_counter, halves);
+        fsr_blake3_hash_subtree(input + half, half, chunk_counter + chunks / 2, halves + 32);
+        node_output parent = parent_output(halves, BLAKE3_IV, 0);
+        output_cv(&parent, out_cv);
+        return;
+    }
+    const uint8_t *inputs[BATCH];
+    uint8_t cvs[BATCH * 32];
+    for (size_t i = 0; i < chunks; i++) inputs[i] = input + i * CHUNK_LEN;
+    hash_chunks(inputs, chunks, chunk_counter, BLAKE3_IV, 0, cvs);
+    // Pairs of chaining values become parents, level by level, down to one.
+    for (size_t count = chunks; count > 1; count /= 2) {
+        for (size_t i = 0; i < count / 2; i++) {
+            node_output parent = parent_output(cvs + 64 * i, BLAKE3_IV, 0);
+            output_cv(&parent, cvs + 32 * i);
+        }
+    }
+    memcpy(out_cv, cvs, 32);
+}
+
+void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[32], uint64_t chunks) {
+    push_cv(hasher, cv, hasher->chunk.chunk_counter);
+    hasher->chunk.chunk_counter += chunks;
+    chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter);
+}

@@ -1,0 +1,59 @@
+internal import CBLAKE3
+
+/// BLAKE3, this project's implementation (SIMD kernels chosen at run time).
+///
+/// ```swift
+/// var hasher = BLAKE3()
+/// hasher.update(bytes)
+/// let digest = hasher.finalize()   // 32 bytes
+/// ```
+public struct BLAKE3: Sendable {
+    // fsr_blake3_hasher is plain data (arrays of integers): copying it copies the state.
+    private var state = fsr_blake3_hasher()
+
+    /// Bytes in one chunk, the unit of BLAKE3's tree.
+    public static let chunkLength = Int(FSR_BLAKE3_CHUNK_LEN)
+
+    public init() {
+        fsr_blake3_hasher_init(&state)
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        fsr_blake3_hasher_update(&state, base, bytes.count)
+    }
+
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest: 32 bytes by default, or any length (the extendable output).
+    public func finalize(length: Int = 32) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: length)
+        var copy = state
+        output.withUnsafeMutableBufferPointer { fsr_blake3_hasher_finalize(&copy, $0.baseAddress, length) }
+        return output
+    }
+
+    /// Adds the chaining value of a subtree hashed elsewhere (see `subtreeValue`).
+    /// The hasher must be at a subtree boundary: all input so far a multiple
+    /// of `chunks` chunks, and nothing more given through `update` since.
+    public mutating func append(subtree value: [UInt8], chunks: Int) {
+        value.withUnsafeBufferPointer { fsr_blake3_hasher_push_subtree(&state, $0.baseAddress, UInt64(chunks)) }
+    }
+
+    /// The chaining value of `bytes`, a power-of-two number of whole chunks
+    /// that starts at chunk `chunkIndex` (a multiple of that number): pieces
+    /// of a large input hashed on several cores, then `append`ed in order.
+    public static func subtreeValue(_ bytes: UnsafeRawBufferPointer, chunkIndex: Int) -> [UInt8] {
+        var value = [UInt8](repeating: 0, count: 32)
+        value.withUnsafeMutableBufferPointer {
+            fsr_blake3_hash_subtree(
+                bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(chunkIndex), $0.baseAddress)
+        }
+        return value
+    }
+
+    /// The SIMD kernel in use: `avx512`, `avx2`, `sse4.1` or `portable`.
+    public static var implementation: String { String(cString: fsr_blake3_implementation()) }
+}
