@@ -16,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "FSRing", package: "fsring"),
                 .product(name: "URing", package: "fsring"),
+                .product(name: "FSRingHash", package: "fsring"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
         )

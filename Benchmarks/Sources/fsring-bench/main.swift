@@ -9,6 +9,7 @@
 //
 // Prints one line: METHOD and the median rate over the repetitions.
 import FSRing
+import FSRingHash
 import Glibc
 import Synchronization
 import SystemPackage
@@ -244,9 +245,28 @@ func randomReads(_ arguments: [String]) async {
     print("\(arguments[1]) \(Int(median(rates))) reads/s")
 }
 
+/// BLAKE3 over a buffer in memory, one thread: the kernel's own speed.
+func blake3Memory(_ arguments: [String]) {
+    guard arguments.count == 2, let megabytes = Int(arguments[0]), let repetitions = Int(arguments[1]) else {
+        fail("usage: blake3-memory MEGABYTES REPS")
+    }
+    let bytes = [UInt8](repeating: 0x5A, count: megabytes << 20)
+    var rates: [Double] = []
+    for _ in 0..<repetitions {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var hasher = BLAKE3()
+        hasher.update(bytes)
+        _ = hasher.finalize()
+        rates.append(Double(bytes.count) / seconds(clock.now - start) / 1e9)
+    }
+    print("blake3-\(BLAKE3.implementation) \(median(rates)) GB/s")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "small-files": await smallFiles(Array(arguments.dropFirst()))
 case "pread": await randomReads(Array(arguments.dropFirst()))
+case "blake3-memory": blake3Memory(Array(arguments.dropFirst()))
 default: fail("usage: fsring-bench small-files|pread ...")
 }
