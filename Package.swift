@@ -33,20 +33,28 @@ let package = Package(
             ]
         ),
         .target(name: "CBLAKE3"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(
             name: "FSRingHash",
-            dependencies: ["CBLAKE3", "FSRing", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "CBLAKE3", "CCrypto", "CXXHash", "FSRing", .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .executableTarget(
             name: "fsring",
             dependencies: [
                 "FSRing",
+                "FSRingHash",
                 "URing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "URingTests", dependencies: ["URing"]),
-        .testTarget(name: "FSRingHashTests", dependencies: ["FSRingHash", "CBLAKE3"]),
+        .testTarget(
+            name: "FSRingHashTests",
+            dependencies: ["FSRingHash", "CBLAKE3", "FSRing", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(
             name: "FSRingTests",
             dependencies: ["FSRing", "URing", .product(name: "SystemPackage", package: "swift-system")]

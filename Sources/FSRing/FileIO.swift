@@ -33,8 +33,12 @@ protocol FileIO: Sendable {
     var blocking: BlockingPool { get }
     /// Reads each file whole, with as few submissions as possible, and hands
     /// its contents (or its error) to `body` with the file's index. `body`
-    /// runs on backend threads, for several files at once.
-    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async
+    /// runs on backend threads, for several files at once. A file larger
+    /// than `sizeHint` is read whole in a second pass when `readLargerFiles`,
+    /// or else reported as EFBIG for the caller to stream.
+    func forEachFile(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    ) async
 }
 
 /// Receives one file of a batch: its index in the batch and its contents,

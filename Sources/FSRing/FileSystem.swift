@@ -129,7 +129,7 @@ public struct FileSystem: Sendable {
         let collected = Mutex(
             [Result<[UInt8], FileSystemError>](
                 repeating: .failure(FileSystemError(code: ECANCELED, operation: "read")), count: paths.count))
-        await io.forEachFile(paths, sizeHint: sizeHint) { index, contents in
+        await io.forEachFile(paths, sizeHint: sizeHint, readLargerFiles: true) { index, contents in
             let copy = contents.map { [UInt8]($0) }
             collected.withLock { $0[index] = copy }
         }
@@ -140,11 +140,14 @@ public struct FileSystem: Sendable {
     /// contents to `body` straight from the kernel's buffer, without copying
     /// or keeping them: the way to hash or search many files. `body` runs on
     /// the backend's threads, for several files at once, and must not keep
-    /// the buffer past its return.
+    /// the buffer past its return. A file larger than `sizeHint` costs a
+    /// second pass that reads it whole; with `readingLargerFilesWhole: false`
+    /// it is reported as an EFBIG failure instead, for the caller to stream.
     public func forEachFile(
-        at paths: [FilePath], sizeHint: Int = 16 * 1024, _ body: @escaping FileContentsHandler
+        at paths: [FilePath], sizeHint: Int = 16 * 1024, readingLargerFilesWhole: Bool = true,
+        _ body: @escaping FileContentsHandler
     ) async {
-        await io.forEachFile(paths, sizeHint: sizeHint, body)
+        await io.forEachFile(paths, sizeHint: sizeHint, readLargerFiles: readingLargerFilesWhole, body)
     }
 
     /// Writes `bytes` as the whole new contents of the file at `path`.

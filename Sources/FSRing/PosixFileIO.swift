@@ -192,7 +192,9 @@ final class PosixFileIO: FileIO {
         if result != 0 { throw FileSystemError(code: Int32(result), operation: "fadvise") }
     }
 
-    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async {
+    func forEachFile(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    ) async {
         // One pool job per thread, each reading its share of the files in turn.
         let share = max(1, (paths.count + blocking.threadCount - 1) / blocking.threadCount)
         await withTaskGroup(of: Void.self) { group in
@@ -203,7 +205,10 @@ final class PosixFileIO: FileIO {
                         for index in range {
                             let cPath = CPath(paths[index])
                             defer { withExtendedLifetime(cPath) {} }
-                            switch Self.readWholeFileBlocking(cPath.address, path: paths[index], sizeHint: sizeHint) {
+                            let limit = readLargerFiles ? Int.max : sizeHint
+                            switch Self.readWholeFileBlocking(
+                                cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit)
+                            {
                             case .success(let bytes): bytes.withUnsafeBytes { body(index, .success($0)) }
                             case .failure(let error): body(index, .failure(error))
                             }
@@ -214,10 +219,11 @@ final class PosixFileIO: FileIO {
         }
     }
 
-    /// open + read until EOF + close on the current thread.
-    static func readWholeFileBlocking(_ address: UInt, path: FilePath, sizeHint: Int) -> Result<
-        [UInt8], FileSystemError
-    > {
+    /// open + read until EOF + close on the current thread; fails with
+    /// EFBIG once more than `limit` bytes are read.
+    static func readWholeFileBlocking(
+        _ address: UInt, path: FilePath, sizeHint: Int, limit: Int = .max
+    ) -> Result<[UInt8], FileSystemError> {
         let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path)) }
         defer { Glibc.close(descriptor) }
@@ -234,6 +240,7 @@ final class PosixFileIO: FileIO {
             }
             if count == 0 { break }
             filled += count
+            if filled > limit { return .failure(FileSystemError(code: EFBIG, operation: "read", path: path)) }
         }
         bytes.removeSubrange(filled...)
         return .success(bytes)

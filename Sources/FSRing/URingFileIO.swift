@@ -126,7 +126,9 @@ final class URingFileIO: FileIO {
     /// Files per batch: one submission carries this many open-read-close chains.
     static let chainsPerBatch = 64
 
-    func forEachFile(_ paths: [FilePath], sizeHint: Int, _ body: @escaping FileContentsHandler) async {
+    func forEachFile(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    ) async {
         let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
         let rings = runtime.rings
         let batchCount = (paths.count + Self.chainsPerBatch - 1) / Self.chainsPerBatch
@@ -145,7 +147,8 @@ final class URingFileIO: FileIO {
                     while let batch = cursor.next(below: batchCount) {
                         let start = batch * Self.chainsPerBatch
                         let part = paths[start..<min(start + Self.chainsPerBatch, paths.count)]
-                        await self.readBatch(part, capacity: capacity, slab: slab, on: ring, body)
+                        await self.readBatch(
+                            part, capacity: capacity, slab: slab, on: ring, readLargerFiles: readLargerFiles, body)
                     }
                 }
             }
@@ -157,7 +160,7 @@ final class URingFileIO: FileIO {
     /// buffer are finished with ordinary calls.
     private func readBatch(
         _ paths: ArraySlice<FilePath>, capacity: Int, slab: UnsafeMutableRawPointer, on ring: Ring,
-        _ body: FileContentsHandler
+        readLargerFiles: Bool, _ body: FileContentsHandler
     ) async {
         guard ring.supportsDirectDescriptors else {
             for (index, path) in zip(paths.indices, paths) {
@@ -196,7 +199,11 @@ final class URingFileIO: FileIO {
             if read < 0 {
                 body(index, .failure(FileSystemError(code: -read, operation: "read", path: path)))
             } else if Int(read) == capacity {
-                deliver(await readWholeFile(path, capacity: capacity * 2), index, body)
+                if readLargerFiles {
+                    deliver(await readWholeFile(path, capacity: capacity * 2), index, body)
+                } else {
+                    body(index, .failure(FileSystemError(code: EFBIG, operation: "read", path: path)))
+                }
             } else {
                 body(index, .success(UnsafeRawBufferPointer(start: slab + position * capacity, count: Int(read))))
             }

@@ -12,7 +12,7 @@ struct FSRingCommand: AsyncParsableCommand {
             Exit status: 0 success, 1 some files failed or differed, 2 usage or fatal error.
             """,
         version: FSRingVersion.current,
-        subcommands: [DoctorCommand.self]
+        subcommands: [HashCommand.self, DoctorCommand.self]
     )
 }
 

@@ -1,0 +1,189 @@
+import SystemPackage
+
+/// One line of a checksum list, in the formats of `sha256sum` and `b3sum`
+/// (GNU: `HEX  NAME`) and of their `--tag` option (BSD: `ALGO (NAME) = HEX`).
+///
+/// Names are bytes. As coreutils does, a name holding a backslash, newline
+/// or carriage return is written escaped (`\\`, `\n`, `\r`) and the line then
+/// starts with a backslash.
+public struct ChecksumLine: Sendable, Equatable {
+    public var algorithm: HashAlgorithm?
+    public var digest: [UInt8]
+    public var name: [UInt8]
+
+    public init(algorithm: HashAlgorithm?, digest: [UInt8], name: [UInt8]) {
+        self.algorithm = algorithm
+        self.digest = digest
+        self.name = name
+    }
+
+    public enum Style: Sendable {
+        /// `HEX  NAME`
+        case gnu
+        /// `ALGO (NAME) = HEX`
+        case bsd
+    }
+
+    /// The line's bytes, without the terminator.
+    public func formatted(_ style: Style, algorithm: HashAlgorithm) -> [UInt8] {
+        let (escapedName, escaped) = Self.escape(name)
+        var line: [UInt8] = escaped ? [UInt8(ascii: "\\")] : []
+        switch style {
+        case .gnu:
+            line += Array(hexString(digest).utf8) + Array("  ".utf8) + escapedName
+        case .bsd:
+            line += Array("\(algorithm.tag) (".utf8) + escapedName + Array(") = \(hexString(digest))".utf8)
+        }
+        return line
+    }
+
+    /// A name as check and audit reports print it. As `sha256sum -c` does,
+    /// only a newline or carriage return makes it escaped (backslashes then
+    /// doubled too) and led by a backslash.
+    public static func displayName(_ name: [UInt8]) -> [UInt8] {
+        guard name.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return name }
+        return [0x5C] + escape(name).bytes
+    }
+
+    static func escape(_ name: [UInt8]) -> (bytes: [UInt8], escaped: Bool) {
+        guard name.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }) else { return (name, false) }
+        var out: [UInt8] = []
+        out.reserveCapacity(name.count + 4)
+        for byte in name {
+            switch byte {
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            default: out.append(byte)
+            }
+        }
+        return (out, true)
+    }
+
+    static func unescape(_ name: ArraySlice<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        var index = name.startIndex
+        while index < name.endIndex {
+            let byte = name[index]
+            if byte == 0x5C {
+                index += 1
+                guard index < name.endIndex else { return nil }
+                switch name[index] {
+                case 0x5C: out.append(0x5C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                default: return nil
+                }
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return out
+    }
+
+    /// Parses one line (without its terminator) in either format; nil when
+    /// it is not a properly formatted checksum line.
+    public static func parse(_ line: ArraySlice<UInt8>) -> ChecksumLine? {
+        var body = line
+        if body.last == 0x0D { body = body.dropLast() }  // lists written on Windows
+        var escaped = false
+        if body.first == 0x5C {
+            escaped = true
+            body = body.dropFirst()
+        }
+        if let bsd = parseBSD(body, escaped: escaped) { return bsd }
+        return parseGNU(body, escaped: escaped)
+    }
+
+    private static func parseGNU(_ body: ArraySlice<UInt8>, escaped: Bool) -> ChecksumLine? {
+        guard let space = body.firstIndex(of: 0x20), let digest = hexBytes(body[..<space]),
+            !HashAlgorithm.candidates(forDigestLength: digest.count).isEmpty
+        else { return nil }
+        // Two characters separate digest and name: "  " (text mode) or " *" (binary mode).
+        let marker = space + 1
+        guard marker < body.endIndex, body[marker] == 0x20 || body[marker] == UInt8(ascii: "*") else { return nil }
+        let rawName = body[(marker + 1)...]
+        guard !rawName.isEmpty, let name = escaped ? unescape(rawName) : Array(rawName) else { return nil }
+        return ChecksumLine(algorithm: nil, digest: digest, name: name)
+    }
+
+    private static func parseBSD(_ body: ArraySlice<UInt8>, escaped: Bool) -> ChecksumLine? {
+        // ALGO (NAME) = HEX; NAME may itself contain ") = ", so the last one counts.
+        guard let open = body.firstIndex(of: UInt8(ascii: "(")), open > body.startIndex,
+            body[open - 1] == 0x20,
+            let algorithm = HashAlgorithm(tag: String(decoding: body[..<(open - 1)], as: UTF8.self))
+        else { return nil }
+        let marker = Array(") = ".utf8)
+        var close: Int?
+        var candidate = body.endIndex - marker.count
+        while candidate > open {
+            if body[candidate..<(candidate + marker.count)].elementsEqual(marker) {
+                close = candidate
+                break
+            }
+            candidate -= 1
+        }
+        guard let close, let digest = hexBytes(body[(close + marker.count)...]),
+            digest.count == algorithm.digestLength
+        else { return nil }
+        guard let name = escaped ? unescape(body[(open + 1)..<close]) : Array(body[(open + 1)..<close]) else {
+            return nil
+        }
+        return ChecksumLine(algorithm: algorithm, digest: digest, name: name)
+    }
+}
+
+/// Lower-case hexadecimal.
+public func hexString(_ bytes: [UInt8]) -> String {
+    let digits: [Character] = Array("0123456789abcdef")
+    var text = ""
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 15)])
+    }
+    return text
+}
+
+/// Bytes from hexadecimal (either case); nil unless every character is a hex digit.
+func hexBytes(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+    guard !text.isEmpty, text.count % 2 == 0 else { return nil }
+    func value(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.count / 2)
+    var index = text.startIndex
+    while index < text.endIndex {
+        guard let high = value(text[index]), let low = value(text[index + 1]) else { return nil }
+        bytes.append(high << 4 | low)
+        index += 2
+    }
+    return bytes
+}
+
+extension FilePath {
+    /// The path's bytes, as the kernel sees them.
+    public var rawBytes: [UInt8] {
+        withPlatformString { pointer in
+            var bytes: [UInt8] = []
+            var index = 0
+            while pointer[index] != 0 {
+                bytes.append(UInt8(bitPattern: pointer[index]))
+                index += 1
+            }
+            return bytes
+        }
+    }
+
+    /// A path from raw bytes (no NUL inside).
+    public init(rawBytes: [UInt8]) {
+        self.init(platformString: rawBytes.map { CChar(bitPattern: $0) } + [0])
+    }
+}

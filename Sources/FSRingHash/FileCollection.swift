@@ -1,0 +1,50 @@
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The files to hash for a list of paths: files as given, directories
+/// walked recursively (hidden files included, no ignore rules).
+public struct FileCollection: Sendable {
+    /// Regular files, in the order found (callers sort).
+    public var files: [FilePath] = []
+    /// Symbolic links not followed (reported under `-v`).
+    public var skippedLinks: [FilePath] = []
+    /// Entries that are neither files, directories nor links (FIFOs, sockets, devices).
+    public var skippedSpecial: [(FilePath, FSRing.FileType)] = []
+    /// Paths that could not be read or walked.
+    public var errors: [FileSystemError] = []
+
+    /// Expands `paths`; with `followLinks`, symbolic links are followed (loops are errors).
+    public static func collect(_ paths: [FilePath], followLinks: Bool, in fileSystem: FileSystem) async
+        -> FileCollection
+    {
+        var collection = FileCollection()
+        var options = TreeWalkOptions()
+        options.followSymbolicLinks = followLinks
+        for path in paths {
+            for await entry in fileSystem.walk(at: path, options: options) {
+                if let error = entry.error {
+                    collection.errors.append(error)
+                    continue
+                }
+                switch entry.type {
+                case .regular: collection.files.append(entry.path)
+                case .directory: break
+                case .symbolicLink: collection.skippedLinks.append(entry.path)
+                default: collection.skippedSpecial.append((entry.path, entry.type))
+                }
+            }
+        }
+        return collection
+    }
+}
+
+extension FilePath {
+    /// Orders paths by their raw bytes, the order `fsring hash` prints in.
+    public static func byteOrder(_ left: FilePath, _ right: FilePath) -> Bool {
+        left.rawBytes.lexicographicallyPrecedes(right.rawBytes)
+    }
+}

@@ -1,0 +1,195 @@
+import FSRing
+import Synchronization
+import SystemPackage
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Hashes files, many at once and large ones in pieces.
+///
+/// Small files go through `FileSystem.forEachFile`: 64 open -> read ->
+/// close chains per submission, each file hashed straight from the kernel's
+/// buffer. Larger files are read in pieces with the next read in flight
+/// while the current piece is hashed; BLAKE3 hashes the pieces of one file on
+/// all cores at once, as subtrees of its tree.
+public struct HashEngine: Sendable {
+    public let fileSystem: FileSystem
+    public let algorithm: HashAlgorithm
+    /// Files up to this size are read whole in one chain.
+    public var smallFileLimit = 128 * 1024
+    /// Bytes per read of a large file; for BLAKE3, the subtree size
+    /// (a power of two number of 1 KiB chunks).
+    public var pieceSize = 1 << 20
+    /// Pieces of one BLAKE3 file hashed at once.
+    public var parallelPieces = RingRuntime.onlineCores * 2
+
+    public init(fileSystem: FileSystem, algorithm: HashAlgorithm) {
+        self.fileSystem = fileSystem
+        self.algorithm = algorithm
+    }
+
+    /// The digest of each file, in the order given; failures per file.
+    public func digests(of paths: [FilePath]) async -> [Result<[UInt8], FileSystemError>] {
+        let algorithm = self.algorithm
+        let results = ResultSlots(count: paths.count)
+        await fileSystem.forEachFile(at: paths, sizeHint: smallFileLimit, readingLargerFilesWhole: false) {
+            index, contents in
+            switch contents {
+            case .success(let bytes):
+                let digest = StreamingHasher.digest(algorithm, of: bytes)
+                results.set(index, .success(digest))
+            case .failure(let error) where error.code == EFBIG:
+                break  // streamed below
+            case .failure(let error):
+                results.set(index, .failure(error))
+            }
+        }
+        let large = results.missing()
+        // Several large files at once; BLAKE3 also spreads each file over the cores.
+        let concurrentFiles = algorithm == .blake3 ? 2 : max(2, RingRuntime.onlineCores)
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func add() {
+                let index = large[next]
+                next += 1
+                group.addTask {
+                    let result: Result<[UInt8], FileSystemError>
+                    do {
+                        result = .success(try await digest(ofFileAt: paths[index]))
+                    } catch let error as FileSystemError {
+                        result = .failure(error)
+                    } catch {
+                        result = .failure(FileSystemError(code: ECANCELED, operation: "read", path: paths[index]))
+                    }
+                    results.set(index, result)
+                }
+            }
+            while next < min(concurrentFiles, large.count) { add() }
+            for await _ in group where next < large.count { add() }
+        }
+        return results.all()
+    }
+
+    /// The digest of one file of any size.
+    public func digest(ofFileAt path: FilePath) async throws -> [UInt8] {
+        try await fileSystem.withFileHandle(forReadingAt: path) { handle in
+            let size = Int(clamping: try await handle.info().size)
+            try? await handle.advise(.sequential)
+            if algorithm == .blake3 && size > 2 * pieceSize {
+                return try await blake3InPieces(handle, size: size)
+            }
+            return try await sequential(handle)
+        }
+    }
+
+    /// Reads piece after piece, the next one in flight while this one is hashed.
+    private func sequential(_ handle: FileHandle) async throws -> [UInt8] {
+        let hasher = StreamingHasher(algorithm)
+        let pieceSize = self.pieceSize
+        let buffers = [PieceBuffer(size: pieceSize), PieceBuffer(size: pieceSize)]
+        var current = 0
+        var offset: Int64 = 0
+        var filled = try await buffers[0].fill(from: handle, at: offset)
+        while filled > 0 {
+            offset += Int64(filled)
+            let following = buffers[1 - current]
+            let nextOffset = offset
+            async let nextFill = following.fill(from: handle, at: nextOffset)
+            hasher.update(buffers[current].bytes(count: filled))
+            filled = try await nextFill
+            current = 1 - current
+        }
+        return hasher.finalize()
+    }
+
+    /// BLAKE3 over pieces hashed as subtrees on all cores: every piece but the
+    /// last becomes one chaining value; the last goes through `update`, so
+    /// that the root is computed where the input ends.
+    private func blake3InPieces(_ handle: FileHandle, size: Int) async throws -> [UInt8] {
+        let pieceSize = self.pieceSize
+        let pieceCount = (size + pieceSize - 1) / pieceSize
+        let subtrees = pieceCount - 1
+        var values = [[UInt8]?](repeating: nil, count: subtrees)
+        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            var next = 0
+            func add() {
+                let piece = next
+                next += 1
+                group.addTask {
+                    let buffer = PieceBuffer(size: pieceSize)
+                    let offset = Int64(piece) * Int64(pieceSize)
+                    let filled = try await buffer.fill(from: handle, at: offset)
+                    guard filled == pieceSize else {
+                        // The file shrank while it was read.
+                        throw FileSystemError(code: EIO, operation: "read", path: handle.path)
+                    }
+                    let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
+                    return (piece, BLAKE3.subtreeValue(buffer.bytes(count: filled), chunkIndex: chunkIndex))
+                }
+            }
+            while next < min(parallelPieces, subtrees) { add() }
+            while let (piece, value) = try await group.next() {
+                values[piece] = value
+                if next < subtrees { add() }
+            }
+        }
+        let hasher = StreamingHasher(.blake3)
+        for value in values { hasher.appendBLAKE3Subtree(value!, chunks: pieceSize / BLAKE3.chunkLength) }
+        // The last piece, and anything the file grew by, through update.
+        var offset = Int64(subtrees) * Int64(pieceSize)
+        let tail = PieceBuffer(size: pieceSize)
+        while true {
+            let filled = try await tail.fill(from: handle, at: offset)
+            if filled == 0 { break }
+            hasher.update(tail.bytes(count: filled))
+            offset += Int64(filled)
+        }
+        return hasher.finalize()
+    }
+}
+
+/// Memory for one piece of a file, read by one task at a time.
+final class PieceBuffer: @unchecked Sendable {
+    // @unchecked: the memory is used by one task at a time (a read fills it,
+    // then the same task, or the one awaiting that read, hashes it).
+    private let storage: UnsafeMutableRawBufferPointer
+
+    init(size: Int) {
+        storage = .allocate(byteCount: size, alignment: 4096)
+    }
+
+    deinit { storage.deallocate() }
+
+    func bytes(count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[..<count]) }
+
+    /// Reads from `offset` until the buffer is full or the file ends.
+    func fill(from handle: FileHandle, at offset: Int64) async throws -> Int {
+        var filled = 0
+        while filled < storage.count {
+            let count = try await handle.read(
+                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled...]),
+                fromAbsoluteOffset: offset + Int64(filled))
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+}
+
+/// Per-file results filled in from several threads.
+final class ResultSlots: Sendable {
+    private let slots: Mutex<[Result<[UInt8], FileSystemError>?]>
+
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+
+    func set(_ index: Int, _ result: Result<[UInt8], FileSystemError>) { slots.withLock { $0[index] = result } }
+
+    /// Indexes with no result yet.
+    func missing() -> [Int] { slots.withLock { list in list.indices.filter { list[$0] == nil } } }
+
+    func all() -> [Result<[UInt8], FileSystemError>] {
+        slots.withLock { $0.map { $0 ?? .failure(FileSystemError(code: ECANCELED, operation: "read")) } }
+    }
+}

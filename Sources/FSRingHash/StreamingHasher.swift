@@ -1,0 +1,87 @@
+internal import CCrypto
+internal import CXXHash
+
+/// One running digest of any `HashAlgorithm`: feed it bytes in order, then
+/// take the digest. Used by one task at a time.
+public final class StreamingHasher {
+    public let algorithm: HashAlgorithm
+    // Exactly one of these is in use, by algorithm. The C states are owned
+    // by this object and freed in deinit.
+    private var blake3 = BLAKE3()
+    private let openSSLContext: OpaquePointer?  // EVP_MD_CTX
+    private let xxh3State: OpaquePointer?  // XXH3_state_t
+
+    public init(_ algorithm: HashAlgorithm) {
+        self.algorithm = algorithm
+        switch algorithm {
+        case .blake3:
+            openSSLContext = nil
+            xxh3State = nil
+        case .xxh128:
+            openSSLContext = nil
+            xxh3State = XXH3_createState()
+            XXH3_128bits_reset(xxh3State)
+        case .sha256, .sha512, .sha1, .md5:
+            openSSLContext = EVP_MD_CTX_new()
+            xxh3State = nil
+            EVP_DigestInit_ex(openSSLContext, Self.evpDigest(algorithm), nil)
+        }
+    }
+
+    deinit {
+        if let openSSLContext { EVP_MD_CTX_free(openSSLContext) }
+        if let xxh3State { XXH3_freeState(xxh3State) }
+    }
+
+    private static func evpDigest(_ algorithm: HashAlgorithm) -> OpaquePointer? {
+        switch algorithm {
+        case .sha256: EVP_sha256()
+        case .sha512: EVP_sha512()
+        case .sha1: EVP_sha1()
+        case .md5: EVP_md5()
+        case .blake3, .xxh128: nil
+        }
+    }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if let openSSLContext {
+            EVP_DigestUpdate(openSSLContext, base, bytes.count)
+        } else if let xxh3State {
+            XXH3_128bits_update(xxh3State, base, bytes.count)
+        } else {
+            blake3.update(bytes)
+        }
+    }
+
+    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// Adds a BLAKE3 subtree hashed elsewhere (see `BLAKE3.append(subtree:chunks:)`).
+    func appendBLAKE3Subtree(_ value: [UInt8], chunks: Int) {
+        blake3.append(subtree: value, chunks: chunks)
+    }
+
+    /// The digest of everything fed so far.
+    public func finalize() -> [UInt8] {
+        if let openSSLContext {
+            var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            EVP_DigestFinal_ex(openSSLContext, &digest, &length)
+            return Array(digest.prefix(Int(length)))
+        }
+        if let xxh3State {
+            // xxh128sum prints the canonical (big-endian) form.
+            var canonical = XXH128_canonical_t()
+            XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(xxh3State))
+            return withUnsafeBytes(of: canonical.digest) { Array($0) }
+        }
+        return blake3.finalize()
+    }
+
+    /// The digest of `bytes` in one call.
+    public static func digest(_ algorithm: HashAlgorithm, of bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let hasher = StreamingHasher(algorithm)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+}

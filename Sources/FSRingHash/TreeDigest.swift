@@ -1,0 +1,134 @@
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One digest for a whole directory tree (`fsring hash --tree`), a Merkle
+/// tree over the directory's entries. With H the chosen algorithm:
+///
+///     tree(D) = H("fsring-tree-v1" 0x00 || record(e1) || record(e2) || ...)
+///
+/// over D's entries sorted by the raw bytes of their names, where
+///
+///     record(e) = type || u64le(len(name)) || name || u64le(len(d)) || d
+///
+/// and type and d are: `f` and H(contents) for a regular file; `x` and
+/// H(contents) for a regular file whose owner-execute bit is set; `l` and
+/// H(target) for a symbolic link (its target's bytes, not followed unless
+/// `-L`); `d` and tree(entry) for a directory. FIFOs, sockets and device
+/// nodes are left out. Other metadata (owners, other mode bits, times) is
+/// excluded so that the same content gives the same digest after a copy,
+/// an unpack or a checkout on another machine.
+public struct TreeDigest: Sendable {
+    public let engine: HashEngine
+    public let followLinks: Bool
+
+    public init(engine: HashEngine, followLinks: Bool) {
+        self.engine = engine
+        self.followLinks = followLinks
+    }
+
+    public struct Outcome: Sendable {
+        /// The root's digest; nil when something in the tree could not be read.
+        public var digest: [UInt8]?
+        public var errors: [FileSystemError]
+        /// Entries left out (FIFOs, sockets, devices).
+        public var skipped: [FilePath]
+    }
+
+    private struct Node {
+        var name: [UInt8]
+        var type: UInt8
+        var digest: [UInt8]
+    }
+
+    public func digest(ofDirectory root: FilePath) async -> Outcome {
+        let fs = engine.fileSystem
+        var options = TreeWalkOptions()
+        options.followSymbolicLinks = followLinks
+        var errors: [FileSystemError] = []
+        var skipped: [FilePath] = []
+        var files: [FilePath] = []
+        var links: [FilePath] = []
+        var directories: [(path: FilePath, depth: Int)] = []
+        for await entry in fs.walk(at: root, options: options) {
+            if let error = entry.error {
+                errors.append(error)
+                continue
+            }
+            switch entry.type {
+            case .regular: files.append(entry.path)
+            case .symbolicLink: links.append(entry.path)
+            case .directory: directories.append((entry.path, entry.depth))
+            default: skipped.append(entry.path)
+            }
+        }
+        guard directories.first?.path == root else {
+            if errors.isEmpty { errors.append(FileSystemError(code: ENOTDIR, operation: "tree", path: root)) }
+            return Outcome(digest: nil, errors: errors, skipped: skipped)
+        }
+
+        var children: [[UInt8]: [Node]] = [:]
+        func add(_ path: FilePath, type: UInt8, digest: [UInt8]) {
+            children[path.removingLastComponent().rawBytes, default: []].append(
+                Node(
+                    name: path.lastComponent.map { FilePath(root: nil, [$0]).rawBytes } ?? [], type: type,
+                    digest: digest))
+        }
+
+        let algorithm = engine.algorithm
+        for (path, result) in zip(files, await engine.digests(of: files)) {
+            switch result {
+            case .success(let digest):
+                do {
+                    let mode = try await fs.info(forFileAt: path)?.permissions ?? 0
+                    add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest)
+                } catch let error as FileSystemError {
+                    errors.append(error)
+                } catch {
+                    errors.append(FileSystemError(code: ECANCELED, operation: "statx", path: path))
+                }
+            case .failure(let error): errors.append(error)
+            }
+        }
+        for path in links {
+            do {
+                let target = try await fs.destinationOfSymbolicLink(at: path).rawBytes
+                let digest = target.withUnsafeBytes { StreamingHasher.digest(algorithm, of: $0) }
+                add(path, type: UInt8(ascii: "l"), digest: digest)
+            } catch let error as FileSystemError {
+                errors.append(error)
+            } catch {
+                errors.append(FileSystemError(code: ECANCELED, operation: "readlink", path: path))
+            }
+        }
+        guard errors.isEmpty else { return Outcome(digest: nil, errors: errors, skipped: skipped) }
+
+        // Deepest directories first, so each child's digest exists before its parent's.
+        var rootDigest: [UInt8] = []
+        for (path, _) in directories.sorted(by: { $0.depth > $1.depth }) {
+            let nodes = (children[path.rawBytes] ?? []).sorted { $0.name.lexicographicallyPrecedes($1.name) }
+            let hasher = StreamingHasher(algorithm)
+            hasher.update(Array("fsring-tree-v1".utf8) + [0])
+            for node in nodes {
+                var record: [UInt8] = [node.type]
+                record += littleEndian(UInt64(node.name.count)) + node.name
+                record += littleEndian(UInt64(node.digest.count)) + node.digest
+                hasher.update(record)
+            }
+            let digest = hasher.finalize()
+            if path == root {
+                rootDigest = digest
+            } else {
+                add(path, type: UInt8(ascii: "d"), digest: digest)
+            }
+        }
+        return Outcome(digest: rootDigest, errors: [], skipped: skipped)
+    }
+
+    private func littleEndian(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+}

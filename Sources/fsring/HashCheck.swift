@@ -1,0 +1,162 @@
+import FSRing
+import FSRingHash
+import SystemPackage
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fsring hash --check`: verifies checksum lists the way `sha256sum -c`
+/// does, with the same messages and exit status, for any supported format
+/// and algorithm.
+struct HashCheck {
+    let command: HashCommand
+    let fileSystem: FileSystem
+    let output: RawOutput
+    let diagnostics: RawOutput
+
+    private struct Entry {
+        var line: ChecksumLine
+        var algorithms: [HashAlgorithm]
+    }
+
+    /// Returns true when the check failed (exit status 1).
+    func run() async -> Bool {
+        var failed = false
+        for list in command.paths {
+            if await verify(list: list) { failed = true }
+        }
+        return failed
+    }
+
+    private func warning(_ text: String) {
+        if !command.status { diagnostics.write("fsring: hash: WARNING: \(text)\n") }
+    }
+
+    private func verify(list: String) async -> Bool {
+        let listBytes = RawArguments.bytes(of: list)
+        let listName = String(decoding: listBytes, as: UTF8.self)
+        let text: [UInt8]
+        if list == "-" {
+            text = readStandardInput()
+        } else {
+            do {
+                text = try await fileSystem.readFile(at: FilePath(rawBytes: listBytes))
+            } catch let error as FileSystemError {
+                command.report(error, to: diagnostics)
+                return true
+            } catch {
+                return true
+            }
+        }
+
+        var entries: [Entry] = []
+        var malformed = 0
+        for (number, line) in text.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty && number == text.split(separator: 0x0A, omittingEmptySubsequences: false).count - 1 {
+                continue  // the newline that ends the last line
+            }
+            guard let parsed = ChecksumLine.parse(line) else {
+                malformed += 1
+                if command.warn && !command.status {
+                    diagnostics.write("fsring: hash: \(listName): \(number + 1): improperly formatted checksum line\n")
+                }
+                continue
+            }
+            // The algorithm: -a forces it; else the tag names it; else the
+            // digest length leaves one or two candidates, and a match with
+            // either counts (BLAKE3 or SHA-256 for 32 bytes, MD5 or XXH128 for 16).
+            var algorithms: [HashAlgorithm]
+            if let forced = command.algorithm {
+                algorithms = [forced]
+            } else if let tagged = parsed.algorithm {
+                algorithms = [tagged]
+            } else {
+                algorithms = HashAlgorithm.candidates(forDigestLength: parsed.digest.count)
+            }
+            algorithms = algorithms.filter { $0.digestLength == parsed.digest.count }
+            if algorithms.isEmpty {
+                malformed += 1
+                continue
+            }
+            entries.append(Entry(line: parsed, algorithms: algorithms))
+        }
+        guard !entries.isEmpty else {
+            if !command.status {
+                diagnostics.write("fsring: hash: \(listName): no properly formatted checksum lines found\n")
+            }
+            return true
+        }
+
+        // Hash every named file once per candidate algorithm, all at once.
+        var digests: [HashAlgorithm: [[UInt8]: Result<[UInt8], FileSystemError>]] = [:]
+        for algorithm in HashAlgorithm.allCases {
+            let names = Array(Set(entries.filter { $0.algorithms.contains(algorithm) }.map(\.line.name)))
+            if names.isEmpty { continue }
+            let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(
+                of: names.map { FilePath(rawBytes: $0) })
+            digests[algorithm] = Dictionary(uniqueKeysWithValues: zip(names, results))
+        }
+
+        var mismatched = 0
+        var unreadable = 0
+        var verified = 0
+        for entry in entries {
+            let name = ChecksumLine.displayName(entry.line.name)
+            var matched = false
+            var readError: FileSystemError?
+            for algorithm in entry.algorithms {
+                switch digests[algorithm]?[entry.line.name] {
+                case .success(let digest): if digest == entry.line.digest { matched = true }
+                case .failure(let error): readError = error
+                case nil: break
+                }
+            }
+            if let readError, !matched {
+                if readError.code == ENOENT && command.ignoreMissing { continue }
+                unreadable += 1
+                if !command.status {
+                    diagnostics.write(
+                        Array("fsring: hash: ".utf8) + entry.line.name
+                            + Array(": \(ErrnoName.describe(readError.code))\n".utf8))
+                    output.write(name + Array(": FAILED open or read\n".utf8))
+                }
+                continue
+            }
+            verified += 1
+            if matched {
+                if !command.quiet && !command.status { output.write(name + Array(": OK\n".utf8)) }
+            } else {
+                mismatched += 1
+                if !command.status { output.write(name + Array(": FAILED\n".utf8)) }
+            }
+        }
+
+        if malformed > 0 {
+            warning("\(malformed) \(malformed == 1 ? "line is" : "lines are") improperly formatted")
+        }
+        if unreadable > 0 {
+            warning("\(unreadable) listed \(unreadable == 1 ? "file" : "files") could not be read")
+        }
+        if mismatched > 0 {
+            warning("\(mismatched) computed \(mismatched == 1 ? "checksum" : "checksums") did NOT match")
+        }
+        if command.ignoreMissing && verified == 0 {
+            if !command.status { diagnostics.write("fsring: hash: \(listName): no file was verified\n") }
+            return true
+        }
+        return mismatched > 0 || unreadable > 0 || (command.strict && malformed > 0)
+    }
+
+    private func readStandardInput() -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = read(0, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return bytes }
+            bytes += buffer[..<count]
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import ArgumentParser
+import FSRing
+import FSRingHash
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension HashAlgorithm: ExpressibleByArgument {}
+
+/// `fsring hash`: digests of files and trees, in the formats of sha256sum and b3sum.
+struct HashCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash",
+        abstract: "Hash files and directory trees; check and audit checksum lists.",
+        discussion: """
+            Directories are hashed recursively: every file, hidden ones too, no ignore rules. \
+            Output is sorted by path and accepted by `sha256sum -c` / `b3sum --check`.
+
+            fsring hash -a sha256 src > SHA256SUMS     write a list
+            fsring hash -c SHA256SUMS                  verify it (any supported format and algorithm)
+            fsring hash --audit SHA256SUMS src         changed, missing, new and moved files
+            fsring hash --tree src                     one digest for the whole tree
+            """
+    )
+
+    @Argument(help: "Files and directories (check lists with -c; the directory to audit with --audit).")
+    var paths: [String] = []
+
+    @Option(name: [.short, .customLong("algorithm")], help: "blake3, sha256, sha512, sha1, md5 or xxh128.")
+    var algorithm: HashAlgorithm?
+
+    @Flag(help: "BSD-style lines: ALGO (PATH) = HEX.")
+    var tag = false
+
+    @Flag(help: "One JSON object per file, then a summary object.")
+    var json = false
+
+    @Flag(help: "Print each file as soon as it is hashed, in no particular order.")
+    var unsorted = false
+
+    @Flag(name: [.customShort("z"), .customLong("zero")], help: "End each output line with NUL, not newline.")
+    var zero = false
+
+    @Flag(name: [.customShort("L"), .customLong("dereference")], help: "Follow symbolic links.")
+    var followLinks = false
+
+    @Flag(name: [.short, .long], help: "Also report skipped symbolic links and special files.")
+    var verbose = false
+
+    @Flag(name: [.short, .long], help: "Read checksum lists from the paths and verify them.")
+    var check = false
+
+    @Flag(help: "With --check: do not print OK for each verified file.")
+    var quiet = false
+
+    @Flag(help: "With --check: print nothing; the exit status tells.")
+    var status = false
+
+    @Flag(help: "With --check: exit 1 for improperly formatted lines.")
+    var strict = false
+
+    @Flag(name: [.short, .long], help: "With --check: warn about each improperly formatted line.")
+    var warn = false
+
+    @Flag(help: "With --check: do not fail or report for missing files.")
+    var ignoreMissing = false
+
+    @Option(help: "Compare the directory given (default .) with this checksum list.")
+    var audit: String?
+
+    @Flag(help: "Print one Merkle digest for each directory (defined in the README).")
+    var tree = false
+
+    func validate() throws {
+        let modes = [check, audit != nil, tree].filter { $0 }.count
+        if modes > 1 { throw ValidationError("--check, --audit and --tree cannot be combined") }
+        if audit == nil && paths.isEmpty { throw ValidationError("give at least one path") }
+        if audit != nil && paths.count > 1 { throw ValidationError("--audit takes one directory") }
+        if json && (tag || check) { throw ValidationError("--json cannot be combined with --tag or --check") }
+    }
+
+    func run() async throws {
+        let fileSystem: FileSystem
+        do {
+            fileSystem = try FileSystem()
+        } catch {
+            writeToStandardError("fsring: hash: \(error)\n")
+            throw ExitCode(2)
+        }
+        let output = RawOutput(descriptor: 1)
+        let diagnostics = RawOutput(descriptor: 2)
+        defer {
+            output.flush()
+            diagnostics.flush()
+        }
+        let failed: Bool
+        if check {
+            failed = await HashCheck(command: self, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+                .run()
+        } else if let audit {
+            failed = await runAudit(manifest: audit, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+        } else if tree {
+            failed = await runTree(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+        } else {
+            failed = await runHash(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    var lineEnd: UInt8 { zero ? 0 : 0x0A }
+
+    var style: ChecksumLine.Style { tag ? ChecksumLine.Style.bsd : ChecksumLine.Style.gnu }
+
+    func report(_ error: FileSystemError, to diagnostics: RawOutput) {
+        diagnostics.write("fsring: hash: ")
+        diagnostics.write(Array(error.description.utf8))
+        diagnostics.write([0x0A])
+    }
+
+    // MARK: Hashing
+
+    private func runHash(fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput) async -> Bool {
+        let algorithm = self.algorithm ?? .blake3
+        let started = ContinuousClock.now
+        let roots = paths.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
+        var collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
+        if !unsorted { collection.files.sort(by: FilePath.byteOrder) }
+        for error in collection.errors { report(error, to: diagnostics) }
+        if verbose {
+            for link in collection.skippedLinks {
+                diagnostics.write(
+                    Array("fsring: hash: skipped symbolic link '".utf8) + link.rawBytes + Array("'\n".utf8))
+            }
+            for (path, type) in collection.skippedSpecial {
+                diagnostics.write(Array("fsring: hash: skipped \(type) '".utf8) + path.rawBytes + Array("'\n".utf8))
+            }
+        }
+        let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
+        let results = await engine.digests(of: collection.files)
+        var failures = collection.errors.count
+        var bytes: UInt64 = 0
+        for (path, result) in zip(collection.files, results) {
+            switch result {
+            case .success(let digest):
+                if json {
+                    let size = (try? await fileSystem.info(forFileAt: path)?.size) ?? 0
+                    bytes += size
+                    output.write(
+                        JSON.object([
+                            ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string(algorithm.rawValue)),
+                            ("digest", JSON.string(hexString(digest))), ("size", JSON.number(Double(size))),
+                        ]) + [0x0A])
+                } else {
+                    let line = ChecksumLine(algorithm: algorithm, digest: digest, name: path.rawBytes)
+                    output.write(line.formatted(style, algorithm: algorithm) + [lineEnd])
+                }
+            case .failure(let error):
+                failures += 1
+                report(error, to: diagnostics)
+            }
+        }
+        if json {
+            let seconds =
+                Double((ContinuousClock.now - started).components.seconds)
+                + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            output.write(
+                JSON.object([
+                    (
+                        "summary",
+                        JSON.object([
+                            (
+                                "files",
+                                JSON.number(Double(collection.files.count - (failures - collection.errors.count)))
+                            ),
+                            ("bytes", JSON.number(Double(bytes))), ("errors", JSON.number(Double(failures))),
+                            ("algorithm", JSON.string(algorithm.rawValue)), ("seconds", JSON.number(seconds)),
+                        ])
+                    )
+                ]) + [0x0A])
+        }
+        if failures > 0 {
+            diagnostics.write("fsring: hash: \(failures) \(failures == 1 ? "path" : "paths") could not be hashed\n")
+        }
+        return failures > 0
+    }
+
+    // MARK: Tree
+
+    private func runTree(fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput) async -> Bool {
+        let algorithm = self.algorithm ?? .blake3
+        let digester = TreeDigest(
+            engine: HashEngine(fileSystem: fileSystem, algorithm: algorithm), followLinks: followLinks)
+        var failed = false
+        for argument in paths {
+            let root = FilePath(rawBytes: RawArguments.bytes(of: argument))
+            let outcome = await digester.digest(ofDirectory: root)
+            for error in outcome.errors { report(error, to: diagnostics) }
+            if verbose {
+                for path in outcome.skipped {
+                    diagnostics.write(
+                        Array("fsring: hash: left out of the tree: '".utf8) + path.rawBytes + Array("'\n".utf8))
+                }
+            }
+            guard let digest = outcome.digest else {
+                failed = true
+                continue
+            }
+            let line = ChecksumLine(algorithm: algorithm, digest: digest, name: root.rawBytes)
+            output.write(line.formatted(style, algorithm: algorithm) + [lineEnd])
+        }
+        return failed
+    }
+
+    // MARK: Audit
+
+    private func runAudit(manifest: String, fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput)
+        async -> Bool
+    {
+        let manifestPath = FilePath(rawBytes: RawArguments.bytes(of: manifest))
+        let text: [UInt8]
+        do {
+            text = try await fileSystem.readFile(at: manifestPath)
+        } catch let error as FileSystemError {
+            report(error, to: diagnostics)
+            return true
+        } catch {
+            return true
+        }
+        var entries: [ChecksumLine] = []
+        var malformed = 0
+        for line in text.split(separator: lineEnd, omittingEmptySubsequences: true) {
+            if let entry = ChecksumLine.parse(line) { entries.append(entry) } else { malformed += 1 }
+        }
+        if malformed > 0 {
+            diagnostics.write(
+                "fsring: hash: WARNING: \(malformed) \(malformed == 1 ? "line is" : "lines are") improperly formatted\n"
+            )
+        }
+        // The algorithm: -a, else the list's tag, else fsring's default for the digest length.
+        let algorithm =
+            self.algorithm ?? entries.first?.algorithm
+            ?? (entries.first.map {
+                $0.digest.count == 16
+                    ? HashAlgorithm.md5 : $0.digest.count == 20 ? .sha1 : $0.digest.count == 64 ? .sha512 : .blake3
+            } ?? .blake3)
+        let root = FilePath(rawBytes: paths.first.map(RawArguments.bytes(of:)) ?? Array(".".utf8))
+        let collection = await FileCollection.collect([root], followLinks: followLinks, in: fileSystem)
+        for error in collection.errors { report(error, to: diagnostics) }
+        let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(of: collection.files)
+        var current: [(name: [UInt8], digest: [UInt8])] = []
+        var unreadable = collection.errors.count
+        for (path, result) in zip(collection.files, results) {
+            switch result {
+            case .success(let digest): current.append((path.rawBytes, digest))
+            case .failure(let error):
+                unreadable += 1
+                report(error, to: diagnostics)
+            }
+        }
+        let audit = AuditReport(manifest: entries.map { ($0.name, $0.digest) }, current: current)
+        func line(_ label: String, _ names: [UInt8]...) {
+            var bytes = Array("\(label): ".utf8)
+            for (index, name) in names.enumerated() {
+                if index > 0 { bytes += Array(" -> ".utf8) }
+                bytes += ChecksumLine.displayName(name)
+            }
+            output.write(bytes + [lineEnd])
+        }
+        for name in audit.changed { line("changed", name) }
+        for name in audit.missing { line("missing", name) }
+        for name in audit.new { line("new", name) }
+        for move in audit.moved { line("moved", move.from, move.to) }
+        output.write(
+            "\(audit.changed.count) changed, \(audit.missing.count) missing, \(audit.new.count) new, \(audit.moved.count) moved\n"
+        )
+        return !audit.isClean || unreadable > 0
+    }
+}
