@@ -1,0 +1,93 @@
+import FSRing
+import FSRingHash
+import Glibc
+import SystemPackage
+import Testing
+
+@Suite("Hash algorithms")
+struct AlgorithmTests {
+    /// Published vectors: FIPS 180-2 ("abc" for SHA-1/256/512), RFC 1321 (MD5),
+    /// the xxHash reference (XXH3-128 of the empty input), the BLAKE3 paper's
+    /// vectors (empty input).
+    @Test(arguments: [
+        (HashAlgorithm.sha256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            .sha512, "abc",
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        ),
+        (.sha1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        (.md5, "abc", "900150983cd24fb0d6963f7d28e17f72"),
+        (.md5, "", "d41d8cd98f00b204e9800998ecf8427e"),
+        (.xxh128, "", "99aa06d3014798d86001c324468d497f"),
+        (.blake3, "", "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"),
+    ])
+    func knownVectors(algorithm: HashAlgorithm, input: String, expected: String) {
+        let digest = Array(input.utf8).withUnsafeBytes { StreamingHasher.digest(algorithm, of: $0) }
+        #expect(hexString(digest) == expected)
+        #expect(digest.count == algorithm.digestLength)
+    }
+
+    static let tools: [(HashAlgorithm, String)] = [
+        (.sha256, "sha256sum"), (.sha512, "sha512sum"), (.sha1, "sha1sum"), (.md5, "md5sum"), (.blake3, "b3sum"),
+        (.xxh128, "xxh128sum"),
+    ]
+
+    /// Every file of a generated tree, each algorithm, both backends: the
+    /// digest equals the one the matching tool computes for the same file.
+    @Test(arguments: hashBackends)
+    func everyDigestAgreesWithItsTool(backend: Backend) async throws {
+        let scratch = ScratchDirectory("agree")
+        let files = makeHashTree(scratch.path)
+        let fs = try FileSystem(backend: backend)
+        for (algorithm, tool) in Self.tools {
+            var engine = HashEngine(fileSystem: fs, algorithm: algorithm)
+            engine.smallFileLimit = 64 * 1024  // both paths: batched and streamed
+            let results = await engine.digests(of: files.map { FilePath(rawBytes: $0) })
+            for (file, result) in zip(files, results) {
+                // The tool reads the file through a plain name, so its output is just the digest.
+                let link = "\(scratch.path)/tool-input"
+                unlink(link)
+                let target = file.map { CChar(bitPattern: $0) } + [0]
+                #expect(target.withUnsafeBufferPointer { symlink($0.baseAddress!, link) } == 0)
+                let expected = try shell("\(tool) < '\(link)'").text.prefix(algorithm.digestLength * 2)
+                #expect(
+                    hexString(try result.get()) == String(expected), "\(tool) \(String(decoding: file, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func largeFilesInPiecesMatchOnePass() async throws {
+        let scratch = ScratchDirectory("pieces")
+        let path = Array("\(scratch.path)/big".utf8)
+        let bytes = (0..<((5 << 20) + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        writeFile(path, bytes)
+        let fs = try FileSystem()
+        for parallel in [1, 3, 8] {
+            var engine = HashEngine(fileSystem: fs, algorithm: .blake3)
+            engine.parallelPieces = parallel
+            engine.pieceSize = 256 * 1024
+            let digest = try await engine.digest(ofFileAt: FilePath(rawBytes: path))
+            var whole = BLAKE3()
+            whole.update(bytes)
+            #expect(digest == whole.finalize(), "parallel \(parallel)")
+        }
+    }
+
+    @Test func unreadableAndMissingFilesAreReportedPerFile() async throws {
+        let scratch = ScratchDirectory("errors")
+        writeFile(Array("\(scratch.path)/ok".utf8), [1, 2, 3])
+        let fs = try FileSystem()
+        let results = await HashEngine(fileSystem: fs, algorithm: .sha256).digests(of: [
+            FilePath("\(scratch.path)/ok"), FilePath("\(scratch.path)/missing"),
+        ])
+        #expect(
+            (try? results[0].get()).map(hexString) == "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81"
+        )
+        if case .failure(let error) = results[1] {
+            #expect(error.code == ENOENT)
+            #expect(error.path == FilePath("\(scratch.path)/missing"))
+        } else {
+            Issue.record("a missing file hashed")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import FSRing
+import FSRingHash
+import Glibc
+import SystemPackage
+import Testing
+
+@Suite("fsring hash", .serialized)
+struct HashCommandTests {
+    let fsring = fsringExecutable
+
+    /// `fsring hash` prints what the tool prints for the same files, byte for byte.
+    @Test(arguments: [("sha256", "sha256sum"), ("sha512", "sha512sum"), ("sha1", "sha1sum"), ("md5", "md5sum")])
+    func outputEqualsCoreutils(algorithm: String, tool: String) throws {
+        let scratch = ScratchDirectory("gnu")
+        _ = makeHashTree(scratch.path)
+        let ours = try shell("cd '\(scratch.path)' && '\(fsring)' hash -a \(algorithm) .")
+        #expect(ours.status == 0)
+        // find | sort by bytes | the tool, with the same relative names.
+        let theirs = try shell(
+            "cd '\(scratch.path)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool)")
+        #expect(ours.output == theirs.output)
+        let tagged = try shell("cd '\(scratch.path)' && '\(fsring)' hash --tag -a \(algorithm) .")
+        let theirsTagged = try shell(
+            "cd '\(scratch.path)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool) --tag")
+        #expect(tagged.output == theirsTagged.output)
+    }
+
+    @Test func checkRoundTripsWithTheTools() throws {
+        let scratch = ScratchDirectory("roundtrip")
+        _ = makeHashTree(scratch.path, forB3sum: true)
+        let dir = scratch.path
+        for (algorithm, tool, checkFlag) in [("sha256", "sha256sum", "-c"), ("blake3", "b3sum", "--check")] {
+            // Ours, verified by the tool.
+            #expect(
+                try shell(
+                    "cd '\(dir)' && '\(fsring)' hash -a \(algorithm) . > /tmp/fsring-list-$$ && \(tool) \(checkFlag) --quiet /tmp/fsring-list-$$; s=$?; rm -f /tmp/fsring-list-$$; exit $s"
+                ).status == 0, "\(tool) rejects fsring's list")
+            // The tool's, verified by us.
+            let check = try shell(
+                "cd '\(dir)' && find . -type f -print0 | xargs -0 \(tool) > /tmp/fsring-list-$$ && '\(fsring)' hash -c /tmp/fsring-list-$$; s=$?; rm -f /tmp/fsring-list-$$; exit $s"
+            )
+            #expect(check.status == 0, "fsring rejects \(tool)'s list: \(check.text)")
+            #expect(check.text.contains("./size-63: OK"))
+        }
+        // BSD tags, and XXH128 through xxh128sum's output.
+        #expect(
+            try shell(
+                "cd '\(dir)' && sha512sum --tag sub/size-0 > /tmp/fsring-list-$$ && '\(fsring)' hash -c /tmp/fsring-list-$$; s=$?; rm -f /tmp/fsring-list-$$; exit $s"
+            ).status == 0)
+        #expect(
+            try shell(
+                "cd '\(dir)' && xxh128sum size-1023 > /tmp/fsring-list-$$ && '\(fsring)' hash -c /tmp/fsring-list-$$; s=$?; rm -f /tmp/fsring-list-$$; exit $s"
+            ).status == 0)
+    }
+
+    @Test func checkReportsTamperedMissingAndMalformedEntries() throws {
+        let scratch = ScratchDirectory("tamper")
+        let dir = scratch.path
+        writeFile(Array("\(dir)/a".utf8), Array("alpha".utf8))
+        writeFile(Array("\(dir)/b".utf8), Array("beta".utf8))
+        writeFile(Array("\(dir)/c".utf8), Array("gamma".utf8))
+        _ = try shell("cd '\(dir)' && sha256sum a b c > list && echo 'not a checksum line' >> list")
+        writeFile(Array("\(dir)/b".utf8), Array("BETA".utf8))
+        unlink("\(dir)/c")
+
+        // The same lines and warnings sha256sum prints, with fsring's prefix.
+        let ours = try shell("cd '\(dir)' && '\(fsring)' hash -c list", standardError: true)
+        let theirs = try shell("cd '\(dir)' && sha256sum -c list", standardError: true)
+        #expect(ours.status == 1)
+        #expect(ours.status == theirs.status)
+        for line in ["a: OK", "b: FAILED", "c: FAILED open or read"] {
+            #expect(ours.text.contains(line + "\n"))
+            #expect(theirs.text.contains(line + "\n"))
+        }
+        for warning in [
+            "WARNING: 1 line is improperly formatted", "WARNING: 1 listed file could not be read",
+            "WARNING: 1 computed checksum did NOT match",
+        ] {
+            #expect(ours.text.contains("fsring: hash: " + warning))
+            #expect(theirs.text.contains("sha256sum: " + warning))
+        }
+
+        // --quiet drops OK lines; --status prints nothing; exit codes as coreutils.
+        let quiet = try shell("cd '\(dir)' && '\(fsring)' hash -c --quiet list")
+        #expect(!quiet.text.contains(": OK"))
+        let status = try shell("cd '\(dir)' && '\(fsring)' hash -c --status list", standardError: true)
+        #expect(status.status == 1)
+        #expect(status.output.isEmpty)
+
+        // Only the good line left: --ignore-missing, --strict and malformed lines.
+        _ = try shell(
+            "cd '\(dir)' && sha256sum a > good && echo 'garbage' >> good && sha256sum c 2>/dev/null >> good; true")
+        #expect(try shell("cd '\(dir)' && '\(fsring)' hash -c good").status == 0)
+        #expect(try shell("cd '\(dir)' && '\(fsring)' hash -c --strict good").status == 1)
+        let warned = try shell("cd '\(dir)' && '\(fsring)' hash -c --warn good", standardError: true)
+        #expect(warned.text.contains("good: 2: improperly formatted checksum line"))
+        _ = try shell("cd '\(dir)' && echo \"$(sha256sum a | cut -c1-64)  vanished\" > missing")
+        let ignoring = try shell("cd '\(dir)' && '\(fsring)' hash -c --ignore-missing missing", standardError: true)
+        #expect(ignoring.status == 1)
+        #expect(ignoring.text.contains("missing: no file was verified"))
+        let nothing = try shell("cd '\(dir)' && echo junk > junk && '\(fsring)' hash -c junk", standardError: true)
+        #expect(nothing.status == 1)
+        #expect(nothing.text.contains("junk: no properly formatted checksum lines found"))
+    }
+
+    @Test func treeDigestIsStableAndSensitiveToEveryKindOfChange() throws {
+        let scratch = ScratchDirectory("tree")
+        let dir = scratch.path
+        _ = makeHashTree(dir)
+        func tree(_ environment: String = "") throws -> String {
+            let result = try shell("\(environment) '\(fsring)' hash --tree '\(dir)'")
+            #expect(result.status == 0, "\(result.text)")
+            return String(result.text.prefix(64))
+        }
+        let original = try tree()
+        #expect(original.count == 64)
+        // Same digest on the other backend and in a copy elsewhere (other times, inodes).
+        #expect(try tree("FSRING_BACKEND=posix") == original)
+        let copy = ScratchDirectory("tree-copy")
+        _ = try shell("cp -r '\(dir)/.' '\(copy.path)/' && touch -d '2001-01-01' '\(copy.path)/sub/size-0'")
+        #expect(try shell("'\(fsring)' hash --tree '\(copy.path)'").text.prefix(64) == original.prefix(64))
+
+        var seen: Set<String> = [original]
+        func changed(_ command: String, _ label: String) throws {
+            _ = try shell("cd '\(dir)' && \(command)")
+            let digest = try tree()
+            #expect(!seen.contains(digest), "\(label) did not change the tree digest")
+            seen.insert(digest)
+        }
+        try changed("printf x >> sub/size-0", "content")
+        try changed("mv sub/size-0 sub/renamed", "a rename")
+        try changed("mv sub/renamed sub/deeper/renamed", "a move")
+        try changed("chmod +x sub/deeper/renamed", "the executable bit")
+        try changed("rm sub/deeper/renamed && ln -s size-0 sub/deeper/renamed", "a file turned link")
+        try changed("mkdir empty-dir", "an empty directory")
+        // Owners and other mode bits are not part of it.
+        let before = try tree()
+        _ = try shell("cd '\(dir)' && chmod g+w sub/deeper/size-1 && touch sub/deeper/size-1")
+        #expect(try tree() == before)
+    }
+
+    @Test func auditReportsEachKindOfDifference() throws {
+        let scratch = ScratchDirectory("audit")
+        let dir = scratch.path
+        for name in ["keep", "edit", "gone", "move"] { writeFile(Array("\(dir)/\(name)".utf8), Array(name.utf8)) }
+        _ = try shell(
+            "cd '\(dir)' && '\(fsring)' hash . > ../manifest-$$ && mv ../manifest-$$ /tmp/fsring-manifest-\(getpid())")
+        let manifest = "/tmp/fsring-manifest-\(getpid())"
+        defer { unlink(manifest) }
+        let clean = try shell("cd '\(dir)' && '\(fsring)' hash --audit \(manifest)")
+        #expect(clean.status == 0)
+        #expect(clean.text == "0 changed, 0 missing, 0 new, 0 moved\n")
+
+        _ = try shell("cd '\(dir)' && printf changed > edit && rm gone && mv move moved && printf fresh > added")
+        let report = try shell("cd '\(dir)' && '\(fsring)' hash --audit \(manifest) .")
+        #expect(report.status == 1)
+        #expect(
+            report.text
+                == "changed: ./edit\nmissing: ./gone\nnew: ./added\nmoved: ./move -> ./moved\n1 changed, 1 missing, 1 new, 1 moved\n"
+        )
+    }
+
+    @Test func jsonAndUnreadableFiles() throws {
+        let scratch = ScratchDirectory("json")
+        let dir = scratch.path
+        writeFile(Array("\(dir)/a".utf8), Array("a".utf8))
+        writeFile([UInt8]("\(dir)/".utf8) + [0xFF], Array("b".utf8))
+        let json = try shell("cd '\(dir)' && '\(fsring)' hash --json .")
+        #expect(json.status == 0)
+        let lines = json.text.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("{\"path\":\"./a\",\"algorithm\":\"blake3\",\"digest\":\""))
+        #expect(lines[1].hasPrefix("{\"path\":{\"bytes\":\"Li//\"}"))  // "./\xFF" in base64
+        #expect(lines[2].hasPrefix("{\"summary\":{\"files\":2,"))
+
+        let missing = try shell("cd '\(dir)' && '\(fsring)' hash a nothing-here", standardError: true)
+        #expect(missing.status == 1)
+        #expect(missing.text.contains("fsring: hash: statx 'nothing-here': No such file or directory (ENOENT)"))
+        #expect(missing.text.contains("  a\n"))
+    }
+}
