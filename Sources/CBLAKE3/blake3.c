@@ -59,18 +59,31 @@ void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, size_t count,
 
 // MARK: Kernel choice
 
+static void hash_parents_portable(const uint8_t *const *inputs, size_t count, const uint32_t key[8], uint8_t flags,
+                                  uint8_t *out);
+
 typedef struct {
     fsr_hash_chunks_fn hash;
+    fsr_hash_parents_fn parents;
     size_t width;
     const char *name;
 } kernel_info;
 
 static const kernel_info KERNELS[4] = {
-    {fsr_blake3_hash_chunks_portable, 1, "portable"},
-    {fsr_blake3_hash_chunks_sse41, 4, "sse4.1"},
-    {fsr_blake3_hash_chunks_avx2, 8, "avx2"},
-    {fsr_blake3_hash_chunks_avx512, 16, "avx512"},
+    {fsr_blake3_hash_chunks_portable, hash_parents_portable, 1, "portable"},
+    {fsr_blake3_hash_chunks_sse41, fsr_blake3_hash_parents_sse41, 4, "sse4.1"},
+    {fsr_blake3_hash_chunks_avx2, fsr_blake3_hash_parents_avx2, 8, "avx2"},
+    {fsr_blake3_hash_chunks_avx512, fsr_blake3_hash_parents_avx512, 16, "avx512"},
 };
+
+static void hash_parents_portable(const uint8_t *const *inputs, size_t count, const uint32_t key[8], uint8_t flags,
+                                  uint8_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        uint32_t full[16];
+        fsr_blake3_compress(key, inputs[i], BLOCK_LEN, 0, flags | PARENT, full);
+        for (int w = 0; w < 8; w++) store32(out + 32 * i + 4 * w, full[w]);
+    }
+}
 
 // One pointer, so a hash in progress always sees a kernel and its width together.
 static const kernel_info *chosen_kernel = 0;
@@ -103,15 +116,34 @@ static const kernel_info *kernel(void) {
 
 const char *fsr_blake3_implementation(void) { return kernel()->name; }
 
-/// Hashes `count` whole chunks with the widest kernel, the remainder portably.
+/// Hashes `count` whole chunks: as many as possible with the chosen kernel,
+/// the rest with each narrower kernel the CPU has, the last few portably
+/// (most files are a few chunks long, so the remainders matter).
 static void hash_chunks(const uint8_t *const *inputs, size_t count, uint64_t counter, const uint32_t key[8],
                         uint8_t flags, uint8_t *out) {
     const kernel_info *info = kernel();
-    size_t wide = count - count % info->width;
-    if (wide > 0) info->hash(inputs, wide, counter, key, flags, out);
-    if (wide < count) {
-        fsr_blake3_hash_chunks_portable(inputs + wide, count - wide, counter + wide, key, flags, out + wide * 32);
+    size_t done = 0;
+    for (const kernel_info *level = info; level > KERNELS; level--) {
+        size_t wide = (count - done) - (count - done) % level->width;
+        if (wide > 0) level->hash(inputs + done, wide, counter + done, key, flags, out + done * 32);
+        done += wide;
     }
+    if (done < count) {
+        fsr_blake3_hash_chunks_portable(inputs + done, count - done, counter + done, key, flags, out + done * 32);
+    }
+}
+
+/// Compresses `count` parents the same way: widest kernel first.
+static void hash_parents(const uint8_t *const *inputs, size_t count, const uint32_t key[8], uint8_t flags,
+                         uint8_t *out) {
+    const kernel_info *info = kernel();
+    size_t done = 0;
+    for (const kernel_info *level = info; level > KERNELS; level--) {
+        size_t wide = (count - done) - (count - done) % level->width;
+        if (wide > 0) level->parents(inputs + done, wide, key, flags, out + done * 32);
+        done += wide;
+    }
+    if (done < count) hash_parents_portable(inputs + done, count - done, key, flags, out + done * 32);
 }
 
 // MARK: Chunks
@@ -320,12 +352,14 @@ void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk
     uint8_t cvs[BATCH * 32];
     for (size_t i = 0; i < chunks; i++) inputs[i] = input + i * CHUNK_LEN;
     hash_chunks(inputs, chunks, chunk_counter, BLAKE3_IV, 0, cvs);
-    // Pairs of chaining values become parents, level by level, down to one.
+    // Pairs of chaining values become parents, level by level, down to one;
+    // each level's parents are compressed side by side.
     for (size_t count = chunks; count > 1; count /= 2) {
-        for (size_t i = 0; i < count / 2; i++) {
-            node_output parent = parent_output(cvs + 64 * i, BLAKE3_IV, 0);
-            output_cv(&parent, cvs + 32 * i);
-        }
+        const uint8_t *pairs[BATCH / 2];
+        uint8_t parents[BATCH / 2 * 32];
+        for (size_t i = 0; i < count / 2; i++) pairs[i] = cvs + 64 * i;
+        hash_parents(pairs, count / 2, BLAKE3_IV, 0, parents);
+        memcpy(cvs, parents, count / 2 * 32);
     }
     memcpy(out_cv, cvs, 32);
 }

@@ -53,6 +53,18 @@ void fsr_blake3_hash_chunks_avx2(const uint8_t *const *inputs, size_t count, uin
 void fsr_blake3_hash_chunks_avx512(const uint8_t *const *inputs, size_t count, uint64_t counter,
                                    const uint32_t key[8], uint8_t flags, uint8_t *out);
 
+/// Compresses `count` parent nodes: input i is the 64-byte pair of child
+/// chaining values at inputs[i].
+typedef void (*fsr_hash_parents_fn)(const uint8_t *const *inputs, size_t count, const uint32_t key[8],
+                                    uint8_t flags, uint8_t *out);
+
+void fsr_blake3_hash_parents_sse41(const uint8_t *const *inputs, size_t count, const uint32_t key[8],
+                                   uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_parents_avx2(const uint8_t *const *inputs, size_t count, const uint32_t key[8],
+                                  uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_parents_avx512(const uint8_t *const *inputs, size_t count, const uint32_t key[8],
+                                    uint8_t flags, uint8_t *out);
+
 void fsr_blake3_compress(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
                          uint64_t counter, uint8_t flags, uint32_t out[16]);
 

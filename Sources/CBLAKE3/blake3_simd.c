@@ -30,25 +30,28 @@
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
-    __attribute__((target(TARGET))) static void NAME##_group(const uint8_t *const *inputs, uint64_t counter,  \
+    __attribute__((target(TARGET))) static void NAME##_group(const uint8_t *const *inputs, int blocks,        \
+                                                              uint64_t counter, int increment,                \
                                                               const uint32_t key[8], uint8_t flags,           \
+                                                              uint8_t flags_start, uint8_t flags_end,         \
                                                               uint8_t *out) {                                 \
         NAME##_vector cv[8], counter_low, counter_high;                                                        \
         for (int w = 0; w < 8; w++) {                                                                          \
             for (int lane = 0; lane < LANES; lane++) cv[w][lane] = key[w];                                     \
         }                                                                                                      \
         for (int lane = 0; lane < LANES; lane++) {                                                             \
-            counter_low[lane] = (uint32_t)(counter + lane);                                                    \
-            counter_high[lane] = (uint32_t)((counter + lane) >> 32);                                           \
+            uint64_t lane_counter = counter + (increment ? (uint64_t)lane : 0);                                \
+            counter_low[lane] = (uint32_t)lane_counter;                                                        \
+            counter_high[lane] = (uint32_t)(lane_counter >> 32);                                               \
         }                                                                                                      \
-        for (int block = 0; block < 16; block++) {                                                             \
+        for (int block = 0; block < blocks; block++) {                                                         \
             NAME##_vector m[16], v[16];                                                                        \
             _Pragma("clang loop unroll(full)") for (int word = 0; word < 16; word++) {                      \
                 _Pragma("clang loop unroll(full)") for (int lane = 0; lane < LANES; lane++) {                                                     \
                     m[word][lane] = load32(inputs[lane] + block * BLOCK_LEN + 4 * word);                       \
                 }                                                                                              \
             }                                                                                                  \
-            uint32_t block_flags = flags | (block == 0 ? CHUNK_START : 0) | (block == 15 ? CHUNK_END : 0);     \
+            uint32_t block_flags = flags | (block == 0 ? flags_start : 0) | (block == blocks - 1 ? flags_end : 0); \
             for (int w = 0; w < 8; w++) v[w] = cv[w];                                                          \
             for (int w = 0; w < 4; w++) {                                                                      \
                 for (int lane = 0; lane < LANES; lane++) v[8 + w][lane] = BLAKE3_IV[w];                        \
@@ -70,7 +73,15 @@
     void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, size_t count, uint64_t counter,          \
                                        const uint32_t key[8], uint8_t flags, uint8_t *out) {                  \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, counter + start, key, flags, out + 32 * start);                       \
+            NAME##_group(inputs + start, 16, counter + start, 1, key, flags, CHUNK_START, CHUNK_END,           \
+                         out + 32 * start);                                                                    \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
+    void fsr_blake3_hash_parents_##NAME(const uint8_t *const *inputs, size_t count, const uint32_t key[8],    \
+                                        uint8_t flags, uint8_t *out) {                                        \
+        for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
+            NAME##_group(inputs + start, 1, 0, 0, key, flags | PARENT, 0, 0, out + 32 * start);                \
         }                                                                                                      \
     }
 

@@ -30,9 +30,11 @@ public struct ChecksumLine: Sendable, Equatable {
         var line: [UInt8] = escaped ? [UInt8(ascii: "\\")] : []
         switch style {
         case .gnu:
-            line += Array(hexString(digest).utf8) + Array("  ".utf8) + escapedName
+            line += hexASCII(digest)
+            line += [0x20, 0x20]
+            line += escapedName
         case .bsd:
-            line += Array("\(algorithm.tag) (".utf8) + escapedName + Array(") = \(hexString(digest))".utf8)
+            line += Array("\(algorithm.tag) (".utf8) + escapedName + Array(") = ".utf8) + hexASCII(digest)
         }
         return line
     }
@@ -132,6 +134,17 @@ public struct ChecksumLine: Sendable, Equatable {
         }
         return ChecksumLine(algorithm: algorithm, digest: digest, name: name)
     }
+}
+
+/// Lower-case hexadecimal, as ASCII bytes.
+public func hexASCII(_ bytes: [UInt8]) -> [UInt8] {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8](repeating: 0, count: bytes.count * 2)
+    for (index, byte) in bytes.enumerated() {
+        out[2 * index] = digits[Int(byte >> 4)]
+        out[2 * index + 1] = digits[Int(byte & 15)]
+    }
+    return out
 }
 
 /// Lower-case hexadecimal.

@@ -42,9 +42,10 @@ public struct FileCollection: Sendable {
     }
 }
 
-extension FilePath {
-    /// Orders paths by their raw bytes, the order `fsring hash` prints in.
-    public static func byteOrder(_ left: FilePath, _ right: FilePath) -> Bool {
-        left.rawBytes.lexicographicallyPrecedes(right.rawBytes)
+extension Array where Element == FilePath {
+    /// Sorted by raw bytes, the order `fsring hash` prints in (each path's
+    /// bytes taken once, not at every comparison).
+    public func sortedByBytes() -> [FilePath] {
+        map { ($0.rawBytes, $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
     }
 }

@@ -111,28 +111,29 @@ public struct HashEngine: Sendable {
         let pieceSize = self.pieceSize
         let pieceCount = (size + pieceSize - 1) / pieceSize
         let subtrees = pieceCount - 1
+        // Workers, each with one buffer for all its pieces, take pieces in turn.
+        let cursor = PieceCursor()
         var values = [[UInt8]?](repeating: nil, count: subtrees)
-        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
-            var next = 0
-            func add() {
-                let piece = next
-                next += 1
+        try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
+            for _ in 0..<min(parallelPieces, subtrees) {
                 group.addTask {
                     let buffer = PieceBuffer(size: pieceSize)
-                    let offset = Int64(piece) * Int64(pieceSize)
-                    let filled = try await buffer.fill(from: handle, at: offset)
-                    guard filled == pieceSize else {
-                        // The file shrank while it was read.
-                        throw FileSystemError(code: EIO, operation: "read", path: handle.path)
+                    var done: [(Int, [UInt8])] = []
+                    while let piece = cursor.next(below: subtrees) {
+                        let offset = Int64(piece) * Int64(pieceSize)
+                        let filled = try await buffer.fill(from: handle, at: offset)
+                        guard filled == pieceSize else {
+                            // The file shrank while it was read.
+                            throw FileSystemError(code: EIO, operation: "read", path: handle.path)
+                        }
+                        let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
+                        done.append((piece, BLAKE3.subtreeValue(buffer.bytes(count: filled), chunkIndex: chunkIndex)))
                     }
-                    let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
-                    return (piece, BLAKE3.subtreeValue(buffer.bytes(count: filled), chunkIndex: chunkIndex))
+                    return done
                 }
             }
-            while next < min(parallelPieces, subtrees) { add() }
-            while let (piece, value) = try await group.next() {
-                values[piece] = value
-                if next < subtrees { add() }
+            for try await finished in group {
+                for (piece, value) in finished { values[piece] = value }
             }
         }
         let hasher = StreamingHasher(.blake3)
@@ -191,5 +192,15 @@ final class ResultSlots: Sendable {
 
     func all() -> [Result<[UInt8], FileSystemError>] {
         slots.withLock { $0.map { $0 ?? .failure(FileSystemError(code: ECANCELED, operation: "read")) } }
+    }
+}
+
+/// Hands out piece numbers to the workers hashing one file.
+final class PieceCursor: Sendable {
+    private let counter = Atomic<Int>(0)
+
+    func next(below limit: Int) -> Int? {
+        let value = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return value < limit ? value : nil
     }
 }

@@ -126,7 +126,7 @@ struct HashCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let roots = paths.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
         var collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
-        if !unsorted { collection.files.sort(by: FilePath.byteOrder) }
+        if !unsorted { collection.files = collection.files.sortedByBytes() }
         for error in collection.errors { report(error, to: diagnostics) }
         if verbose {
             for link in collection.skippedLinks {
