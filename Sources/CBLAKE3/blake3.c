@@ -16,8 +16,24 @@ static inline void g(uint32_t *state, int a, int b, int c, int d, uint32_t x, ui
     state[b] = rotr32(state[b] ^ state[c], 7);
 }
 
+// Set when the chosen kernel is SSE4.1 or wider: single blocks then use the
+// row-parallel compression too.
+static int use_row_compress = 0;
+
+static void compress_scalar(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
+                            uint64_t counter, uint8_t flags, uint32_t out[16]);
+
 void fsr_blake3_compress(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
                          uint64_t counter, uint8_t flags, uint32_t out[16]) {
+    if (__atomic_load_n(&use_row_compress, __ATOMIC_RELAXED)) {
+        fsr_blake3_compress_rows(cv, block, block_len, counter, flags, out);
+    } else {
+        compress_scalar(cv, block, block_len, counter, flags, out);
+    }
+}
+
+static void compress_scalar(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
+                            uint64_t counter, uint8_t flags, uint32_t out[16]) {
     uint32_t m[16];
     for (int i = 0; i < 16; i++) m[i] = load32(block + 4 * i);
     uint32_t s[16] = {
@@ -101,6 +117,7 @@ static int cpu_has(int level) {
 
 int fsr_blake3_force_implementation(int level) {
     if (level < 0 || level > 3 || !cpu_has(level)) return -1;
+    __atomic_store_n(&use_row_compress, level >= 1, __ATOMIC_RELAXED);
     __atomic_store_n(&chosen_kernel, &KERNELS[level], __ATOMIC_RELEASE);
     return 0;
 }
@@ -240,6 +257,7 @@ static void output_root(const node_output *output, uint8_t *out, size_t out_len)
 // MARK: The tree
 
 void fsr_blake3_hasher_init(fsr_blake3_hasher *hasher) {
+    kernel();  // choose the kernels (and the single-block compression) once
     memcpy(hasher->key, BLAKE3_IV, 32);
     hasher->flags = 0;
     chunk_init(&hasher->chunk, hasher->key, 0);

@@ -65,6 +65,9 @@ void fsr_blake3_hash_parents_avx2(const uint8_t *const *inputs, size_t count, co
 void fsr_blake3_hash_parents_avx512(const uint8_t *const *inputs, size_t count, const uint32_t key[8],
                                     uint8_t flags, uint8_t *out);
 
+void fsr_blake3_compress_rows(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
+                              uint64_t counter, uint8_t flags, uint32_t out[16]);
+
 void fsr_blake3_compress(const uint32_t cv[8], const uint8_t block[BLOCK_LEN], uint8_t block_len,
                          uint64_t counter, uint8_t flags, uint32_t out[16]);
 

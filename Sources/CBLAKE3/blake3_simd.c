@@ -88,3 +88,57 @@
 DEFINE_HASH_CHUNKS(sse41, 4, "sse4.1")
 DEFINE_HASH_CHUNKS(avx2, 8, "avx2")
 DEFINE_HASH_CHUNKS(avx512, 16, "avx512f,avx512vl")
+
+// One block, the four rows of the state in four 128-bit vectors: the column
+// step works on all four columns at once, the diagonal step on the rows
+// rotated so that each diagonal lines up in one lane.
+typedef uint32_t row_vector __attribute__((vector_size(16)));
+
+__attribute__((target("sse4.1"))) static inline row_vector row_rotr(row_vector word, int count) {
+    return (word >> count) | (word << (32 - count));
+}
+
+__attribute__((target("sse4.1"))) static inline void row_g(row_vector *a, row_vector *b, row_vector *c,
+                                                           row_vector *d, row_vector x, row_vector y) {
+    *a = *a + *b + x;
+    *d = row_rotr(*d ^ *a, 16);
+    *c = *c + *d;
+    *b = row_rotr(*b ^ *c, 12);
+    *a = *a + *b + y;
+    *d = row_rotr(*d ^ *a, 8);
+    *c = *c + *d;
+    *b = row_rotr(*b ^ *c, 7);
+}
+
+__attribute__((target("sse4.1"))) void fsr_blake3_compress_rows(const uint32_t cv[8], const uint8_t block[BLOCK_LEN],
+                                                                uint8_t block_len, uint64_t counter, uint8_t flags,
+                                                                uint32_t out[16]) {
+    uint32_t m[16];
+    for (int i = 0; i < 16; i++) m[i] = load32(block + 4 * i);
+    row_vector r0 = {cv[0], cv[1], cv[2], cv[3]};
+    row_vector r1 = {cv[4], cv[5], cv[6], cv[7]};
+    row_vector r2 = {BLAKE3_IV[0], BLAKE3_IV[1], BLAKE3_IV[2], BLAKE3_IV[3]};
+    row_vector r3 = {(uint32_t)counter, (uint32_t)(counter >> 32), block_len, flags};
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < 7; r++) {
+        const uint8_t *w = BLAKE3_SCHEDULE[r];
+        row_vector x0 = {m[w[0]], m[w[2]], m[w[4]], m[w[6]]};
+        row_vector y0 = {m[w[1]], m[w[3]], m[w[5]], m[w[7]]};
+        row_g(&r0, &r1, &r2, &r3, x0, y0);
+        r1 = __builtin_shufflevector(r1, r1, 1, 2, 3, 0);
+        r2 = __builtin_shufflevector(r2, r2, 2, 3, 0, 1);
+        r3 = __builtin_shufflevector(r3, r3, 3, 0, 1, 2);
+        row_vector x1 = {m[w[8]], m[w[10]], m[w[12]], m[w[14]]};
+        row_vector y1 = {m[w[9]], m[w[11]], m[w[13]], m[w[15]]};
+        row_g(&r0, &r1, &r2, &r3, x1, y1);
+        r1 = __builtin_shufflevector(r1, r1, 3, 0, 1, 2);
+        r2 = __builtin_shufflevector(r2, r2, 2, 3, 0, 1);
+        r3 = __builtin_shufflevector(r3, r3, 1, 2, 3, 0);
+    }
+    row_vector cv0 = {cv[0], cv[1], cv[2], cv[3]};
+    row_vector cv1 = {cv[4], cv[5], cv[6], cv[7]};
+    row_vector o0 = r0 ^ r2, o1 = r1 ^ r3, o2 = r2 ^ cv0, o3 = r3 ^ cv1;
+    memcpy(out, &o0, 16);
+    memcpy(out + 4, &o1, 16);
+    memcpy(out + 8, &o2, 16);
+    memcpy(out + 12, &o3, 16);
+}

@@ -77,13 +77,26 @@ public struct TreeWalk: AsyncSequence, Sendable {
     let options: TreeWalkOptions
     let fileSystem: FileSystem
 
+    /// Entries arrive a directory at a time (one hand-over per directory,
+    /// not per entry) and are handed out one by one.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncStream<WalkEntry>.Iterator
-        public mutating func next() async -> WalkEntry? { await base.next() }
+        var base: AsyncStream<[WalkEntry]>.Iterator
+        var pending: [WalkEntry] = []
+        var position = 0
+
+        public mutating func next() async -> WalkEntry? {
+            while position == pending.count {
+                guard let batch = await base.next() else { return nil }
+                pending = batch
+                position = 0
+            }
+            defer { position += 1 }
+            return pending[position]
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        let (stream, continuation) = AsyncStream<WalkEntry>.makeStream()
+        let (stream, continuation) = AsyncStream<[WalkEntry]>.makeStream()
         let producer = Task {
             await TreeWalker(options: options, fileSystem: fileSystem, output: continuation).walk(root)
             continuation.finish()
@@ -104,7 +117,7 @@ extension FileSystem {
 private struct TreeWalker: Sendable {
     let options: TreeWalkOptions
     let fileSystem: FileSystem
-    let output: AsyncStream<WalkEntry>.Continuation
+    let output: AsyncStream<[WalkEntry]>.Continuation
 
     struct PendingDirectory: Sendable {
         var entry: WalkEntry
@@ -118,13 +131,14 @@ private struct TreeWalker: Sendable {
             info = try await fileSystem.io.info(
                 root, at: FSR_AT_FDCWD, flags: options.followSymbolicLinks ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
         } catch {
-            output.yield(
-                WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error)))
+            output.yield([
+                WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error))
+            ])
             return
         }
         let rootEntry = WalkEntry(path: root, type: info.type, depth: 0, isFollowedSymbolicLink: false, error: nil)
         if let filter = options.filter, filter.decide(rootEntry) == .skip { return }
-        output.yield(rootEntry)
+        output.yield([rootEntry])
         guard info.type == .directory, options.maximumDepth.map({ $0 > 0 }) ?? true else { return }
         let rootDevice = (info.deviceMajor, info.deviceMinor)
 
@@ -151,7 +165,7 @@ private struct TreeWalker: Sendable {
     private func failure(_ directory: PendingDirectory, _ error: FileSystemError) {
         var entry = directory.entry
         entry.error = error
-        output.yield(entry)
+        output.yield([entry])
     }
 
     /// Lists one directory, reports its entries, returns the directories to read next.
@@ -179,6 +193,9 @@ private struct TreeWalker: Sendable {
         let ancestors = directory.ancestors + [identity]
         let depth = directory.entry.depth + 1
         var next: [PendingDirectory] = []
+        var batch: [WalkEntry] = []
+        batch.reserveCapacity(listing.entries.count)
+        defer { if !batch.isEmpty { output.yield(batch) } }
         for item in listing.entries {
             if Task.isCancelled { return [] }
             var entry = WalkEntry(
@@ -195,13 +212,13 @@ private struct TreeWalker: Sendable {
                     // A dangling link: reported as the link itself.
                 } catch {
                     entry.error = asError(error)
-                    output.yield(entry)
+                    batch.append(entry)
                     continue
                 }
             }
             let decision = filter?.decide(entry) ?? .include
             if decision == .skip { continue }
-            output.yield(entry)
+            batch.append(entry)
             if decision == .include && entry.type == .directory && options.maximumDepth.map({ depth < $0 }) ?? true {
                 next.append(PendingDirectory(entry: entry, ancestors: ancestors, parentFilter: filter))
             }

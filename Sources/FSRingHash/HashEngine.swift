@@ -88,7 +88,8 @@ public struct HashEngine: Sendable {
     private func sequential(_ handle: FileHandle) async throws -> [UInt8] {
         let hasher = StreamingHasher(algorithm)
         let pieceSize = self.pieceSize
-        let buffers = [PieceBuffer(size: pieceSize), PieceBuffer(size: pieceSize)]
+        let buffers = [PieceBuffer.take(size: pieceSize), PieceBuffer.take(size: pieceSize)]
+        defer { buffers.forEach { $0.giveBack() } }
         var current = 0
         var offset: Int64 = 0
         var filled = try await buffers[0].fill(from: handle, at: offset)
@@ -117,7 +118,8 @@ public struct HashEngine: Sendable {
         try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
             for _ in 0..<min(parallelPieces, subtrees) {
                 group.addTask {
-                    let buffer = PieceBuffer(size: pieceSize)
+                    let buffer = PieceBuffer.take(size: pieceSize)
+                    defer { buffer.giveBack() }
                     var done: [(Int, [UInt8])] = []
                     while let piece = cursor.next(below: subtrees) {
                         let offset = Int64(piece) * Int64(pieceSize)
@@ -140,7 +142,8 @@ public struct HashEngine: Sendable {
         for value in values { hasher.appendBLAKE3Subtree(value!, chunks: pieceSize / BLAKE3.chunkLength) }
         // The last piece, and anything the file grew by, through update.
         var offset = Int64(subtrees) * Int64(pieceSize)
-        let tail = PieceBuffer(size: pieceSize)
+        let tail = PieceBuffer.take(size: pieceSize)
+        defer { tail.giveBack() }
         while true {
             let filled = try await tail.fill(from: handle, at: offset)
             if filled == 0 { break }
@@ -157,11 +160,32 @@ final class PieceBuffer: @unchecked Sendable {
     // then the same task, or the one awaiting that read, hashes it).
     private let storage: UnsafeMutableRawBufferPointer
 
-    init(size: Int) {
+    private init(size: Int) {
         storage = .allocate(byteCount: size, alignment: 4096)
     }
 
     deinit { storage.deallocate() }
+
+    /// Buffers given back, kept for the next file: a fresh 1 MiB buffer costs
+    /// an mmap and 256 page faults, more than hashing a small file.
+    private static let spare = Mutex<[PieceBuffer]>([])
+    private static let spareLimit = 16
+
+    /// A buffer of `size` bytes, reused when one is spare.
+    static func take(size: Int) -> PieceBuffer {
+        let reused: PieceBuffer? = spare.withLock { list in
+            guard let index = list.firstIndex(where: { $0.storage.count == size }) else { return nil }
+            return list.remove(at: index)
+        }
+        return reused ?? PieceBuffer(size: size)
+    }
+
+    /// Returns the buffer for reuse; the caller no longer touches it.
+    func giveBack() {
+        Self.spare.withLock { list in
+            if list.count < Self.spareLimit { list.append(self) }
+        }
+    }
 
     func bytes(count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[..<count]) }
 

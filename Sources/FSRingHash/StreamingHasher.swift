@@ -35,10 +35,10 @@ public final class StreamingHasher {
 
     private static func evpDigest(_ algorithm: HashAlgorithm) -> OpaquePointer? {
         switch algorithm {
-        case .sha256: EVP_sha256()
-        case .sha512: EVP_sha512()
-        case .sha1: EVP_sha1()
-        case .md5: EVP_md5()
+        case .sha256: FetchedDigests.shared.sha256.pointer
+        case .sha512: FetchedDigests.shared.sha512.pointer
+        case .sha1: FetchedDigests.shared.sha1.pointer
+        case .md5: FetchedDigests.shared.md5.pointer
         case .blake3, .xxh128: nil
         }
     }
@@ -84,4 +84,23 @@ public final class StreamingHasher {
         hasher.update(bytes)
         return hasher.finalize()
     }
+}
+
+/// OpenSSL 3 looks a digest up in its providers each time EVP_sha256() and
+/// friends initialise a context, which costs more than hashing a small file;
+/// fetching each digest once and reusing it avoids that.
+private struct FetchedDigests: Sendable {
+    /// An EVP_MD fetched once and kept for the life of the process.
+    struct Digest: @unchecked Sendable {
+        // @unchecked: a fetched EVP_MD is immutable and may be shared between
+        // threads (OpenSSL's documented contract); it is never freed.
+        let pointer: OpaquePointer?
+        init(_ name: String) { pointer = EVP_MD_fetch(nil, name, nil) }
+    }
+    let sha256 = Digest("SHA256")
+    let sha512 = Digest("SHA512")
+    let sha1 = Digest("SHA1")
+    let md5 = Digest("MD5")
+
+    static let shared = FetchedDigests()
 }

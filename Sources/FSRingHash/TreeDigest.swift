@@ -79,18 +79,14 @@ public struct TreeDigest: Sendable {
         }
 
         let algorithm = engine.algorithm
-        for (path, result) in zip(files, await engine.digests(of: files)) {
-            switch result {
-            case .success(let digest):
-                do {
-                    let mode = try await fs.info(forFileAt: path)?.permissions ?? 0
-                    add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest)
-                } catch let error as FileSystemError {
-                    errors.append(error)
-                } catch {
-                    errors.append(FileSystemError(code: ECANCELED, operation: "statx", path: path))
-                }
-            case .failure(let error): errors.append(error)
+        let digests = await engine.digests(of: files)
+        let modes = await permissions(of: files)
+        for (index, path) in files.enumerated() {
+            switch (digests[index], modes[index]) {
+            case (.success(let digest), .success(let mode)):
+                add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest)
+            case (.failure(let error), _), (_, .failure(let error)):
+                errors.append(error)
             }
         }
         for path in links {
@@ -126,6 +122,38 @@ public struct TreeDigest: Sendable {
             }
         }
         return Outcome(digest: rootDigest, errors: [], skipped: skipped)
+    }
+
+    /// Permission bits of each file, many statx calls in flight at once.
+    private func permissions(of files: [FilePath]) async -> [Result<UInt32, FileSystemError>] {
+        let fs = engine.fileSystem
+        var results = [Result<UInt32, FileSystemError>](
+            repeating: .failure(FileSystemError(code: ECANCELED, operation: "statx")), count: files.count)
+        let batch = 256
+        await withTaskGroup(of: (Int, [Result<UInt32, FileSystemError>]).self) { group in
+            for start in stride(from: 0, to: files.count, by: batch) {
+                let part = Array(files[start..<min(start + batch, files.count)])
+                group.addTask {
+                    var modes: [Result<UInt32, FileSystemError>] = []
+                    for path in part {
+                        do {
+                            guard let info = try await fs.info(forFileAt: path) else {
+                                modes.append(.failure(FileSystemError(code: ENOENT, operation: "statx", path: path)))
+                                continue
+                            }
+                            modes.append(.success(info.permissions))
+                        } catch let error as FileSystemError {
+                            modes.append(.failure(error))
+                        } catch {
+                            modes.append(.failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)))
+                        }
+                    }
+                    return (start, modes)
+                }
+            }
+            for await (start, modes) in group { results.replaceSubrange(start..<start + modes.count, with: modes) }
+        }
+        return results
     }
 
     private func littleEndian(_ value: UInt64) -> [UInt8] {

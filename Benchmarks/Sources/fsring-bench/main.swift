@@ -263,10 +263,28 @@ func blake3Memory(_ arguments: [String]) {
     print("blake3-\(BLAKE3.implementation) \(median(rates)) GB/s")
 }
 
+/// The tree walk alone: entries per second.
+func walkTree(_ arguments: [String]) async {
+    guard arguments.count == 2, let repetitions = Int(arguments[1]) else { fail("usage: walk DIR REPS") }
+    let fs: FSRing.FileSystem
+    do { fs = try FSRing.FileSystem() } catch { fail("\(error)") }
+    var rates: [Double] = []
+    var count = 0
+    for _ in 0..<repetitions {
+        let clock = ContinuousClock()
+        let start = clock.now
+        count = 0
+        for await _ in fs.walk(at: FilePath(arguments[0])) { count += 1 }
+        rates.append(Double(count) / seconds(clock.now - start))
+    }
+    print("walk \(Int(median(rates))) entries/s (\(count) entries)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "small-files": await smallFiles(Array(arguments.dropFirst()))
 case "pread": await randomReads(Array(arguments.dropFirst()))
 case "blake3-memory": blake3Memory(Array(arguments.dropFirst()))
+case "walk": await walkTree(Array(arguments.dropFirst()))
 default: fail("usage: fsring-bench small-files|pread ...")
 }
