@@ -52,7 +52,7 @@ measure() {
     for _ in $(seq "$reps"); do
         local start end
         start=$(date +%s.%N)
-        bash -c "$1" > /dev/null
+        bash -c "$1" > /dev/null 2>&1
         end=$(date +%s.%N)
         times+=("$(echo "$end - $start" | bc)")
     done
