@@ -62,6 +62,12 @@ measure() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 rate() { awk -v bytes="$1" -v seconds="$2" 'BEGIN { printf "%.2f", bytes / seconds / 1e9 }'; }
 
+echo "checking that fsring and b3sum agree on every file of the tree..." >&2
+if ! diff <("$fsring" hash "$tree") <(find "$tree" -type f -print0 | LC_ALL=C sort -z | xargs -0 b3sum) > /dev/null; then
+    echo "hash.sh: fsring hash and b3sum disagree on $tree" >&2
+    exit 1
+fi
+
 echo "measuring the tree..." >&2
 list="find $tree -type f -print0 | xargs -0 -P$cores -n 500"
 t_b3=$(measure "$fsring hash $tree")

@@ -32,7 +32,7 @@ enum SharedBackends {
             if let existing = state.uring { return existing }
             let made: Result<URingFileIO, RingSetupError>
             do throws(RingSetupError) {
-                let runtime = try RingRuntime()
+                let runtime = try RingRuntime(ringCount: ringCountFromEnvironment())
                 do throws(any Error) {
                     made = .success(URingFileIO(runtime: runtime, blocking: try listingPool()))
                 } catch {
@@ -46,6 +46,13 @@ enum SharedBackends {
             state.uring = made
             return made
         }
+    }
+
+    /// `FSRING_RINGS=N` sets the number of rings (threads); default one per core.
+    static func ringCountFromEnvironment() -> Int? {
+        guard let value = getenv("FSRING_RINGS").map({ String(cString: $0) }), let count = Int(value), count > 0
+        else { return nil }
+        return min(count, 64)
     }
 
     private static let listingPoolState = Mutex<BlockingPool?>(nil)

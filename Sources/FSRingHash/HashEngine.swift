@@ -36,8 +36,16 @@ public struct HashEngine: Sendable {
 
     /// The digest of each file, in the order given; failures per file.
     public func digests(of paths: [FilePath]) async -> [Result<[UInt8], FileSystemError>] {
+        await digests(of: paths) { _, _ in }
+    }
+
+    /// The same, also handing each result to `finished` as soon as it is
+    /// known (from several threads at once): for output that does not wait.
+    public func digests(
+        of paths: [FilePath], finished: @escaping @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void
+    ) async -> [Result<[UInt8], FileSystemError>] {
         let algorithm = self.algorithm
-        let results = ResultSlots(count: paths.count)
+        let results = ResultSlots(count: paths.count, finished: finished)
         await fileSystem.forEachFile(at: paths, sizeHint: smallFileLimit, readingLargerFilesWhole: false) {
             index, contents in
             switch contents {
@@ -210,10 +218,17 @@ final class PieceBuffer: @unchecked Sendable {
 /// Per-file results filled in from several threads.
 final class ResultSlots: Sendable {
     private let slots: Mutex<[Result<[UInt8], FileSystemError>?]>
+    private let finished: @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void
 
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    init(count: Int, finished: @escaping @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void) {
+        slots = Mutex(Array(repeating: nil, count: count))
+        self.finished = finished
+    }
 
-    func set(_ index: Int, _ result: Result<[UInt8], FileSystemError>) { slots.withLock { $0[index] = result } }
+    func set(_ index: Int, _ result: Result<[UInt8], FileSystemError>) {
+        slots.withLock { $0[index] = result }
+        finished(index, result)
+    }
 
     /// Indexes with no result yet.
     func missing() -> [Int] { slots.withLock { list in list.indices.filter { list[$0] == nil } } }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FSRing
 import FSRingHash
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -138,27 +139,32 @@ struct HashCommand: AsyncParsableCommand {
             }
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
-        let results = await engine.digests(of: collection.files)
+        let files = collection.files
+        let results: [Result<[UInt8], FileSystemError>]
+        if unsorted {
+            // Each line goes out as its file finishes, from whichever thread finished it.
+            let printer = StreamingPrinter(command: self, algorithm: algorithm, files: files)
+            results = await engine.digests(of: files) { index, result in printer.print(index, result) }
+            printer.flush()
+        } else {
+            results = await engine.digests(of: files)
+        }
         var failures = collection.errors.count
         var bytes: UInt64 = 0
-        for (path, result) in zip(collection.files, results) {
+        for (path, result) in zip(files, results) {
             switch result {
             case .success(let digest):
-                if json {
+                if json && !unsorted {
                     let size = (try? await fileSystem.info(forFileAt: path)?.size) ?? 0
                     bytes += size
-                    output.write(
-                        JSON.object([
-                            ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string(algorithm.rawValue)),
-                            ("digest", JSON.string(hexString(digest))), ("size", JSON.number(Double(size))),
-                        ]) + [0x0A])
-                } else {
+                    output.write(jsonLine(path, algorithm, digest, size))
+                } else if !unsorted {
                     let line = ChecksumLine(algorithm: algorithm, digest: digest, name: path.rawBytes)
                     output.write(line.formatted(style, algorithm: algorithm) + [lineEnd])
                 }
             case .failure(let error):
                 failures += 1
-                report(error, to: diagnostics)
+                if !unsorted { report(error, to: diagnostics) }
             }
         }
         if json {
@@ -184,6 +190,17 @@ struct HashCommand: AsyncParsableCommand {
             diagnostics.write("fsring: hash: \(failures) \(failures == 1 ? "path" : "paths") could not be hashed\n")
         }
         return failures > 0
+    }
+
+    /// One file's JSON object; `size` is left out where it is not known
+    /// (`--unsorted` prints before asking).
+    func jsonLine(_ path: FilePath, _ algorithm: HashAlgorithm, _ digest: [UInt8], _ size: UInt64?) -> [UInt8] {
+        var members = [
+            ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string(algorithm.rawValue)),
+            ("digest", JSON.string(hexString(digest))),
+        ]
+        if let size { members.append(("size", JSON.number(Double(size)))) }
+        return JSON.object(members) + [0x0A]
     }
 
     // MARK: Tree
@@ -276,5 +293,44 @@ struct HashCommand: AsyncParsableCommand {
             "\(audit.changed.count) changed, \(audit.missing.count) missing, \(audit.new.count) new, \(audit.moved.count) moved\n"
         )
         return !audit.isClean || unreadable > 0
+    }
+}
+
+/// Writes lines for `--unsorted` as results arrive, one writer at a time.
+final class StreamingPrinter: Sendable {
+    private let command: HashCommand
+    private let algorithm: HashAlgorithm
+    private let files: [FilePath]
+    // The writers, behind one lock: results arrive on several threads.
+    private let outputs = Mutex((output: RawOutput(descriptor: 1), diagnostics: RawOutput(descriptor: 2)))
+
+    init(command: HashCommand, algorithm: HashAlgorithm, files: [FilePath]) {
+        self.command = command
+        self.algorithm = algorithm
+        self.files = files
+    }
+
+    func print(_ index: Int, _ result: Result<[UInt8], FileSystemError>) {
+        let path = files[index]
+        outputs.withLock { outputs in
+            switch result {
+            case .success(let digest):
+                if command.json {
+                    outputs.output.write(command.jsonLine(path, algorithm, digest, nil))
+                } else {
+                    let line = ChecksumLine(algorithm: algorithm, digest: digest, name: path.rawBytes)
+                    outputs.output.write(line.formatted(command.style, algorithm: algorithm) + [command.lineEnd])
+                }
+            case .failure(let error):
+                command.report(error, to: outputs.diagnostics)
+            }
+        }
+    }
+
+    func flush() {
+        outputs.withLock { outputs in
+            outputs.output.flush()
+            outputs.diagnostics.flush()
+        }
     }
 }

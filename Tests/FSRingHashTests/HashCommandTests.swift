@@ -114,8 +114,11 @@ struct HashCommandTests {
         }
         let original = try tree()
         #expect(original.count == 64)
-        // Same digest on the other backend and in a copy elsewhere (other times, inodes).
+        // Same digest on the other backend, with one ring or three, and in a
+        // copy elsewhere (other times, inodes).
         #expect(try tree("FSRING_BACKEND=posix") == original)
+        #expect(try tree("FSRING_RINGS=1") == original)
+        #expect(try tree("FSRING_RINGS=3") == original)
         let copy = ScratchDirectory("tree-copy")
         _ = try shell("cp -r '\(dir)/.' '\(copy.path)/' && touch -d '2001-01-01' '\(copy.path)/sub/size-0'")
         #expect(try shell("'\(fsring)' hash --tree '\(copy.path)'").text.prefix(64) == original.prefix(64))
@@ -158,6 +161,20 @@ struct HashCommandTests {
             report.text
                 == "changed: ./edit\nmissing: ./gone\nnew: ./added\nmoved: ./move -> ./moved\n1 changed, 1 missing, 1 new, 1 moved\n"
         )
+    }
+
+    @Test func unsortedPrintsTheSameLinesAsTheyFinish() throws {
+        let scratch = ScratchDirectory("unsorted")
+        _ = makeHashTree(scratch.path)
+        let sorted = try shell("cd '\(scratch.path)' && '\(fsring)' hash -z -a md5 .")
+        let unsorted = try shell("cd '\(scratch.path)' && '\(fsring)' hash -z --unsorted -a md5 .")
+        #expect(unsorted.status == 0)
+        let sortedLines = sorted.output.split(separator: 0).map { Array($0) }
+        let unsortedLines = unsorted.output.split(separator: 0).map { Array($0) }
+        #expect(sortedLines.count == unsortedLines.count)
+        #expect(Set(sortedLines) == Set(unsortedLines))
+        // -z ends lines with NUL and no newline follows a name without one.
+        #expect(!sorted.output.contains(0x0A) || sorted.text.contains("with\nnewline"))
     }
 
     @Test func jsonAndUnreadableFiles() throws {
