@@ -1,4 +1,9 @@
 import ArgumentParser
+import FSRing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The `fsring` command: one subcommand per job.
 @main
@@ -14,6 +19,27 @@ struct FSRingCommand: AsyncParsableCommand {
         version: FSRingVersion.current,
         subcommands: [HashCommand.self, DoctorCommand.self]
     )
+
+    /// Runs the command line, with usage errors ending in exit status 2
+    /// (ArgumentParser's own default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                var message = fullMessage(for: error)
+                if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+                writeToStandardError("fsring: " + message + "\n")
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum FSRingVersion {
