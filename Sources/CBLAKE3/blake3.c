@@ -3,6 +3,8 @@
 #include "fsring_blake3.h"
 #include "blake3_internal.h"
 
+void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk_counter, uint8_t out_cv[32]);
+
 static inline uint32_t rotr32(uint32_t word, int count) { return (word >> count) | (word << (32 - count)); }
 
 static inline void g(uint32_t *state, int a, int b, int c, int d, uint32_t x, uint32_t y) {
@@ -300,19 +302,27 @@ void fsr_blake3_hasher_update(fsr_blake3_hasher *hasher, const void *input_bytes
         chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter + 1);
     }
     // Whole chunks, many at a time, keeping at least one byte back: the last
-    // chunk may be the root and is finished in finalize.
+    // chunk may be the root and is finished in finalize. They go in as the
+    // largest aligned power-of-two subtrees that fit, so that parents are
+    // compressed side by side too (the CV stack merges subtrees lazily).
     while (length > CHUNK_LEN) {
-        enum { BATCH = 64 };
-        const uint8_t *inputs[BATCH];
-        uint8_t cvs[BATCH * 32];
-        size_t count = (length - 1) / CHUNK_LEN;
-        if (count > BATCH) count = BATCH;
-        for (size_t i = 0; i < count; i++) inputs[i] = input + i * CHUNK_LEN;
-        hash_chunks(inputs, count, hasher->chunk.chunk_counter, hasher->key, hasher->flags, cvs);
-        for (size_t i = 0; i < count; i++) push_cv(hasher, cvs + i * 32, hasher->chunk.chunk_counter + i);
-        hasher->chunk.chunk_counter += count;
-        input += count * CHUNK_LEN;
-        length -= count * CHUNK_LEN;
+        uint64_t available = (length - 1) / CHUNK_LEN;
+        uint64_t counter = hasher->chunk.chunk_counter;
+        uint64_t size = 1;
+        while (size * 2 <= available && size * 2 <= 1024 && counter % (size * 2) == 0) size *= 2;
+        uint8_t cv[32];
+        if (hasher->flags == 0) {
+            fsr_blake3_hash_subtree(input, size * CHUNK_LEN, counter, cv);
+        } else {
+            // Keyed modes are not used by fsring: one chunk at a time.
+            size = 1;
+            const uint8_t *inputs[1] = {input};
+            hash_chunks(inputs, 1, counter, hasher->key, hasher->flags, cv);
+        }
+        push_cv(hasher, cv, counter);
+        hasher->chunk.chunk_counter += size;
+        input += size * CHUNK_LEN;
+        length -= size * CHUNK_LEN;
     }
     chunk_update(&hasher->chunk, hasher->flags, input, length);
 }
@@ -370,6 +380,10 @@ void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk
     uint8_t cvs[BATCH * 32];
     for (size_t i = 0; i < chunks; i++) inputs[i] = input + i * CHUNK_LEN;
     hash_chunks(inputs, chunks, chunk_counter, BLAKE3_IV, 0, cvs);
+    if (chunks == 1) {
+        memcpy(out_cv, cvs, 32);
+        return;
+    }
     // Pairs of chaining values become parents, level by level, down to one;
     // each level's parents are compressed side by side.
     for (size_t count = chunks; count > 1; count /= 2) {
