@@ -56,6 +56,9 @@ public struct WalkFilter: TreeWalkFilter {
 public struct TreeWalkOptions: Sendable {
     /// Follow symbolic links to directories (loops are reported as ELOOP errors).
     public var followSymbolicLinks = false
+    /// Follow the root itself when it is a symbolic link, but no link below
+    /// it (as `find -H` does with the paths it is given).
+    public var followRootSymbolicLink = false
     /// Do not walk into directories on other file systems (mount points are reported).
     public var stayOnFileSystem = false
     /// Deepest level reported (the root is 0); nil for no limit.
@@ -128,8 +131,8 @@ private struct TreeWalker: Sendable {
     func walk(_ root: FilePath) async {
         let info: FileInfo
         do {
-            info = try await fileSystem.io.info(
-                root, at: FSR_AT_FDCWD, flags: options.followSymbolicLinks ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
+            let follow = options.followSymbolicLinks || options.followRootSymbolicLink
+            info = try await fileSystem.io.info(root, at: FSR_AT_FDCWD, flags: follow ? 0 : FSR_AT_SYMLINK_NOFOLLOW)
         } catch {
             output.yield([
                 WalkEntry(path: root, type: .unknown, depth: 0, isFollowedSymbolicLink: false, error: asError(error))

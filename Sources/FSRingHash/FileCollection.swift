@@ -24,6 +24,9 @@ public struct FileCollection: Sendable {
         var collection = FileCollection()
         var options = TreeWalkOptions()
         options.followSymbolicLinks = followLinks
+        // A link named on the command line is followed, as sha256sum and
+        // b3sum do; links found inside directories only with `followLinks`.
+        options.followRootSymbolicLink = true
         for path in paths {
             for await entry in fileSystem.walk(at: path, options: options) {
                 if let error = entry.error {

@@ -163,6 +163,22 @@ struct HashCommandTests {
         )
     }
 
+    @Test func linksAreSkippedInsideDirectoriesButFollowedWhenNamed() throws {
+        let scratch = ScratchDirectory("links")
+        let dir = scratch.path
+        _ = try shell("cd '\(dir)' && mkdir d && printf data > d/file && ln -s file d/link && ln -s d dirlink")
+        let walked = try shell("cd '\(dir)' && '\(fsring)' hash -v d", standardError: true)
+        #expect(walked.text.contains("  d/file\n"))
+        #expect(!walked.text.contains("  d/link\n"))
+        #expect(walked.text.contains("fsring: hash: skipped symbolic link 'd/link'"))
+        let followed = try shell("cd '\(dir)' && '\(fsring)' hash -L d")
+        #expect(followed.text.contains("  d/link\n"))
+        let named = try shell("cd '\(dir)' && '\(fsring)' hash d/link dirlink")
+        #expect(named.status == 0)
+        #expect(named.text.contains("  d/link\n"))
+        #expect(named.text.contains("  dirlink/file\n"))
+    }
+
     @Test func usageErrorsExitWithTwo() throws {
         let none = try shell("'\(fsring)' hash", standardError: true)
         #expect(none.status == 2)
