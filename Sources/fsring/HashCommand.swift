@@ -125,7 +125,24 @@ struct HashCommand: AsyncParsableCommand {
     private func runHash(fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput) async -> Bool {
         let algorithm = self.algorithm ?? .blake3
         let started = ContinuousClock.now
-        let roots = paths.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
+        // "-" is standard input, hashed first, as sha256sum and b3sum read it.
+        var stdinFailed = false
+        if paths.contains("-") {
+            do {
+                let digest = try await hashStandardInput(algorithm, fileSystem: fileSystem)
+                let line = ChecksumLine(algorithm: algorithm, digest: digest, name: Array("-".utf8))
+                output.write(
+                    json
+                        ? jsonLine(FilePath("-"), algorithm, digest, nil)
+                        : line.formatted(style, algorithm: algorithm) + [lineEnd])
+            } catch let error as FileSystemError {
+                report(error, to: diagnostics)
+                stdinFailed = true
+            } catch {
+                stdinFailed = true
+            }
+        }
+        let roots = paths.filter { $0 != "-" }.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
         var collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
         if !unsorted { collection.files = collection.files.sortedByBytes() }
         for error in collection.errors { report(error, to: diagnostics) }
@@ -149,7 +166,7 @@ struct HashCommand: AsyncParsableCommand {
         } else {
             results = await engine.digests(of: files)
         }
-        var failures = collection.errors.count
+        var failures = collection.errors.count + (stdinFailed ? 1 : 0)
         var bytes: UInt64 = 0
         for (path, result) in zip(files, results) {
             switch result {
@@ -201,6 +218,23 @@ struct HashCommand: AsyncParsableCommand {
         ]
         if let size { members.append(("size", JSON.number(Double(size)))) }
         return JSON.object(members) + [0x0A]
+    }
+
+    /// Standard input, read to its end (a pipe, a terminal or a file).
+    private func hashStandardInput(_ algorithm: HashAlgorithm, fileSystem: FileSystem) async throws -> [UInt8] {
+        let descriptor = dup(0)
+        if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
+        let handle = FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
+        let hasher = StreamingHasher(algorithm)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try await handle.read(into: buffer)
+            if count == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+        try await handle.close()
+        return hasher.finalize()
     }
 
     // MARK: Tree

@@ -179,6 +179,15 @@ struct HashCommandTests {
         #expect(named.text.contains("  dirlink/file\n"))
     }
 
+    @Test func standardInputIsADash() throws {
+        let ours = try shell("printf 'from a pipe' | '\(fsring)' hash -a sha256 -")
+        let theirs = try shell("printf 'from a pipe' | sha256sum -")
+        #expect(ours.status == 0)
+        #expect(ours.output == theirs.output)
+        let b3 = try shell("head -c 3000000 /dev/zero | '\(fsring)' hash -")
+        #expect(b3.output == (try shell("head -c 3000000 /dev/zero | b3sum -")).output)
+    }
+
     @Test func usageErrorsExitWithTwo() throws {
         let none = try shell("'\(fsring)' hash", standardError: true)
         #expect(none.status == 2)
