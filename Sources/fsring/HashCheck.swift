@@ -53,10 +53,9 @@ struct HashCheck {
 
         var entries: [Entry] = []
         var malformed = 0
-        for (number, line) in text.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            if line.isEmpty && number == text.split(separator: 0x0A, omittingEmptySubsequences: false).count - 1 {
-                continue  // the newline that ends the last line
-            }
+        let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for (number, line) in lines.enumerated() {
+            if line.isEmpty && number == lines.count - 1 { continue }  // after the newline that ends the last line
             guard let parsed = ChecksumLine.parse(line) else {
                 malformed += 1
                 if command.warn && !command.status {

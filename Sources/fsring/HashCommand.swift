@@ -292,10 +292,7 @@ struct HashCommand: AsyncParsableCommand {
         // The algorithm: -a, else the list's tag, else fsring's default for the digest length.
         let algorithm =
             self.algorithm ?? entries.first?.algorithm
-            ?? (entries.first.map {
-                $0.digest.count == 16
-                    ? HashAlgorithm.md5 : $0.digest.count == 20 ? .sha1 : $0.digest.count == 64 ? .sha512 : .blake3
-            } ?? .blake3)
+            ?? HashAlgorithm.preferred(forDigestLength: entries.first?.digest.count ?? 32)
         let root = FilePath(rawBytes: paths.first.map(RawArguments.bytes(of:)) ?? Array(".".utf8))
         let collection = await FileCollection.collect([root], followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
