@@ -46,9 +46,18 @@ public struct FileCollection: Sendable {
 }
 
 extension Array where Element == FilePath {
-    /// Sorted by raw bytes, the order `fsring hash` prints in (each path's
-    /// bytes taken once, not at every comparison).
-    public func sortedByBytes() -> [FilePath] {
-        map { ($0.rawBytes, $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+    /// Indexes of the paths in the order of their raw bytes, the order
+    /// `fsring hash` prints in (each path's bytes taken once, compared with memcmp).
+    public func byteOrder() -> [Int] {
+        let keys = map(\.rawBytes)
+        return indices.sorted { left, right in
+            keys[left].withUnsafeBufferPointer { a in
+                keys[right].withUnsafeBufferPointer { b in
+                    guard let first = a.baseAddress, let second = b.baseAddress else { return a.count < b.count }
+                    let common = memcmp(first, second, Swift.min(a.count, b.count))
+                    return common != 0 ? common < 0 : a.count < b.count
+                }
+            }
+        }
     }
 }

@@ -143,8 +143,7 @@ struct HashCommand: AsyncParsableCommand {
             }
         }
         let roots = paths.filter { $0 != "-" }.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
-        var collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
-        if !unsorted { collection.files = collection.files.sortedByBytes() }
+        let collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
         if verbose {
             for link in collection.skippedLinks {
@@ -156,15 +155,22 @@ struct HashCommand: AsyncParsableCommand {
             }
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
-        let files = collection.files
-        let results: [Result<[UInt8], FileSystemError>]
+        var files = collection.files
+        var results: [Result<[UInt8], FileSystemError>]
         if unsorted {
             // Each line goes out as its file finishes, from whichever thread finished it.
             let printer = StreamingPrinter(command: self, algorithm: algorithm, files: files)
             results = await engine.digests(of: files) { index, result in printer.print(index, result) }
             printer.flush()
         } else {
-            results = await engine.digests(of: files)
+            // Hash in the order found (neighbours in a directory together) while
+            // the output order, by path bytes, is worked out on another core.
+            let walked = files
+            async let order = Task.detached { walked.byteOrder() }.value
+            results = await engine.digests(of: walked)
+            let sorted = await order
+            files = sorted.map { walked[$0] }
+            results = sorted.map { results[$0] }
         }
         var failures = collection.errors.count + (stdinFailed ? 1 : 0)
         var bytes: UInt64 = 0
