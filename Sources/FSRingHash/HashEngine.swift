@@ -100,20 +100,33 @@ public struct HashEngine: Sendable {
     private func sequential(_ handle: FileHandle) async throws -> [UInt8] {
         let hasher = StreamingHasher(algorithm)
         let pieceSize = self.sequentialPieceSize
-        let buffers = [PieceBuffer.take(size: pieceSize), PieceBuffer.take(size: pieceSize)]
+        // Reads for the next `ahead` pieces are in flight while one is hashed.
+        let ahead = 2
+        let buffers = (0...ahead).map { _ in PieceBuffer.take(size: pieceSize) }
         defer { buffers.forEach { $0.giveBack() } }
-        var current = 0
-        var offset: Int64 = 0
-        var filled = try await buffers[0].fill(from: handle, at: offset)
-        while filled > 0 {
-            offset += Int64(filled)
-            let following = buffers[1 - current]
-            let nextOffset = offset
-            async let nextFill = following.fill(from: handle, at: nextOffset)
-            hasher.update(buffers[current].bytes(count: filled))
-            filled = try await nextFill
-            current = 1 - current
+        var pending: [Task<Int, any Error>] = []
+        func start(_ piece: Int) {
+            let buffer = buffers[piece % buffers.count]
+            pending.append(Task { try await buffer.fill(from: handle, at: Int64(piece) * Int64(pieceSize)) })
         }
+        do {
+            for piece in 0..<ahead { start(piece) }
+            var piece = 0
+            while true {
+                let filled = try await pending.removeFirst().value
+                if filled > 0 { start(piece + ahead) }
+                hasher.update(buffers[piece % buffers.count].bytes(count: filled))
+                if filled < pieceSize { break }
+                piece += 1
+            }
+        } catch {
+            // No buffer goes back while a read may still be filling it.
+            for task in pending { task.cancel() }
+            for task in pending { _ = try? await task.value }
+            throw error
+        }
+        // Reads started past the end are awaited before their buffers go back.
+        for task in pending { _ = try? await task.value }
         return hasher.finalize()
     }
 
