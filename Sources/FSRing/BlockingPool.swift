@@ -7,7 +7,7 @@ import URing
 /// everything, and by the io_uring backend for getdents64.
 final class BlockingPool: Sendable {
     private struct Job {
-        let token: OperationCancellation?
+        let token: CancellationToken?
         let run: @Sendable (_ cancelled: Bool) -> Void
     }
     private let queue = Mutex(FIFOQueue<Job>())
@@ -33,7 +33,7 @@ final class BlockingPool: Sendable {
     func run<Result: Sendable>(
         _ work: @escaping @Sendable () -> Result, onCancel: @escaping @Sendable () -> Result
     ) async -> Result {
-        let token = OperationCancellation()
+        let token = CancellationToken()
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 let job = Job(token: token) { cancelled in
@@ -54,13 +54,6 @@ final class BlockingPool: Sendable {
             available.signal()
         }
     }
-}
-
-/// Set when the task waiting for a blocking operation is cancelled.
-final class OperationCancellation: Sendable {
-    private let flag = Atomic<Bool>(false)
-    var isCancelled: Bool { flag.load(ordering: .acquiring) }
-    func cancel() { flag.store(true, ordering: .releasing) }
 }
 
 /// A first-in first-out queue with O(1) removal at the front.

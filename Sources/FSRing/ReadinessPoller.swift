@@ -14,7 +14,7 @@ final class ReadinessPoller: Sendable {
     private struct Waiter {
         let descriptor: Int32
         let events: Int16
-        let token: OperationCancellation
+        let token: CancellationToken
         let continuation: UnsafeContinuation<Bool, Never>
     }
     private let waiters = Mutex<[Waiter]>([])
@@ -29,7 +29,7 @@ final class ReadinessPoller: Sendable {
     /// Returns true once `descriptor` is ready for `events` (POLLIN/POLLOUT),
     /// false if the task was cancelled first.
     func wait(for descriptor: Int32, events: Int16) async -> Bool {
-        let token = OperationCancellation()
+        let token = CancellationToken()
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 waiters.withLock {

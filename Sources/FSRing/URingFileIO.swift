@@ -38,7 +38,7 @@ final class URingFileIO: FileIO {
 
     func close(_ descriptor: Int32) async throws {
         // Not cancellable: a close that was asked for must happen.
-        let result = try await Task { try await self.submit(.close(.descriptor(descriptor))) }.value
+        let result = await runtime.ring().submitUncancellable(.close(.descriptor(descriptor)))
         _ = try FileSystemError.check(result, "close")
     }
 
@@ -136,7 +136,7 @@ final class URingFileIO: FileIO {
         let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
         let rings = runtime.rings
         let batchCount = (paths.count + Self.chainsPerBatch - 1) / Self.chainsPerBatch
-        let cursor = BatchCursor()
+        let cursor = WorkCursor()
         // Two workers per ring: while one waits for its batch, the other's
         // is being submitted, so every io_uring_enter carries work. Each
         // worker reuses one slab of memory for all its batches.
@@ -232,16 +232,6 @@ final class URingFileIO: FileIO {
         } catch {
             return .failure(FileSystemError(code: ECANCELED, operation: "read", path: path))
         }
-    }
-}
-
-/// Hands out batch numbers to the workers of one `readFiles` call.
-final class BatchCursor: Sendable {
-    private let counter = Atomic<Int>(0)
-
-    func next(below limit: Int) -> Int? {
-        let value = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return value < limit ? value : nil
     }
 }
 

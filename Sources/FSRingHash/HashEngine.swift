@@ -138,7 +138,7 @@ public struct HashEngine: Sendable {
         let pieceCount = (size + pieceSize - 1) / pieceSize
         let subtrees = pieceCount - 1
         // Workers, each with one buffer for all its pieces, take pieces in turn.
-        let cursor = PieceCursor()
+        let cursor = WorkCursor()
         var values = [[UInt8]?](repeating: nil, count: subtrees)
         try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
             for _ in 0..<min(parallelPieces, subtrees) {
@@ -248,15 +248,5 @@ final class ResultSlots: Sendable {
 
     func all() -> [Result<[UInt8], FileSystemError>] {
         slots.withLock { $0.map { $0 ?? .failure(FileSystemError(code: ECANCELED, operation: "read")) } }
-    }
-}
-
-/// Hands out piece numbers to the workers hashing one file.
-final class PieceCursor: Sendable {
-    private let counter = Atomic<Int>(0)
-
-    func next(below limit: Int) -> Int? {
-        let value = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return value < limit ? value : nil
     }
 }

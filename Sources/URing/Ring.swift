@@ -164,6 +164,14 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
         return result
     }
 
+    /// Submits one operation that must happen even if the task is cancelled
+    /// (closing a descriptor, for one): no cancellation handler, no token.
+    public func submitUncancellable(_ entry: SubmissionEntry) async -> Int32 {
+        await withUnsafeContinuation { continuation in
+            post(PendingRequest(entries: .single(entry), completion: .single(continuation), token: nil))
+        }
+    }
+
     /// Submits a linked chain, awaited as one operation. The last entry's
     /// link flags are cleared; entries before it choose `linked()` (stop on
     /// failure) or `hardLinked()` (go on regardless).
