@@ -82,6 +82,19 @@ static inline int fsr_renameat2(int olddirfd, const char *oldpath, int newdirfd,
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
+// preadv2/pwritev2 with RWF_NOWAIT: a read or write that fails with EAGAIN
+// rather than wait (for a pipe with no data, or pages not in the cache).
+// glibc declares them only for _GNU_SOURCE. Offset -1: the file position.
+static inline long fsr_pread_nowait(int fd, void *buffer, unsigned long length, long long offset) {
+    struct iovec vector = {buffer, length};
+    return syscall(SYS_preadv2, fd, &vector, 1, (long)offset, 0L, 0x00000008 /* RWF_NOWAIT */);
+}
+
+static inline long fsr_pwrite_nowait(int fd, const void *buffer, unsigned long length, long long offset) {
+    struct iovec vector = {(void *)buffer, length};
+    return syscall(SYS_pwritev2, fd, &vector, 1, (long)offset, 0L, 0x00000008 /* RWF_NOWAIT */);
+}
+
 // open(2) is variadic in glibc; openat through syscall() keeps the mode explicit.
 static inline int fsr_openat(int dirfd, const char *path, int flags, unsigned int mode) {
     return (int)syscall(SYS_openat, dirfd, path, flags, mode);

@@ -68,30 +68,55 @@ final class PosixFileIO: FileIO {
     func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: UInt64?) async throws -> Int {
         let address = UInt(bitPattern: buffer.baseAddress)
         let count = buffer.count
-        return try await transfer(descriptor, "read", waitingFor: Int16(POLLIN)) {
-            let target = UnsafeMutableRawPointer(bitPattern: address)
-            if let offset { return Glibc.pread(descriptor, target, count, off_t(offset)) }
-            return Glibc.read(descriptor, target, count)
-        }
+        let position = offset.map { Int64($0) } ?? -1
+        return try await transfer(
+            descriptor, "read", waitingFor: Int16(POLLIN),
+            withoutWaiting: {
+                Int(fsr_pread_nowait(descriptor, UnsafeMutableRawPointer(bitPattern: address), UInt(count), position))
+            },
+            waiting: {
+                let target = UnsafeMutableRawPointer(bitPattern: address)
+                if let offset { return Glibc.pread(descriptor, target, count, off_t(offset)) }
+                return Glibc.read(descriptor, target, count)
+            })
     }
 
     func write(_ descriptor: Int32, from buffer: UnsafeRawBufferPointer, offset: UInt64?) async throws -> Int {
         let address = UInt(bitPattern: buffer.baseAddress)
         let count = buffer.count
-        return try await transfer(descriptor, "write", waitingFor: Int16(POLLOUT)) {
-            let source = UnsafeRawPointer(bitPattern: address)
-            if let offset { return Glibc.pwrite(descriptor, source, count, off_t(offset)) }
-            return Glibc.write(descriptor, source, count)
-        }
+        let position = offset.map { Int64($0) } ?? -1
+        return try await transfer(
+            descriptor, "write", waitingFor: Int16(POLLOUT),
+            withoutWaiting: {
+                Int(fsr_pwrite_nowait(descriptor, UnsafeRawPointer(bitPattern: address), UInt(count), position))
+            },
+            waiting: {
+                let source = UnsafeRawPointer(bitPattern: address)
+                if let offset { return Glibc.pwrite(descriptor, source, count, off_t(offset)) }
+                return Glibc.write(descriptor, source, count)
+            })
     }
 
-    /// Runs a read or write on the pool; on a pollable descriptor that is
-    /// not ready it waits in the poller instead, where cancellation reaches it.
+    /// A read or write on the pool in one system call when it can go
+    /// without waiting (RWF_NOWAIT: data in the cache, a pipe with data).
+    /// Otherwise: a pipe, socket or terminal that is not ready waits in the
+    /// poller, where cancellation reaches it; a file waits for the disk in
+    /// the blocking call.
     private func transfer(
-        _ descriptor: Int32, _ operation: String, waitingFor events: Int16, _ call: @escaping @Sendable () -> Int
+        _ descriptor: Int32, _ operation: String, waitingFor events: Int16,
+        withoutWaiting: @escaping @Sendable () -> Int, waiting: @escaping @Sendable () -> Int
     ) async throws -> Int {
         while true {
-            let result = try await self.call {
+            let result = try await call {
+                let quick = withoutWaiting()
+                if quick >= 0 { return quick }
+                let error = errno
+                guard error == EAGAIN || error == EOPNOTSUPP else {
+                    errno = error
+                    return -1
+                }
+                // Not every pollable file supports RWF_NOWAIT (EOPNOTSUPP):
+                // ask poll whether the blocking call would wait.
                 if Self.isPollable(descriptor) {
                     var probe = pollfd(fd: descriptor, events: events, revents: 0)
                     if poll(&probe, 1, 0) == 0 {
@@ -99,7 +124,7 @@ final class PosixFileIO: FileIO {
                         return -1
                     }
                 }
-                return call()
+                return waiting()
             }
             if result == -Int(EAGAIN) {
                 if await poller.wait(for: descriptor, events: events) { continue }
