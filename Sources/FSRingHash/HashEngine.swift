@@ -34,16 +34,16 @@ public struct HashEngine: Sendable {
         self.algorithm = algorithm
     }
 
-    /// The digest of each file, in the order given; failures per file.
-    public func digests(of paths: [FilePath]) async -> [Result<[UInt8], FileSystemError>] {
+    /// The digest and size of each file, in the order given; failures per file.
+    public func digests(of paths: [FilePath]) async -> [DigestResult] {
         await digests(of: paths) { _, _ in }
     }
 
     /// The same, also handing each result to `finished` as soon as it is
     /// known (from several threads at once): for output that does not wait.
     public func digests(
-        of paths: [FilePath], finished: @escaping @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void
-    ) async -> [Result<[UInt8], FileSystemError>] {
+        of paths: [FilePath], finished: @escaping @Sendable (Int, DigestResult) -> Void
+    ) async -> [DigestResult] {
         let algorithm = self.algorithm
         let results = ResultSlots(count: paths.count, finished: finished)
         await fileSystem.forEachFile(at: paths, sizeHint: smallFileLimit, readingLargerFilesWhole: false) {
@@ -51,7 +51,7 @@ public struct HashEngine: Sendable {
             switch contents {
             case .success(let bytes):
                 let digest = StreamingHasher.digest(algorithm, of: bytes)
-                results.set(index, .success(digest))
+                results.set(index, .success(FileDigest(digest: digest, size: UInt64(bytes.count))))
             case .failure(let error) where error.code == EFBIG:
                 break  // streamed below
             case .failure(let error):
@@ -67,7 +67,7 @@ public struct HashEngine: Sendable {
                 let index = large[next]
                 next += 1
                 group.addTask {
-                    let result: Result<[UInt8], FileSystemError>
+                    let result: DigestResult
                     do {
                         result = .success(try await digest(ofFileAt: paths[index]))
                     } catch let error as FileSystemError {
@@ -84,8 +84,8 @@ public struct HashEngine: Sendable {
         return results.all()
     }
 
-    /// The digest of one file of any size.
-    public func digest(ofFileAt path: FilePath) async throws -> [UInt8] {
+    /// The digest of one file of any size, and how many bytes it covers.
+    public func digest(ofFileAt path: FilePath) async throws -> FileDigest {
         try await fileSystem.withFileHandle(forReadingAt: path) { handle in
             let size = Int(clamping: try await handle.info().size)
             try? await handle.advise(.sequential)
@@ -97,7 +97,7 @@ public struct HashEngine: Sendable {
     }
 
     /// Reads piece after piece, the next one in flight while this one is hashed.
-    private func sequential(_ handle: FileHandle) async throws -> [UInt8] {
+    private func sequential(_ handle: FileHandle) async throws -> FileDigest {
         let hasher = StreamingHasher(algorithm)
         let pieceSize = self.sequentialPieceSize
         // Reads for the next `ahead` pieces are in flight while one is hashed.
@@ -109,6 +109,7 @@ public struct HashEngine: Sendable {
             let buffer = buffers[piece % buffers.count]
             pending.append(Task { try await buffer.fill(from: handle, at: Int64(piece) * Int64(pieceSize)) })
         }
+        var hashed: UInt64 = 0
         do {
             for piece in 0..<ahead { start(piece) }
             var piece = 0
@@ -116,6 +117,7 @@ public struct HashEngine: Sendable {
                 let filled = try await pending.removeFirst().value
                 if filled > 0 { start(piece + ahead) }
                 hasher.update(buffers[piece % buffers.count].bytes(count: filled))
+                hashed += UInt64(filled)
                 if filled < pieceSize { break }
                 piece += 1
             }
@@ -127,13 +129,13 @@ public struct HashEngine: Sendable {
         }
         // Reads started past the end are awaited before their buffers go back.
         for task in pending { _ = try? await task.value }
-        return hasher.finalize()
+        return FileDigest(digest: hasher.finalize(), size: hashed)
     }
 
     /// BLAKE3 over pieces hashed as subtrees on all cores: every piece but the
     /// last becomes one chaining value; the last goes through `update`, so
     /// that the root is computed where the input ends.
-    private func blake3InPieces(_ handle: FileHandle, size: Int) async throws -> [UInt8] {
+    private func blake3InPieces(_ handle: FileHandle, size: Int) async throws -> FileDigest {
         let pieceSize = self.pieceSize
         let pieceCount = (size + pieceSize - 1) / pieceSize
         let subtrees = pieceCount - 1
@@ -175,9 +177,23 @@ public struct HashEngine: Sendable {
             hasher.update(tail.bytes(count: filled))
             offset += Int64(filled)
         }
-        return hasher.finalize()
+        return FileDigest(digest: hasher.finalize(), size: UInt64(offset))
     }
 }
+
+/// A file's digest and the number of bytes it covers.
+public struct FileDigest: Sendable, Equatable {
+    public var digest: [UInt8]
+    public var size: UInt64
+
+    public init(digest: [UInt8], size: UInt64) {
+        self.digest = digest
+        self.size = size
+    }
+}
+
+/// One file's outcome: its digest, or why it could not be hashed.
+public typealias DigestResult = Result<FileDigest, FileSystemError>
 
 /// Memory for one piece of a file, read by one task at a time.
 final class PieceBuffer: @unchecked Sendable {
@@ -230,15 +246,15 @@ final class PieceBuffer: @unchecked Sendable {
 
 /// Per-file results filled in from several threads.
 final class ResultSlots: Sendable {
-    private let slots: Mutex<[Result<[UInt8], FileSystemError>?]>
-    private let finished: @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void
+    private let slots: Mutex<[DigestResult?]>
+    private let finished: @Sendable (Int, DigestResult) -> Void
 
-    init(count: Int, finished: @escaping @Sendable (Int, Result<[UInt8], FileSystemError>) -> Void) {
+    init(count: Int, finished: @escaping @Sendable (Int, DigestResult) -> Void) {
         slots = Mutex(Array(repeating: nil, count: count))
         self.finished = finished
     }
 
-    func set(_ index: Int, _ result: Result<[UInt8], FileSystemError>) {
+    func set(_ index: Int, _ result: DigestResult) {
         slots.withLock { $0[index] = result }
         finished(index, result)
     }
@@ -246,7 +262,7 @@ final class ResultSlots: Sendable {
     /// Indexes with no result yet.
     func missing() -> [Int] { slots.withLock { list in list.indices.filter { list[$0] == nil } } }
 
-    func all() -> [Result<[UInt8], FileSystemError>] {
+    func all() -> [DigestResult] {
         slots.withLock { $0.map { $0 ?? .failure(FileSystemError(code: ECANCELED, operation: "read")) } }
     }
 }

@@ -84,7 +84,7 @@ public struct TreeDigest: Sendable {
         for (index, path) in files.enumerated() {
             switch (digests[index], modes[index]) {
             case (.success(let digest), .success(let mode)):
-                add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest)
+                add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest.digest)
             case (.failure(let error), _), (_, .failure(let error)):
                 errors.append(error)
             }

@@ -89,7 +89,7 @@ struct HashCheck {
         }
 
         // Hash every named file once per candidate algorithm, all at once.
-        var digests: [HashAlgorithm: [[UInt8]: Result<[UInt8], FileSystemError>]] = [:]
+        var digests: [HashAlgorithm: [[UInt8]: DigestResult]] = [:]
         for algorithm in HashAlgorithm.allCases {
             let names = Array(Set(entries.filter { $0.algorithms.contains(algorithm) }.map(\.line.name)))
             if names.isEmpty { continue }
@@ -107,7 +107,7 @@ struct HashCheck {
             var readError: FileSystemError?
             for algorithm in entry.algorithms {
                 switch digests[algorithm]?[entry.line.name] {
-                case .success(let digest): if digest == entry.line.digest { matched = true }
+                case .success(let file): if file.digest == entry.line.digest { matched = true }
                 case .failure(let error): readError = error
                 case nil: break
                 }

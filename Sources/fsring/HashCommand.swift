@@ -129,12 +129,7 @@ struct HashCommand: AsyncParsableCommand {
         var stdinFailed = false
         if paths.contains("-") {
             do {
-                let digest = try await hashStandardInput(algorithm, fileSystem: fileSystem)
-                let line = ChecksumLine(algorithm: algorithm, digest: digest, name: Array("-".utf8))
-                output.write(
-                    json
-                        ? jsonLine(FilePath("-"), algorithm, digest, nil)
-                        : line.formatted(style, algorithm: algorithm) + [lineEnd])
+                output.write(formatted("-", try await hashStandardInput(algorithm, fileSystem: fileSystem)))
             } catch let error as FileSystemError {
                 report(error, to: diagnostics)
                 stdinFailed = true
@@ -156,7 +151,7 @@ struct HashCommand: AsyncParsableCommand {
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
         var files = collection.files
-        var results: [Result<[UInt8], FileSystemError>]
+        var results: [DigestResult]
         if unsorted {
             // Each line goes out as its file finishes, from whichever thread finished it.
             let printer = StreamingPrinter(command: self, algorithm: algorithm, files: files)
@@ -173,41 +168,28 @@ struct HashCommand: AsyncParsableCommand {
             results = sorted.map { results[$0] }
         }
         var failures = collection.errors.count + (stdinFailed ? 1 : 0)
+        var hashed = 0
         var bytes: UInt64 = 0
         for (path, result) in zip(files, results) {
             switch result {
-            case .success(let digest):
-                if json && !unsorted {
-                    let size = (try? await fileSystem.info(forFileAt: path)?.size) ?? 0
-                    bytes += size
-                    output.write(jsonLine(path, algorithm, digest, size))
-                } else if !unsorted {
-                    let line = ChecksumLine(algorithm: algorithm, digest: digest, name: path.rawBytes)
-                    output.write(line.formatted(style, algorithm: algorithm) + [lineEnd])
-                }
+            case .success(let file):
+                hashed += 1
+                bytes += file.size
+                if !unsorted { output.write(formatted(path, file)) }
             case .failure(let error):
                 failures += 1
                 if !unsorted { report(error, to: diagnostics) }
             }
         }
         if json {
-            let seconds =
-                Double((ContinuousClock.now - started).components.seconds)
-                + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            output.write(
-                JSON.object([
-                    (
-                        "summary",
-                        JSON.object([
-                            (
-                                "files",
-                                JSON.number(Double(collection.files.count - (failures - collection.errors.count)))
-                            ),
-                            ("bytes", JSON.number(Double(bytes))), ("errors", JSON.number(Double(failures))),
-                            ("algorithm", JSON.string(algorithm.rawValue)), ("seconds", JSON.number(seconds)),
-                        ])
-                    )
-                ]) + [0x0A])
+            let elapsed = (ContinuousClock.now - started).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            let summary = JSON.object([
+                ("files", JSON.number(Double(hashed))), ("bytes", JSON.number(Double(bytes))),
+                ("errors", JSON.number(Double(failures))), ("algorithm", JSON.string(algorithm.rawValue)),
+                ("seconds", JSON.number(seconds)),
+            ])
+            output.write(JSON.object([("summary", summary)]) + [0x0A])
         }
         if failures > 0 {
             diagnostics.write("fsring: hash: \(failures) \(failures == 1 ? "path" : "paths") could not be hashed\n")
@@ -215,32 +197,35 @@ struct HashCommand: AsyncParsableCommand {
         return failures > 0
     }
 
-    /// One file's JSON object; `size` is left out where it is not known
-    /// (`--unsorted` prints before asking).
-    func jsonLine(_ path: FilePath, _ algorithm: HashAlgorithm, _ digest: [UInt8], _ size: UInt64?) -> [UInt8] {
-        var members = [
-            ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string(algorithm.rawValue)),
-            ("digest", JSON.string(hexString(digest))),
-        ]
-        if let size { members.append(("size", JSON.number(Double(size)))) }
-        return JSON.object(members) + [0x0A]
+    /// One file's output line: a checksum line, or with --json an object.
+    func formatted(_ path: FilePath, _ file: FileDigest) -> [UInt8] {
+        if json {
+            return JSON.object([
+                ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string((algorithm ?? .blake3).rawValue)),
+                ("digest", JSON.string(hexString(file.digest))), ("size", JSON.number(Double(file.size))),
+            ]) + [0x0A]
+        }
+        let line = ChecksumLine(algorithm: algorithm ?? .blake3, digest: file.digest, name: path.rawBytes)
+        return line.formatted(style, algorithm: algorithm ?? .blake3) + [lineEnd]
     }
 
     /// Standard input, read to its end (a pipe, a terminal or a file).
-    private func hashStandardInput(_ algorithm: HashAlgorithm, fileSystem: FileSystem) async throws -> [UInt8] {
+    private func hashStandardInput(_ algorithm: HashAlgorithm, fileSystem: FileSystem) async throws -> FileDigest {
         let descriptor = dup(0)
         if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
         let handle = FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
         let hasher = StreamingHasher(algorithm)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
+        var size: UInt64 = 0
         while true {
             let count = try await handle.read(into: buffer)
             if count == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            size += UInt64(count)
         }
         try await handle.close()
-        return hasher.finalize()
+        return FileDigest(digest: hasher.finalize(), size: size)
     }
 
     // MARK: Tree
@@ -307,7 +292,7 @@ struct HashCommand: AsyncParsableCommand {
         var unreadable = collection.errors.count
         for (path, result) in zip(collection.files, results) {
             switch result {
-            case .success(let digest): current.append((path.rawBytes, digest))
+            case .success(let file): current.append((path.rawBytes, file.digest))
             case .failure(let error):
                 unreadable += 1
                 report(error, to: diagnostics)
@@ -347,17 +332,12 @@ final class StreamingPrinter: Sendable {
         self.files = files
     }
 
-    func print(_ index: Int, _ result: Result<[UInt8], FileSystemError>) {
+    func print(_ index: Int, _ result: DigestResult) {
         let path = files[index]
         outputs.withLock { outputs in
             switch result {
-            case .success(let digest):
-                if command.json {
-                    outputs.output.write(command.jsonLine(path, algorithm, digest, nil))
-                } else {
-                    let line = ChecksumLine(algorithm: algorithm, digest: digest, name: path.rawBytes)
-                    outputs.output.write(line.formatted(command.style, algorithm: algorithm) + [command.lineEnd])
-                }
+            case .success(let file):
+                outputs.output.write(command.formatted(path, file))
             case .failure(let error):
                 command.report(error, to: outputs.diagnostics)
             }

@@ -51,7 +51,8 @@ struct AlgorithmTests {
                 #expect(target.withUnsafeBufferPointer { symlink($0.baseAddress!, link) } == 0)
                 let expected = try shell("\(tool) < '\(link)'").text.prefix(algorithm.digestLength * 2)
                 #expect(
-                    hexString(try result.get()) == String(expected), "\(tool) \(String(decoding: file, as: UTF8.self))")
+                    hexString(try result.get().digest) == String(expected),
+                    "\(tool) \(String(decoding: file, as: UTF8.self))")
             }
         }
     }
@@ -69,7 +70,8 @@ struct AlgorithmTests {
             let digest = try await engine.digest(ofFileAt: FilePath(rawBytes: path))
             var whole = BLAKE3()
             whole.update(bytes)
-            #expect(digest == whole.finalize(), "parallel \(parallel)")
+            #expect(digest.digest == whole.finalize(), "parallel \(parallel)")
+            #expect(digest.size == UInt64(bytes.count))
         }
     }
 
@@ -81,7 +83,8 @@ struct AlgorithmTests {
             FilePath("\(scratch.path)/ok"), FilePath("\(scratch.path)/missing"),
         ])
         #expect(
-            (try? results[0].get()).map(hexString) == "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81"
+            (try? results[0].get()).map { hexString($0.digest) }
+                == "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81"
         )
         if case .failure(let error) = results[1] {
             #expect(error.code == ENOENT)

@@ -221,8 +221,9 @@ struct HashCommandTests {
         let lines = json.text.split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("{\"path\":\"./a\",\"algorithm\":\"blake3\",\"digest\":\""))
+        #expect(lines[0].hasSuffix(",\"size\":1}"))
         #expect(lines[1].hasPrefix("{\"path\":{\"bytes\":\"Li//\"}"))  // "./\xFF" in base64
-        #expect(lines[2].hasPrefix("{\"summary\":{\"files\":2,"))
+        #expect(lines[2].hasPrefix("{\"summary\":{\"files\":2,\"bytes\":2,"))
 
         let missing = try shell("cd '\(dir)' && '\(fsring)' hash a nothing-here", standardError: true)
         #expect(missing.status == 1)
