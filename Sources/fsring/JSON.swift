@@ -10,21 +10,25 @@ enum JSON {
     }
 
     static func string(_ text: String) -> [UInt8] {
+        // A String's UTF-8 is valid JSON text once quotes, backslashes and
+        // control characters are escaped; everything else is copied as is.
         var out: [UInt8] = [0x22]
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += Array("\\\"".utf8)
-            case "\\": out += Array("\\\\".utf8)
-            case "\n": out += Array("\\n".utf8)
-            case "\r": out += Array("\\r".utf8)
-            case "\t": out += Array("\\t".utf8)
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                out += Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-            default: out += Array(String(scalar).utf8)
+        out.reserveCapacity(text.utf8.count + 2)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            default: out.append(byte)
             }
         }
-        return out + [0x22]
+        out.append(0x22)
+        return out
     }
 
     static func number(_ value: Double) -> [UInt8] {
