@@ -38,29 +38,21 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 
 // IOSQE_* are defined as shifts of enum bits and do not import.
 static const int FSR_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
-static const int FSR_IOSQE_IO_DRAIN = IOSQE_IO_DRAIN;
 static const int FSR_IOSQE_IO_LINK = IOSQE_IO_LINK;
 static const int FSR_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK;
-static const int FSR_IOSQE_ASYNC = IOSQE_ASYNC;
 static const int FSR_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
 
-// Open and *at flags. Those glibc defines only for _GNU_SOURCE are given as
-// Linux's values (the same on x86_64 and arm64).
-static const int FSR_O_TMPFILE = 020000000 | O_DIRECTORY;
+// Open and *at flags. AT_EMPTY_PATH, which glibc defines only for
+// _GNU_SOURCE, is given as Linux's value (the same on x86_64 and arm64).
 static const int FSR_O_DIRECTORY = O_DIRECTORY;
 static const int FSR_O_NOFOLLOW = O_NOFOLLOW;
 static const int FSR_O_CLOEXEC = O_CLOEXEC;
-static const int FSR_O_PATH = 010000000;
-static const int FSR_O_NOATIME = 01000000;
 static const int FSR_AT_FDCWD = AT_FDCWD;
 static const int FSR_AT_EMPTY_PATH = 0x1000;
 static const int FSR_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
-static const int FSR_AT_SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW;
 static const int FSR_AT_REMOVEDIR = AT_REMOVEDIR;
-static const int FSR_AT_STATX_SYNC_AS_STAT = 0x0000;
 static const int FSR_STATX_BASIC_STATS = STATX_BASIC_STATS;
 static const int FSR_STATX_BTIME = STATX_BTIME;
-static const int FSR_IORING_FILE_INDEX_ALLOC = (int)IORING_FILE_INDEX_ALLOC;
 
 // getdents64 and statx have no portable libc wrapper that imports; both
 // are variadic syscall() calls, which Swift cannot make.

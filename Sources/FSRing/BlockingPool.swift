@@ -61,8 +61,6 @@ struct FIFOQueue<Element> {
     private var storage: [Element] = []
     private var head = 0
 
-    var isEmpty: Bool { head == storage.count }
-
     mutating func append(_ element: Element) { storage.append(element) }
 
     mutating func popFirst() -> Element? {

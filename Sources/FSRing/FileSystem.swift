@@ -50,33 +50,30 @@ public struct FileSystem: Sendable {
 
     /// Opens an existing file for reading.
     public func openFile(forReadingAt path: FilePath, followSymbolicLinks: Bool = true) async throws -> FileHandle {
-        let flags = O_RDONLY | (followSymbolicLinks ? 0 : FSR_O_NOFOLLOW)
-        return FileHandle(
-            descriptor: try await io.open(path, at: FSR_AT_FDCWD, flags: flags, mode: 0), path: path, io: io)
+        try await open(path, flags: O_RDONLY | (followSymbolicLinks ? 0 : FSR_O_NOFOLLOW))
     }
 
     /// Opens a file for writing.
     public func openFile(
         forWritingAt path: FilePath, options: OpenOptions = .newFile(replaceExisting: false)
     ) async throws -> FileHandle {
-        let descriptor = try await io.open(
-            path, at: FSR_AT_FDCWD, flags: O_WRONLY | options.flags, mode: options.permissions)
-        return FileHandle(descriptor: descriptor, path: path, io: io)
+        try await open(path, flags: O_WRONLY | options.flags, mode: options.permissions)
     }
 
     /// Opens a file for reading and writing.
     public func openFile(
         forReadingAndWritingAt path: FilePath, options: OpenOptions = .modifyFile(createIfNecessary: false)
     ) async throws -> FileHandle {
-        let descriptor = try await io.open(
-            path, at: FSR_AT_FDCWD, flags: O_RDWR | options.flags, mode: options.permissions)
-        return FileHandle(descriptor: descriptor, path: path, io: io)
+        try await open(path, flags: O_RDWR | options.flags, mode: options.permissions)
     }
 
     /// Opens a directory (for `listContents()` and `info()`).
     public func openDirectory(atPath path: FilePath) async throws -> FileHandle {
-        let descriptor = try await io.open(path, at: FSR_AT_FDCWD, flags: O_RDONLY | FSR_O_DIRECTORY, mode: 0)
-        return FileHandle(descriptor: descriptor, path: path, io: io)
+        try await open(path, flags: O_RDONLY | FSR_O_DIRECTORY)
+    }
+
+    private func open(_ path: FilePath, flags: Int32, mode: UInt32 = 0) async throws -> FileHandle {
+        FileHandle(descriptor: try await io.open(path, at: FSR_AT_FDCWD, flags: flags, mode: mode), path: path, io: io)
     }
 
     /// Opens a file for reading, runs `body`, and closes the file whatever happens.
@@ -243,14 +240,25 @@ public struct FileSystem: Sendable {
     @discardableResult
     public func removeItem(at path: FilePath, recursively: Bool = false) async throws -> Int {
         guard let info = try await info(forFileAt: path, infoAboutSymbolicLink: true) else { return 0 }
-        guard info.type == .directory else {
+        return try await remove(path, type: info.type, recursively: recursively)
+    }
+
+    /// Removes `path`, whose type is known (from a listing, without a statx
+    /// per entry, unless the file system did not say).
+    private func remove(_ path: FilePath, type: FileType, recursively: Bool) async throws -> Int {
+        var type = type
+        if type == .unknown {
+            guard let info = try await info(forFileAt: path, infoAboutSymbolicLink: true) else { return 0 }
+            type = info.type
+        }
+        guard type == .directory else {
             try await io.unlink(path, directory: false)
             return 1
         }
         var removed = 0
         if recursively {
             for entry in try await listContents(of: path) {
-                removed += try await removeItem(at: path.appending(entry.name), recursively: true)
+                removed += try await remove(path.appending(entry.name), type: entry.type, recursively: true)
             }
         }
         try await io.unlink(path, directory: true)

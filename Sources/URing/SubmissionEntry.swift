@@ -62,8 +62,6 @@ public struct SubmissionEntry: @unchecked Sendable {
     /// No completion is posted when this entry succeeds.
     public func skippingSuccess() -> SubmissionEntry { adding(FSR_IOSQE_CQE_SKIP_SUCCESS) }
 
-    var skipsSuccess: Bool { image.flags & UInt8(FSR_IOSQE_CQE_SKIP_SUCCESS) != 0 }
-
     private func adding(_ flag: Int32) -> SubmissionEntry {
         var copy = self
         copy.image.flags |= UInt8(flag)
