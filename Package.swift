@@ -50,14 +50,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "URingTests", dependencies: ["URing"]),
+        .target(
+            name: "FSRingTestSupport",
+            dependencies: ["FSRing", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/FSRingTestSupport"
+        ),
+        .testTarget(name: "URingTests", dependencies: ["URing", "FSRingTestSupport"]),
         .testTarget(
             name: "FSRingHashTests",
-            dependencies: ["FSRingHash", "CBLAKE3", "FSRing", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "FSRingHash", "CBLAKE3", "FSRing", "FSRingTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "FSRingTests",
-            dependencies: ["FSRing", "URing", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "FSRing", "URing", "FSRingTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import FSRing
 import FSRingHash
+import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
@@ -34,10 +35,10 @@ struct AlgorithmTests {
 
     /// Every file of a generated tree, each algorithm, both backends: the
     /// digest equals the one the matching tool computes for the same file.
-    @Test(arguments: hashBackends)
+    @Test(arguments: allBackends)
     func everyDigestAgreesWithItsTool(backend: Backend) async throws {
-        let scratch = ScratchDirectory("agree")
-        let files = makeHashTree(scratch.path)
+        let scratch = TemporaryDirectory("agree")
+        let files = makeHashTree(scratch.path.string)
         let fs = try FileSystem(backend: backend)
         for (algorithm, tool) in Self.tools {
             var engine = HashEngine(fileSystem: fs, algorithm: algorithm)
@@ -45,7 +46,7 @@ struct AlgorithmTests {
             let results = await engine.digests(of: files.map { FilePath(rawBytes: $0) })
             for (file, result) in zip(files, results) {
                 // The tool reads the file through a plain name, so its output is just the digest.
-                let link = "\(scratch.path)/tool-input"
+                let link = "\(scratch.path.string)/tool-input"
                 unlink(link)
                 let target = file.map { CChar(bitPattern: $0) } + [0]
                 #expect(target.withUnsafeBufferPointer { symlink($0.baseAddress!, link) } == 0)
@@ -58,8 +59,8 @@ struct AlgorithmTests {
     }
 
     @Test func largeFilesInPiecesMatchOnePass() async throws {
-        let scratch = ScratchDirectory("pieces")
-        let path = Array("\(scratch.path)/big".utf8)
+        let scratch = TemporaryDirectory("pieces")
+        let path = Array("\(scratch.path.string)/big".utf8)
         let bytes = (0..<((5 << 20) + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
         writeFile(path, bytes)
         let fs = try FileSystem()
@@ -76,11 +77,11 @@ struct AlgorithmTests {
     }
 
     @Test func unreadableAndMissingFilesAreReportedPerFile() async throws {
-        let scratch = ScratchDirectory("errors")
-        writeFile(Array("\(scratch.path)/ok".utf8), [1, 2, 3])
+        let scratch = TemporaryDirectory("errors")
+        writeFile(Array("\(scratch.path.string)/ok".utf8), [1, 2, 3])
         let fs = try FileSystem()
         let results = await HashEngine(fileSystem: fs, algorithm: .sha256).digests(of: [
-            FilePath("\(scratch.path)/ok"), FilePath("\(scratch.path)/missing"),
+            FilePath("\(scratch.path.string)/ok"), FilePath("\(scratch.path.string)/missing"),
         ])
         #expect(
             (try? results[0].get()).map { hexString($0.digest) }
@@ -88,7 +89,7 @@ struct AlgorithmTests {
         )
         if case .failure(let error) = results[1] {
             #expect(error.code == ENOENT)
-            #expect(error.path == FilePath("\(scratch.path)/missing"))
+            #expect(error.path == FilePath("\(scratch.path.string)/missing"))
         } else {
             Issue.record("a missing file hashed")
         }

@@ -1,5 +1,6 @@
 import FSRing
 import FSRingHash
+import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
@@ -11,24 +12,24 @@ struct HashCommandTests {
     /// `fsring hash` prints what the tool prints for the same files, byte for byte.
     @Test(arguments: [("sha256", "sha256sum"), ("sha512", "sha512sum"), ("sha1", "sha1sum"), ("md5", "md5sum")])
     func outputEqualsCoreutils(algorithm: String, tool: String) throws {
-        let scratch = ScratchDirectory("gnu")
-        _ = makeHashTree(scratch.path)
-        let ours = try shell("cd '\(scratch.path)' && '\(fsring)' hash -a \(algorithm) .")
+        let scratch = TemporaryDirectory("gnu")
+        _ = makeHashTree(scratch.path.string)
+        let ours = try shell("cd '\(scratch.path.string)' && '\(fsring)' hash -a \(algorithm) .")
         #expect(ours.status == 0)
         // find | sort by bytes | the tool, with the same relative names.
         let theirs = try shell(
-            "cd '\(scratch.path)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool)")
+            "cd '\(scratch.path.string)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool)")
         #expect(ours.output == theirs.output)
-        let tagged = try shell("cd '\(scratch.path)' && '\(fsring)' hash --tag -a \(algorithm) .")
+        let tagged = try shell("cd '\(scratch.path.string)' && '\(fsring)' hash --tag -a \(algorithm) .")
         let theirsTagged = try shell(
-            "cd '\(scratch.path)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool) --tag")
+            "cd '\(scratch.path.string)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 \(tool) --tag")
         #expect(tagged.output == theirsTagged.output)
     }
 
     @Test func checkRoundTripsWithTheTools() throws {
-        let scratch = ScratchDirectory("roundtrip")
-        _ = makeHashTree(scratch.path, forB3sum: true)
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("roundtrip")
+        _ = makeHashTree(scratch.path.string, forB3sum: true)
+        let dir = scratch.path.string
         for (algorithm, tool, checkFlag) in [("sha256", "sha256sum", "-c"), ("blake3", "b3sum", "--check")] {
             // Ours, verified by the tool.
             #expect(
@@ -54,8 +55,8 @@ struct HashCommandTests {
     }
 
     @Test func checkReportsTamperedMissingAndMalformedEntries() throws {
-        let scratch = ScratchDirectory("tamper")
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("tamper")
+        let dir = scratch.path.string
         writeFile(Array("\(dir)/a".utf8), Array("alpha".utf8))
         writeFile(Array("\(dir)/b".utf8), Array("beta".utf8))
         writeFile(Array("\(dir)/c".utf8), Array("gamma".utf8))
@@ -104,8 +105,8 @@ struct HashCommandTests {
     }
 
     @Test func treeDigestIsStableAndSensitiveToEveryKindOfChange() throws {
-        let scratch = ScratchDirectory("tree")
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("tree")
+        let dir = scratch.path.string
         _ = makeHashTree(dir)
         func tree(_ environment: String = "") throws -> String {
             let result = try shell("\(environment) '\(fsring)' hash --tree '\(dir)'")
@@ -119,9 +120,10 @@ struct HashCommandTests {
         #expect(try tree("FSRING_BACKEND=posix") == original)
         #expect(try tree("FSRING_RINGS=1") == original)
         #expect(try tree("FSRING_RINGS=3") == original)
-        let copy = ScratchDirectory("tree-copy")
-        _ = try shell("cp -r '\(dir)/.' '\(copy.path)/' && touch -d '2001-01-01' '\(copy.path)/sub/size-0'")
-        #expect(try shell("'\(fsring)' hash --tree '\(copy.path)'").text.prefix(64) == original.prefix(64))
+        let copy = TemporaryDirectory("tree-copy")
+        _ = try shell(
+            "cp -r '\(dir)/.' '\(copy.path.string)/' && touch -d '2001-01-01' '\(copy.path.string)/sub/size-0'")
+        #expect(try shell("'\(fsring)' hash --tree '\(copy.path.string)'").text.prefix(64) == original.prefix(64))
 
         var seen: Set<String> = [original]
         func changed(_ command: String, _ label: String) throws {
@@ -143,8 +145,8 @@ struct HashCommandTests {
     }
 
     @Test func auditReportsEachKindOfDifference() throws {
-        let scratch = ScratchDirectory("audit")
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("audit")
+        let dir = scratch.path.string
         for name in ["keep", "edit", "gone", "move"] { writeFile(Array("\(dir)/\(name)".utf8), Array(name.utf8)) }
         _ = try shell(
             "cd '\(dir)' && '\(fsring)' hash . > ../manifest-$$ && mv ../manifest-$$ /tmp/fsring-manifest-\(getpid())")
@@ -164,8 +166,8 @@ struct HashCommandTests {
     }
 
     @Test func linksAreSkippedInsideDirectoriesButFollowedWhenNamed() throws {
-        let scratch = ScratchDirectory("links")
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("links")
+        let dir = scratch.path.string
         _ = try shell("cd '\(dir)' && mkdir d && printf data > d/file && ln -s file d/link && ln -s d dirlink")
         let walked = try shell("cd '\(dir)' && '\(fsring)' hash -v d", standardError: true)
         #expect(walked.text.contains("  d/file\n"))
@@ -198,10 +200,10 @@ struct HashCommandTests {
     }
 
     @Test func unsortedPrintsTheSameLinesAsTheyFinish() throws {
-        let scratch = ScratchDirectory("unsorted")
-        _ = makeHashTree(scratch.path)
-        let sorted = try shell("cd '\(scratch.path)' && '\(fsring)' hash -z -a md5 .")
-        let unsorted = try shell("cd '\(scratch.path)' && '\(fsring)' hash -z --unsorted -a md5 .")
+        let scratch = TemporaryDirectory("unsorted")
+        _ = makeHashTree(scratch.path.string)
+        let sorted = try shell("cd '\(scratch.path.string)' && '\(fsring)' hash -z -a md5 .")
+        let unsorted = try shell("cd '\(scratch.path.string)' && '\(fsring)' hash -z --unsorted -a md5 .")
         #expect(unsorted.status == 0)
         let sortedLines = sorted.output.split(separator: 0).map { Array($0) }
         let unsortedLines = unsorted.output.split(separator: 0).map { Array($0) }
@@ -212,8 +214,8 @@ struct HashCommandTests {
     }
 
     @Test func jsonAndUnreadableFiles() throws {
-        let scratch = ScratchDirectory("json")
-        let dir = scratch.path
+        let scratch = TemporaryDirectory("json")
+        let dir = scratch.path.string
         writeFile(Array("\(dir)/a".utf8), Array("a".utf8))
         writeFile([UInt8]("\(dir)/".utf8) + [0xFF], Array("b".utf8))
         let json = try shell("cd '\(dir)' && '\(fsring)' hash --json .")

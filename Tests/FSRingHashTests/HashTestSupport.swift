@@ -1,68 +1,9 @@
 import FSRing
 import FSRingHash
+import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
-
-let hashBackends: [Backend] = [.uring, .posix]
-
-/// A fresh directory under /tmp, removed at the end.
-final class ScratchDirectory: Sendable {
-    let path: String
-
-    init(_ label: String) {
-        var template = Array("/tmp/fsring-hash-\(label)-XXXXXX".utf8CString)
-        _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    deinit { _ = try? shell("chmod -R u+rwx '\(path)'; rm -rf '\(path)'") }
-}
-
-/// Writes `bytes` at a path given as raw bytes (names need not be UTF-8).
-func writeFile(_ path: [UInt8], _ bytes: [UInt8], mode: mode_t = 0o644) {
-    let descriptor = (path.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
-        open($0.baseAddress!, O_WRONLY | O_CREAT | O_TRUNC, mode)
-    }
-    precondition(descriptor >= 0, "open failed: \(errno)")
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-        precondition(written > 0)
-        offset += written
-    }
-    close(descriptor)
-}
-
-struct ShellResult {
-    var status: Int32
-    var output: [UInt8]
-    var text: String { String(decoding: output, as: UTF8.self) }
-}
-
-struct ShellFailure: Error {}
-
-/// Runs `/bin/sh -c command` and captures stdout (stderr folded in when asked).
-func shell(_ command: String, standardError: Bool = false) throws -> ShellResult {
-    guard let pipe = popen(standardError ? "(\(command)) 2>&1" : command, "r") else { throw ShellFailure() }
-    var output: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, pipe)
-        if count == 0 { break }
-        output += buffer[..<count]
-    }
-    let status = pclose(pipe)
-    return ShellResult(status: (status >> 8) & 0xff, output: output)
-}
-
-/// The built `fsring` executable, next to the test bundle.
-var fsringExecutable: String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let executable = String(decoding: buffer[..<max(0, length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return String(executable[..<executable.lastIndex(of: "/")!]) + "/fsring"
-}
 
 /// A tree with every size the engine treats differently and names of every kind.
 /// b3sum 1.2 cannot write or read names that are not UTF-8, nor escape carriage

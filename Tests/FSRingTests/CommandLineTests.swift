@@ -1,9 +1,10 @@
+import FSRingTestSupport
 import Glibc
 import Testing
 
 @Suite("fsring command line", .serialized)
 struct CommandLineTests {
-    var fsring: String { productsDirectory + "/fsring" }
+    var fsring: String { fsringExecutable }
 
     func kernelRelease() -> String {
         var names = utsname()

@@ -1,25 +1,13 @@
 import FSRing
+import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
 import URing
 
-/// Descriptors of kinds these tests create (pipes, files under /tmp/fsring-*).
+/// Descriptors whose target starts with `prefix` (pipes, files under a test directory).
 func countOpenDescriptors(matching prefix: String) -> Int {
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(directory) }
-    var count = 0
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) {
-            String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-        }
-        let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
-        guard length > 0 else { continue }
-        let target = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if target.hasPrefix(prefix) { count += 1 }
-    }
-    return count
+    openDescriptorTargets().filter { $0.hasPrefix(prefix) }.count
 }
 
 @Suite("Concurrency and cancellation", .serialized)
@@ -28,7 +16,7 @@ struct ConcurrencyTests {
     func tenThousandConcurrentOperationsFromManyTasks(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("many")
-        for index in 0..<100 { libcWrite(directory("f\(index)"), randomBytes(index * 10, seed: UInt64(index))) }
+        for index in 0..<100 { writeFile(directory("f\(index)"), randomBytes(index * 10, seed: UInt64(index))) }
         let root = directory.path
         let checked = try await withThrowingTaskGroup(of: Int.self) { group in
             for task in 0..<100 {
@@ -57,7 +45,7 @@ struct ConcurrencyTests {
         let fs = try fileSystem(.uring)
         let runtime = try #require(fs.choice.runtime)
         let directory = TemporaryDirectory("pref")
-        libcWrite(directory("f"), Array("ring".utf8))
+        writeFile(directory("f"), Array("ring".utf8))
         for ring in runtime.rings {
             let bytes = try await withTaskExecutorPreference(ring) {
                 let bytes = try await fs.readFile(at: directory("f"))
@@ -81,7 +69,7 @@ struct ConcurrencyTests {
         #expect(fs.choice.runtime?.rings.count == 1)
         let directory = TemporaryDirectory("custom")
         let paths = (0..<100).map { directory("f\($0)") }
-        for (index, path) in paths.enumerated() { libcWrite(path, randomBytes(index, seed: 3)) }
+        for (index, path) in paths.enumerated() { writeFile(path, randomBytes(index, seed: 3)) }
         let results = await fs.readFiles(at: paths, sizeHint: 64)
         #expect(results.enumerated().allSatisfy { (try? $1.get()) == randomBytes($0, seed: 3) })
     }

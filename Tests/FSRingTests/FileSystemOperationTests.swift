@@ -1,4 +1,5 @@
 import FSRing
+import FSRingTestSupport
 import Glibc
 import Synchronization
 import SystemPackage
@@ -28,7 +29,7 @@ struct FileSystemOperationTests {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("errors")
         let file = directory("file")
-        libcWrite(file, [1, 2, 3])
+        writeFile(file, [1, 2, 3])
         let missing = directory("missing/child")
         await expectFailure(ENOENT, "open", missing) { _ = try await fs.openFile(forReadingAt: missing) }
         await expectFailure(EEXIST, "mkdir", file) { try await fs.createDirectory(at: file) }
@@ -42,7 +43,7 @@ struct FileSystemOperationTests {
         await expectFailure(ENOENT, "unlink", missing) { try await fs.removeFile(at: missing) }
         await expectFailure(ENOTDIR, "open", file) { _ = try await fs.listContents(of: file) }
         try await fs.createDirectory(at: directory("full"))
-        libcWrite(directory("full/x"), [])
+        writeFile(directory("full/x"), [])
         await expectFailure(ENOTEMPTY, "rmdir", directory("full")) {
             try await fs.removeEmptyDirectory(at: directory("full"))
         }
@@ -63,7 +64,7 @@ struct FileSystemOperationTests {
         #expect(libcStat(directory("a/b/c"))!.st_mode & 0o777 == 0o750)
         try await fs.createDirectory(at: directory("a/b/c"), withIntermediateDirectories: true)
 
-        libcWrite(directory("a/file"), Array("content".utf8))
+        writeFile(directory("a/file"), Array("content".utf8))
         try await fs.createHardLink(at: directory("a/hard"), to: directory("a/file"))
         #expect(libcStat(directory("a/file"))!.st_nlink == 2)
         #expect(libcStat(directory("a/hard"))!.st_ino == libcStat(directory("a/file"))!.st_ino)
@@ -100,7 +101,7 @@ struct FileSystemOperationTests {
         for name in names {
             let path = directory.path.appending(
                 FilePath.Component(platformString: name.map { CChar(bitPattern: $0) } + [0])!)
-            libcWrite(path, name)
+            writeFile(path, name)
         }
         mkdir(directory("sub").string, 0o755)
         let entries = try await fs.listContents(of: directory.path)
@@ -141,7 +142,7 @@ struct FileSystemOperationTests {
             }
             let size = [0, 1, 4095, 4096, 4097, 20_000, 70_000][index % 7]
             let bytes = randomBytes(size, seed: UInt64(index))
-            libcWrite(path, bytes)
+            writeFile(path, bytes)
             expected.append(bytes)
         }
         // In place: each file's bytes handed over during the call.

@@ -1,4 +1,5 @@
 import FSRing
+import FSRingTestSupport
 import Glibc
 import Synchronization
 import SystemPackage
@@ -99,7 +100,7 @@ struct TreeWalkTests {
         let directory = TemporaryDirectory("vanish")
         for name in ["a", "b"] {
             mkdir(directory(name).string, 0o755)
-            for index in 0..<5 { libcWrite(directory("\(name)/\(index)"), [1]) }
+            for index in 0..<5 { writeFile(directory("\(name)/\(index)"), [1]) }
         }
         let doomed = directory("b")
         let deleted = Atomic<Bool>(false)

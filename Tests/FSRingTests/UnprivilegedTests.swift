@@ -1,4 +1,5 @@
 import FSRing
+import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
@@ -15,7 +16,7 @@ struct UnprivilegedTests {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("eacces")
         let path = directory("secret")
-        libcWrite(path, [1, 2, 3], mode: 0o000)
+        writeFile(path, [1, 2, 3], mode: 0o000)
         chmod(path.string, 0o000)
         do {
             _ = try await fs.openFile(forReadingAt: path)
@@ -40,7 +41,7 @@ struct UnprivilegedTests {
         let directory = TemporaryDirectory("walk-eacces")
         for name in ["open", "locked"] {
             mkdir(directory(name).string, 0o755)
-            libcWrite(directory("\(name)/file"), [1])
+            writeFile(directory("\(name)/file"), [1])
         }
         chmod(directory("locked").string, 0o000)
         var entries: [WalkEntry] = []

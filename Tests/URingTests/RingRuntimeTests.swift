@@ -1,3 +1,4 @@
+import FSRingTestSupport
 import Glibc
 import Testing
 
@@ -133,28 +134,9 @@ struct RingRuntimeTests {
     }
 }
 
-/// Open descriptors of this process, as `/proc/self/fd` link targets.
-func openDescriptors() -> [String] {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    var targets: [String] = []
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) {
-            String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
-        }
-        if name == "." || name == ".." { continue }
-        let length = readlink("/proc/self/fd/\(name)", &buffer, buffer.count)
-        if length > 0 {
-            targets.append(String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-    }
-    return targets.sorted()
-}
-
 /// Descriptors of the kinds the runtime creates: rings, eventfds, pipes.
 func openDescriptorCount() -> Int {
-    openDescriptors().filter { $0.contains("io_uring") || $0.contains("eventfd") || $0.hasPrefix("pipe:") }.count
+    openDescriptorTargets().filter { $0.contains("io_uring") || $0.contains("eventfd") || $0.hasPrefix("pipe:") }.count
 }
 
 @Suite("Linked chains")
