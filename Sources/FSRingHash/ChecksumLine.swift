@@ -1,3 +1,4 @@
+import FSRing
 import SystemPackage
 
 /// One line of a checksum list, in the formats of `sha256sum` and `b3sum`
@@ -133,6 +134,33 @@ public struct ChecksumLine: Sendable, Equatable {
             return nil
         }
         return ChecksumLine(algorithm: algorithm, digest: digest, name: name)
+    }
+}
+
+extension Array where Element == ChecksumLine {
+    /// The algorithm these lines were written with: the tag when they carry
+    /// one, else, where the digest length fits two algorithms (BLAKE3 and
+    /// SHA-256; MD5 and XXH128), the one that matches more of a sample of
+    /// the files the lines name.
+    public func algorithm(in fileSystem: FileSystem) async -> HashAlgorithm? {
+        guard let first = first else { return nil }
+        if let tagged = first.algorithm { return tagged }
+        let candidates = HashAlgorithm.candidates(forDigestLength: first.digest.count)
+        guard candidates.count > 1 else { return candidates.first }
+        let sample = Array(prefix(32))
+        var best = candidates[0]
+        var bestMatches = -1
+        for candidate in candidates {
+            let results = await HashEngine(fileSystem: fileSystem, algorithm: candidate).digests(
+                of: sample.map { FilePath(rawBytes: $0.name) })
+            let matches = zip(sample, results).filter { line, result in (try? result.get().digest) == line.digest }
+                .count
+            if matches > bestMatches {
+                best = candidate
+                bestMatches = matches
+            }
+        }
+        return best
     }
 }
 

@@ -33,17 +33,6 @@ public enum HashAlgorithm: String, Sendable, CaseIterable, CustomStringConvertib
         self = match
     }
 
-    /// The algorithm a list without tags most likely used, by digest length:
-    /// fsring's default for 32 bytes, md5sum's for 16.
-    public static func preferred(forDigestLength length: Int) -> HashAlgorithm {
-        switch length {
-        case 16: .md5
-        case 20: .sha1
-        case 64: .sha512
-        default: .blake3
-        }
-    }
-
     /// The algorithms whose digests have `length` bytes (two share 32, two share 16).
     public static func candidates(forDigestLength length: Int) -> [HashAlgorithm] {
         allCases.filter { $0.digestLength == length }

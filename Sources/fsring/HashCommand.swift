@@ -280,10 +280,13 @@ struct HashCommand: AsyncParsableCommand {
                 "fsring: hash: WARNING: \(malformed) \(malformed == 1 ? "line is" : "lines are") improperly formatted\n"
             )
         }
-        // The algorithm: -a, else the list's tag, else fsring's default for the digest length.
-        let algorithm =
-            self.algorithm ?? entries.first?.algorithm
-            ?? HashAlgorithm.preferred(forDigestLength: entries.first?.digest.count ?? 32)
+        // The algorithm: -a, else the list's tag, else the one its digests fit.
+        let algorithm: HashAlgorithm
+        if let forced = self.algorithm {
+            algorithm = forced
+        } else {
+            algorithm = await entries.algorithm(in: fileSystem) ?? .blake3
+        }
         let root = FilePath(rawBytes: paths.first.map(RawArguments.bytes(of:)) ?? Array(".".utf8))
         let collection = await FileCollection.collect([root], followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }

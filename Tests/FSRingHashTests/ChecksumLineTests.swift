@@ -57,6 +57,5 @@ struct ChecksumLineTests {
         #expect(Set(HashAlgorithm.candidates(forDigestLength: 32)) == [.blake3, .sha256])
         #expect(Set(HashAlgorithm.candidates(forDigestLength: 16)) == [.md5, .xxh128])
         #expect(HashAlgorithm.candidates(forDigestLength: 64) == [.sha512])
-        #expect(HashAlgorithm.preferred(forDigestLength: 16) == .md5)
     }
 }

@@ -213,6 +213,21 @@ struct HashCommandTests {
         #expect(!sorted.output.contains(0x0A) || sorted.text.contains("with\nnewline"))
     }
 
+    @Test func auditReadsUntaggedListsOfEveryAlgorithm() throws {
+        let scratch = TemporaryDirectory("audit-algorithms")
+        let dir = scratch.path.string
+        _ = try shell("mkdir '\(dir)/src' && printf one > '\(dir)/src/a' && printf two > '\(dir)/src/b'")
+        // sha256 and blake3 lists both have 32-byte digests; md5 and xxh128 16.
+        for algorithm in ["sha256", "blake3", "md5", "xxh128", "sha1", "sha512"] {
+            let audit = try shell(
+                "cd '\(dir)' && '\(fsring)' hash -a \(algorithm) src > list && '\(fsring)' hash --audit list src")
+            #expect(audit.status == 0, "\(algorithm): \(audit.text)")
+            #expect(audit.text == "0 changed, 0 missing, 0 new, 0 moved\n", "\(algorithm)")
+        }
+        let tool = try shell("cd '\(dir)' && sha256sum src/a src/b > list && '\(fsring)' hash --audit list src")
+        #expect(tool.status == 0)
+    }
+
     @Test func jsonAndUnreadableFiles() throws {
         let scratch = TemporaryDirectory("json")
         let dir = scratch.path.string
