@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "URing", targets: ["URing"]),
         .library(name: "FSRing", targets: ["FSRing"]),
         .library(name: "FSRingHash", targets: ["FSRingHash"]),
+        .library(name: "FSRingCopy", targets: ["FSRingCopy"]),
         .executable(name: "fsring", targets: ["fsring"]),
     ],
     dependencies: [
@@ -41,10 +42,17 @@ let package = Package(
                 "CBLAKE3", "CCrypto", "CXXHash", "FSRing", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(
+            name: "FSRingCopy",
+            dependencies: [
+                "CURing", "FSRing", "FSRingHash", "URing", .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "fsring",
             dependencies: [
                 "FSRing",
+                "FSRingCopy",
                 "FSRingHash",
                 "URing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -61,6 +69,12 @@ let package = Package(
             dependencies: [
                 "FSRingHash", "CBLAKE3", "FSRing", "FSRingTestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "FSRingCopyTests",
+            dependencies: [
+                "FSRingCopy", "FSRing", "FSRingTestSupport", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

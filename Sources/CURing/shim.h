@@ -26,6 +26,9 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 // pthread_setname_np is a GNU extension too; its prototype, as glibc declares it.
 extern int pthread_setname_np(pthread_t thread, const char *name);
@@ -100,6 +103,32 @@ static inline int fsr_eventfd_cloexec(void) {
 
 static inline int fsr_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+
+// Tree copy. O_TMPFILE and SEEK_DATA/SEEK_HOLE exist in glibc only for
+// _GNU_SOURCE; their values are Linux's (the same on x86_64 and arm64).
+static const int FSR_O_TMPFILE = 020200000;  // __O_TMPFILE | O_DIRECTORY
+static const int FSR_SEEK_DATA = 3;
+static const int FSR_SEEK_HOLE = 4;
+static const unsigned int FSR_RENAME_NOREPLACE = 1;
+
+// ioctl is variadic. FICLONE is _IOW(0x94, 9, int): share the source's
+// extents with the destination (reflink) where the file system can.
+static inline int fsr_ficlone(int destination, int source) {
+    return ioctl(destination, 0x40049409, source);
+}
+
+// copy_file_range: glibc declares it only for _GNU_SOURCE. Null offsets use
+// and advance the file positions.
+static inline long fsr_copy_file_range(int source, long long *sourceOffset, int destination,
+                                       long long *destinationOffset, unsigned long length) {
+    return syscall(SYS_copy_file_range, source, sourceOffset, destination, destinationOffset, length, 0U);
+}
+
+// makedev is a macro.
+static inline int fsr_mknodat(int dirfd, const char *path, unsigned int mode, unsigned int major,
+                              unsigned int minor) {
+    return mknodat(dirfd, path, mode, makedev(major, minor));
 }
 
 #endif

@@ -20,7 +20,7 @@ public struct DirectoryListing: Sendable {
     public var info: FileInfo
 }
 
-enum DirectoryReader {
+package enum DirectoryReader {
     /// Lists a directory with raw getdents64 (there is no io_uring opcode for
     /// it), blocking the calling thread: run it on a blocking pool.
     static func listBlocking(_ path: UInt, displayPath: FilePath) -> Result<DirectoryListing, FileSystemError> {
@@ -32,7 +32,9 @@ enum DirectoryReader {
     }
 
     /// Lists an open directory from its start.
-    static func listBlocking(descriptor: Int32, displayPath: FilePath?) -> Result<DirectoryListing, FileSystemError> {
+    package static func listBlocking(descriptor: Int32, displayPath: FilePath?) -> Result<
+        DirectoryListing, FileSystemError
+    > {
         if lseek(descriptor, 0, SEEK_SET) < 0 {
             return .failure(FileSystemError(code: errno, operation: "lseek", path: displayPath))
         }

@@ -116,6 +116,21 @@ public struct FileInfo: Sendable, Hashable {
     }
 }
 
+extension FileInfo {
+    /// statx(2) on the calling thread, for engines that run their own
+    /// threads: `name` relative to `directory`, or the open file `directory`
+    /// itself when `name` is empty. Sets errno and returns nil on failure.
+    package static func blockingLookup(_ directory: Int32, _ name: UnsafePointer<CChar>, followLinks: Bool) -> FileInfo?
+    {
+        var raw = statx()
+        var flags = followLinks ? 0 : FSR_AT_SYMLINK_NOFOLLOW
+        if name.pointee == 0 { flags |= FSR_AT_EMPTY_PATH }
+        let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
+        guard fsr_statx(directory, name, flags, mask, &raw) == 0 else { return nil }
+        return FileInfo(raw)
+    }
+}
+
 /// Device and inode: the same file wherever it is reached from.
 public struct FileIdentity: Sendable, Hashable {
     public var deviceMajor: UInt32

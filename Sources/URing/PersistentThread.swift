@@ -49,6 +49,12 @@ public struct PersistentThread: Sendable {
         return PersistentThread(handle: handle)
     }
 
+    /// Lets the thread release its resources by itself when its closure
+    /// returns, for threads nobody joins.
+    public func detach() {
+        pthread_detach(handle)
+    }
+
     /// Waits for the thread's closure to return.
     public func join() {
         pthread_join(handle, nil)

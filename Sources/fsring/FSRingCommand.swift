@@ -17,7 +17,7 @@ struct FSRingCommand: AsyncParsableCommand {
             Exit status: 0 success, 1 some files failed or differed, 2 usage or fatal error.
             """,
         version: FSRingVersion.current,
-        subcommands: [HashCommand.self, DoctorCommand.self]
+        subcommands: [CopyCommand.self, HashCommand.self, DoctorCommand.self]
     )
 
     /// Runs the command line, with usage errors ending in exit status 2

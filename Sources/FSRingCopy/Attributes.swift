@@ -1,0 +1,172 @@
+internal import CURing
+import FSRing
+import SystemPackage
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Gives a copy the source's metadata, in cp's order: owner first (chown
+/// clears setuid and setgid), then extended attributes, then mode, then
+/// times (last, so nothing after them changes them).
+struct Attributes {
+    let run: CopyRun
+    var preserve: CopyOptions.Attributes { run.options.preserve }
+
+    /// For a regular file, through its open descriptors.
+    func apply(
+        _ info: FileInfo, from source: Int32, to destination: Int32, createdMode: UInt32, context: EntryContext
+    ) throws(EntryError) {
+        if preserve.contains(.ownership)
+            && (info.userID != run.effectiveUser || info.groupID != context.groupOfNewFiles)
+        {
+            if fchown(destination, info.userID, info.groupID) != 0 {
+                guard errno == EPERM else { throw .last("chown", context.destination) }
+                // Not permitted (not root): keep the group if we may, else the copier's, silently as cp does.
+                _ = fchown(destination, UInt32.max, info.groupID)
+            }
+        }
+        if preserve.contains(.xattr) {
+            try ExtendedAttributes.copy(
+                list: { flistxattr(source, $0, $1) }, get: { fgetxattr(source, $0, $1, $2) },
+                set: { fsetxattr(destination, $0, $1, $2, 0) }, context: context)
+        }
+        if preserve.contains(.mode) && info.permissions != createdMode & ~run.creationMask {
+            if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
+        }
+        if preserve.contains(.timestamps) {
+            var times = Self.times(info)
+            if futimens(destination, &times.0) != 0 { throw .last("utimensat", context.destination) }
+        }
+    }
+
+    /// For a symbolic link or special file just made under its name.
+    func apply(_ info: FileInfo, at context: EntryContext, isLink: Bool) throws(EntryError) {
+        try context.destinationName.withEntryPath { (name) throws(EntryError) in
+            try apply(info, directory: context.destinationDirectory, name: name, isLink: isLink, context: context)
+        }
+    }
+
+    /// For a directory, once its contents are done; by path.
+    func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
+        let context = EntryContext(
+            sourceDirectory: AT_FDCWD, sourceName: finish.source, source: finish.source, destinationDirectory: AT_FDCWD,
+            destinationName: finish.destination, destination: finish.destination, destinationIsNew: false,
+            groupOfNewFiles: UInt32.max, destinationDevice: 0, followLink: false)
+        try finish.destination.withEntryPath { (name) throws(EntryError) in
+            try apply(finish.info, directory: AT_FDCWD, name: name, isLink: false, context: context)
+        }
+    }
+
+    private func apply(
+        _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, context: EntryContext
+    ) throws(EntryError) {
+        if preserve.contains(.ownership)
+            && (info.userID != run.effectiveUser || info.groupID != context.groupOfNewFiles)
+        {
+            if fchownat(directory, name, info.userID, info.groupID, AT_SYMLINK_NOFOLLOW) != 0 {
+                guard errno == EPERM else { throw .last("chown", context.destination) }
+                _ = fchownat(directory, name, UInt32.max, info.groupID, AT_SYMLINK_NOFOLLOW)
+            }
+        }
+        // Links have no mode of their own, and user.* attributes are not
+        // allowed on them; their other attributes need a path.
+        if !isLink {
+            if preserve.contains(.xattr) {
+                try copyAttributes(context)
+            }
+            if preserve.contains(.mode) {
+                if fchmodat(directory, name, mode_t(info.permissions), 0) != 0 {
+                    throw .last("chmod", context.destination)
+                }
+            }
+        }
+        if preserve.contains(.timestamps) {
+            var times = Self.times(info)
+            if utimensat(directory, name, &times.0, AT_SYMLINK_NOFOLLOW) != 0 {
+                throw .last("utimensat", context.destination)
+            }
+        }
+    }
+
+    /// Extended attributes by path (without following a final link).
+    private func copyAttributes(_ context: EntryContext) throws(EntryError) {
+        try context.source.withEntryPath { (source) throws(EntryError) in
+            try context.destination.withEntryPath { (destination) throws(EntryError) in
+                try ExtendedAttributes.copy(
+                    list: { llistxattr(source, $0, $1) }, get: { lgetxattr(source, $0, $1, $2) },
+                    set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context)
+            }
+        }
+    }
+
+    /// atime and mtime as utimensat wants them.
+    static func times(_ info: FileInfo) -> (timespec, timespec) {
+        (
+            timespec(tv_sec: Int(info.lastAccessed.seconds), tv_nsec: Int(info.lastAccessed.nanoseconds)),
+            timespec(tv_sec: Int(info.lastModified.seconds), tv_nsec: Int(info.lastModified.nanoseconds))
+        )
+    }
+}
+
+/// Copies every extended attribute the source lists.
+enum ExtendedAttributes {
+    static func copy(
+        list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
+        get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
+        set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32,
+        context: EntryContext
+    ) throws(EntryError) {
+        var names = [CChar](repeating: 0, count: 1024)
+        var length = list(&names, names.count)
+        while length < 0 && errno == ERANGE {
+            let needed = list(nil, 0)
+            guard needed >= 0 else { break }
+            names = [CChar](repeating: 0, count: needed + 1)
+            length = list(&names, names.count)
+        }
+        if length < 0 {
+            // A source file system without extended attributes has none to copy.
+            if errno == ENOTSUP || errno == EOPNOTSUPP { return }
+            throw .last("listxattr", context.source)
+        }
+        var start = 0
+        while start < length {
+            let end = names[start..<length].firstIndex(of: 0) ?? length
+            try names.withUnsafeBufferPointer { (buffer) throws(EntryError) in
+                try copyOne(buffer.baseAddress! + start, get: get, set: set, context: context)
+            }
+            start = end + 1
+        }
+    }
+
+    private static func copyOne(
+        _ name: UnsafePointer<CChar>, get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
+        set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32, context: EntryContext
+    ) throws(EntryError) {
+        var value = [UInt8](repeating: 0, count: 4096)
+        var length = get(name, &value, value.count)
+        while length < 0 && errno == ERANGE {
+            let needed = get(name, nil, 0)
+            guard needed >= 0 else { break }
+            value = [UInt8](repeating: 0, count: needed)
+            length = get(name, &value, value.count)
+        }
+        if length < 0 {
+            // Gone since it was listed, or not ours to read (security.* as a user).
+            if errno == ENODATA || errno == EPERM || errno == EACCES { return }
+            throw .last("getxattr", context.source)
+        }
+        if set(name, value, length) == 0 { return }
+        let code = errno
+        let isUserAttribute = strncmp(name, "user.", 5) == 0
+        // As cp: a destination without extended attributes, or security.*,
+        // trusted.* and ACLs that only a privileged copier may set, are
+        // left without a word. A user attribute that does not copy is an error.
+        if code == ENOTSUP || code == EOPNOTSUPP || (!isUserAttribute && (code == EPERM || code == EACCES)) { return }
+        throw EntryError(
+            FileSystemError(code: code, operation: "setxattr", path: context.destination),
+            detail: "cannot copy extended attribute \(String(cString: name)): \(ErrnoName.describe(code))")
+    }
+}

@@ -1,0 +1,260 @@
+internal import CURing
+import FSRing
+import FSRingHash
+import Synchronization
+import SystemPackage
+import URing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension FileSystem {
+    /// Copies the file, link or directory tree at `source` to `destination`,
+    /// which is the copy's own path (not a directory to copy into), with the
+    /// fidelity of `cp -a` by default.
+    ///
+    /// An existing directory at `destination` is merged into. Each entry that
+    /// fails goes to `onError`, which decides whether the copy goes on;
+    /// failures that would repeat for every file (no space, read-only
+    /// destination) stop it. Work runs on `options.concurrency` threads of
+    /// its own; `progress` is called every `options.progressInterval` and
+    /// once at the end, `onItem` for every entry handled (both from other
+    /// threads). With `options.verify`, copied files are read back through
+    /// this file system's backend and their BLAKE3 digests compared.
+    ///
+    /// ```swift
+    /// let summary = try await FileSystem.shared.copyItem(at: "src", to: "backup/src") { failure in
+    ///     print("skipped:", failure)
+    ///     return .proceed
+    /// }
+    /// ```
+    public func copyItem(
+        at source: FilePath, to destination: FilePath, options: CopyOptions = CopyOptions(),
+        progress: (@Sendable (CopyProgress) -> Void)? = nil, onItem: (@Sendable (CopiedItem) -> Void)? = nil,
+        onError: @escaping @Sendable (CopyFailure) -> CopyErrorDecision = { _ in .proceed }
+    ) async throws(CopyError) -> CopySummary {
+        let started = ContinuousClock.now
+        let follow = options.followSymbolicLinks || options.followRootSymbolicLink
+        guard let sourceInfo = source.withPlatformString({ FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: follow) })
+        else { throw .cannotStart(FileSystemError(code: errno, operation: "statx", path: source)) }
+        let destinationInfo = destination.withPlatformString {
+            FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)
+        }
+        if let destinationInfo, destinationInfo.identity == sourceInfo.identity, sourceInfo.type != .directory {
+            throw .sameFile(source: source, destination: destination)
+        }
+        if sourceInfo.type == .directory, Self.isInside(destination, source) {
+            throw .intoItself(source: source, destination: destination)
+        }
+        let run = CopyRun(
+            options: options, placement: Self.placement(for: destination, options: options), onItem: onItem,
+            onError: onError)
+        do throws(EntryError) {
+            try Self.queueTop(source, sourceInfo, destination, destinationInfo, run: run)
+        } catch {
+            throw .cannotStart(error.error)
+        }
+
+        let ticker = progress.map { report in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: options.progressInterval)
+                    report(Self.progress(run, since: started, finished: false))
+                }
+            }
+        }
+        if options.countTotals {
+            _ = try? PersistentThread.spawn(name: "fsring-count") { TotalsCounter(run: run).count(source, sourceInfo) }
+        }
+        await withTaskCancellationHandler {
+            await Self.onThreads(max(1, options.concurrency), name: "fsring-copy") { _ in
+                let copier = EntryCopier(run: run, scratch: Scratch())
+                while let job = run.queue.next() {
+                    if !run.isStopped {
+                        switch job {
+                        case .directory(let directory): copier.copyContents(directory)
+                        case .entries(let entries): copier.copy(entries)
+                        }
+                    }
+                    run.queue.done()
+                }
+            }
+            await Self.onThreads(1, name: "fsring-finish") { _ in
+                let finisher = CopyFinisher(run: run)
+                finisher.linkHardLinks()
+                finisher.finishDirectories()
+            }
+        } onCancel: {
+            run.stop(CopyFailure(source: source, error: FileSystemError(code: ECANCELED, operation: "copy")))
+        }
+        if options.verify && !run.isStopped { await verify(run) }
+        ticker?.cancel()
+        let summary = run.counters.summary(elapsed: ContinuousClock.now - started)
+        progress?(Self.progress(run, since: started, finished: true))
+        if let failure = run.failureThatStopped { throw .stopped(failure, summary: summary) }
+        return summary
+    }
+
+    /// Queues the first job: the top directory's contents, or the single
+    /// non-directory as an entry of its parent.
+    private static func queueTop(
+        _ source: FilePath, _ sourceInfo: FileInfo, _ destination: FilePath, _ destinationInfo: FileInfo?,
+        run: CopyRun
+    ) throws(EntryError) {
+        let options = run.options
+        if sourceInfo.type == .directory {
+            var isNew = destinationInfo == nil
+            if let destinationInfo, destinationInfo.type != .directory {
+                throw .code(ENOTDIR, "mkdir", destination, detail: "cannot overwrite a non-directory with a directory")
+            }
+            if isNew && !options.dryRun {
+                if destination.withPlatformString({ mkdir($0, 0o700) }) != 0 {
+                    guard errno == EEXIST else { throw .last("mkdir", destination) }
+                    isNew = false
+                }
+            }
+            run.counters.directories.add(1, ordering: .relaxed)
+            run.report(source, destination, .directory, options.dryRun ? .wouldCopy : .copied)
+            run.queue.add([
+                .directory(
+                    DirectoryJob(
+                        name: nil, sourceParent: nil, destinationParent: nil, source: source, destination: destination,
+                        depth: 0, destinationIsNew: isNew,
+                        followLink: options.followSymbolicLinks || options.followRootSymbolicLink, ancestors: []))
+            ])
+            return
+        }
+        guard let sourceName = source.lastComponent, let destinationName = destination.lastComponent else {
+            throw .code(EINVAL, "copy", destination, detail: "needs a file name")
+        }
+        let sourceParent = source.removingLastComponent()
+        let destinationParent = destination.removingLastComponent()
+        let sourceDirectory = try OpenDirectory.open(
+            nil, in: nil, path: sourceParent.isEmpty ? "." : sourceParent, followLink: true, isNew: false)
+        let destinationDirectory = try OpenDirectory.open(
+            nil, in: nil, path: destinationParent.isEmpty ? "." : destinationParent, followLink: true, isNew: false)
+        let entry = PendingEntry(
+            name: FilePath(root: nil, [sourceName]), destinationName: FilePath(root: nil, [destinationName]),
+            type: sourceInfo.type, followLink: options.followSymbolicLinks || options.followRootSymbolicLink)
+        run.queue.add([
+            .entries(
+                EntriesJob(
+                    source: sourceDirectory, destination: destinationDirectory, destinationPath: destinationParent,
+                    entries: [entry], depth: 0, ancestors: []))
+        ])
+    }
+
+    /// Whether `destination` is `source` or lies inside it, after resolving
+    /// links and `..` in both (a destination that does not exist yet is
+    /// resolved through its parent).
+    static func isInside(_ destination: FilePath, _ source: FilePath) -> Bool {
+        guard let resolvedSource = resolved(source) else { return false }
+        var resolvedDestination = resolved(destination)
+        if resolvedDestination == nil, let name = destination.lastComponent {
+            let parent = destination.removingLastComponent()
+            resolvedDestination = resolved(parent.isEmpty ? "." : parent)?.appending(name)
+        }
+        guard let resolvedDestination else { return false }
+        return resolvedDestination.starts(with: resolvedSource)
+    }
+
+    private static func resolved(_ path: FilePath) -> FilePath? {
+        path.withPlatformString { raw in
+            guard let real = realpath(raw, nil) else { return nil }
+            defer { free(real) }
+            return FilePath(platformString: real)
+        }
+    }
+
+    /// How finished files get their names on the destination's file system:
+    /// tried once with a probe file, since linking an unnamed file by its
+    /// descriptor needs a capability and /proc may be missing.
+    static func placement(for destination: FilePath, options: CopyOptions) -> Placement {
+        if options.inPlace || options.dryRun { return .temporaryName }
+        var directory = destination
+        if destination.withPlatformString({ FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) })?.type
+            != .directory
+        {
+            directory = destination.removingLastComponent()
+            if directory.isEmpty { directory = "." }
+        }
+        let descriptor = directory.withPlatformString {
+            openat(AT_FDCWD, $0, FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, 0o600)
+        }
+        guard descriptor >= 0 else { return .temporaryName }
+        defer { close(descriptor) }
+        let probe = directory.appending(".fsring-probe-\(getpid())")
+        return probe.withPlatformString { name in
+            if linkat(descriptor, "", AT_FDCWD, name, FSR_AT_EMPTY_PATH) == 0 {
+                unlink(name)
+                return .unnamedLinkedByDescriptor
+            }
+            let linked = "/proc/self/fd/\(descriptor)".withCString {
+                linkat(AT_FDCWD, $0, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0
+            }
+            if linked {
+                unlink(name)
+                return .unnamedLinkedThroughProc
+            }
+            return .temporaryName
+        }
+    }
+
+    private static func progress(_ run: CopyRun, since started: ContinuousClock.Instant, finished: Bool)
+        -> CopyProgress
+    {
+        let known = run.counters.totalsKnown.load(ordering: .relaxed)
+        return CopyProgress(
+            done: run.counters.summary(elapsed: ContinuousClock.now - started),
+            totalFiles: known ? run.counters.totalFiles.load(ordering: .relaxed) : nil,
+            totalBytes: known ? run.counters.totalBytes.load(ordering: .relaxed) : nil, finished: finished)
+    }
+
+    /// Runs `body` on `count` new threads and returns when all are done.
+    static func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let remaining = Atomic<Int>(count)
+            let box = ContinuationBox(continuation)
+            for index in 0..<count {
+                let started = try? PersistentThread.spawn(name: "\(name)-\(index)") {
+                    body(index)
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { box.resume() }
+                }
+                if started == nil {
+                    // Too few threads: the ones running do the work.
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { box.resume() }
+                } else {
+                    started?.detach()
+                }
+            }
+        }
+    }
+
+    /// Reads every copied file back and compares BLAKE3 digests with its source.
+    private func verify(_ run: CopyRun) async {
+        let pairs = run.takeVerifiable()
+        let engine = HashEngine(fileSystem: self, algorithm: .blake3)
+        let sources = await engine.digests(of: pairs.map(\.source))
+        let copies = await engine.digests(of: pairs.map(\.destination))
+        for (index, pair) in pairs.enumerated() {
+            switch (sources[index], copies[index]) {
+            case (.success(let original), .success(let copy)) where original == copy:
+                run.counters.verified.add(1, ordering: .relaxed)
+            case (.success, .success):
+                run.fail(
+                    .code(EIO, "verify", pair.destination, detail: "differs from the source after the copy"),
+                    source: pair.source)
+            case (.failure(let error), _), (_, .failure(let error)):
+                run.fail(EntryError(error), source: pair.source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation from whichever thread finishes last.
+private final class ContinuationBox: Sendable {
+    private let continuation: CheckedContinuation<Void, Never>
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func resume() { continuation.resume() }
+}

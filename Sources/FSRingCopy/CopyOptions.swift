@@ -1,0 +1,73 @@
+import URing
+
+/// How a tree is copied. The defaults are those of `cp -a`.
+public struct CopyOptions: Sendable {
+    /// The metadata `cp --preserve` names.
+    public struct Attributes: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        /// Permission bits, setuid, setgid and sticky.
+        public static let mode = Attributes(rawValue: 1 << 0)
+        /// Owner and group (where permitted; otherwise the copier's, silently).
+        public static let ownership = Attributes(rawValue: 1 << 1)
+        /// Access and modification times, with nanoseconds.
+        public static let timestamps = Attributes(rawValue: 1 << 2)
+        /// Hard links inside the copied set stay hard links.
+        public static let links = Attributes(rawValue: 1 << 3)
+        /// Extended attributes (user.*, and security.* and ACLs where permitted).
+        public static let xattr = Attributes(rawValue: 1 << 4)
+
+        public static let all: Attributes = [.mode, .ownership, .timestamps, .links, .xattr]
+    }
+
+    /// What happens when a file already exists at the destination.
+    public enum Overwrite: Sendable, Hashable {
+        /// Replace it (cp's default).
+        case replace
+        /// Keep it (`-n`, `--no-clobber`).
+        case keepExisting
+        /// Replace it only when the source's modification time is newer (`-u`, `--update`).
+        case replaceOlder
+    }
+
+    /// Whether file contents are shared with FICLONE (reflink) where the
+    /// file system supports it.
+    public enum Reflink: Sendable, Hashable {
+        /// Clone where possible, copy otherwise.
+        case auto
+        /// Clone or fail the file.
+        case always
+        /// Always copy the bytes.
+        case never
+    }
+
+    public var preserve: Attributes = .all
+    public var overwrite: Overwrite = .replace
+    public var reflink: Reflink = .auto
+    /// Follow every symbolic link in the source (`-L`); links are otherwise
+    /// copied as links.
+    public var followSymbolicLinks = false
+    /// Follow the source itself when it is a symbolic link, but none below it (`-H`).
+    public var followRootSymbolicLink = false
+    /// Write into the final name directly (`--inplace`). By default each file
+    /// is written unnamed (O_TMPFILE) or under a temporary name and appears
+    /// under its final name only when complete.
+    public var inPlace = false
+    /// Re-read every copied file and compare its BLAKE3 digest with the source's.
+    public var verify = false
+    /// Report what would be copied and change nothing.
+    public var dryRun = false
+    /// Files in flight at once, each on its own thread.
+    public var concurrency = CopyOptions.defaultConcurrency
+    /// Find the totals (files and bytes) while copying, for progress with an ETA.
+    public var countTotals = false
+    /// How often `progress` is called during the copy.
+    public var progressInterval: Duration = .milliseconds(100)
+
+    /// Two threads per core: copying is mostly kernel work (inode creation,
+    /// page-cache copies), and a second thread per core covers the waits.
+    public static var defaultConcurrency: Int { max(2, RingRuntime.onlineCores * 2) }
+
+    public init() {}
+}

@@ -1,0 +1,231 @@
+import FSRing
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The state one copy shares across its threads: options, counters, the
+/// hard-link table, the directories whose metadata is set at the end, and
+/// what the destination's file systems turned out to support.
+final class CopyRun: Sendable {
+    let options: CopyOptions
+    let onItem: (@Sendable (CopiedItem) -> Void)?
+    let onError: @Sendable (CopyFailure) -> CopyErrorDecision
+    let queue: JobQueue<CopyJob>
+    let counters = CopyCounters()
+    let effectiveUser = geteuid()
+    /// The process umask, which new files and directories get.
+    let creationMask: UInt32
+    let placement: Atomic<Placement.RawValue>
+
+    private let stopReason = Mutex<CopyFailure?>(nil)
+    private let stopped = Atomic<Bool>(false)
+    private let hardLinks = Mutex<HardLinkTable>(HardLinkTable())
+    private let finishes = Mutex<[DirectoryFinish]>([])
+    private let verifiable = Mutex<[(source: FilePath, destination: FilePath)]>([])
+    /// Device pairs (source, destination) where FICLONE or copy_file_range
+    /// failed once: not tried again (cp tries FICLONE on every file).
+    private let refusals = Mutex<[DevicePair: DataPath]>([:])
+    private let temporaryCounter = Atomic<Int>(0)
+    /// The top directory of the copy, which the source must not reach
+    /// (through a followed link) or the copy would never end.
+    private let destinationRoot = Mutex<FileIdentity?>(nil)
+
+    init(
+        options: CopyOptions, placement: Placement, onItem: (@Sendable (CopiedItem) -> Void)?,
+        onError: @escaping @Sendable (CopyFailure) -> CopyErrorDecision
+    ) {
+        self.options = options
+        self.onItem = onItem
+        self.onError = onError
+        self.queue = JobQueue(threads: max(1, options.concurrency))
+        self.placement = Atomic(placement.rawValue)
+        let mask = umask(0o022)
+        umask(mask)
+        creationMask = UInt32(mask)
+    }
+
+    // MARK: Stopping and failures
+
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
+    var failureThatStopped: CopyFailure? { stopReason.withLock { $0 } }
+
+    /// Counts and reports a failed entry; stops the run for failures that
+    /// would repeat for every file (no space, read-only destination) or when
+    /// the handler says so.
+    func fail(_ failed: EntryError, source: FilePath) {
+        counters.failed.add(1, ordering: .relaxed)
+        let failure = CopyFailure(source: source, error: failed.error, detail: failed.detail)
+        let fatal = [ENOSPC, EDQUOT, EROFS].contains(failed.error.code)
+        if fatal || onError(failure) == .stop { stop(failure) }
+    }
+
+    func stop(_ failure: CopyFailure) {
+        stopReason.withLock { if $0 == nil { $0 = failure } }
+        stopped.store(true, ordering: .relaxed)
+        queue.cancelWaiting()
+    }
+
+    func report(_ source: FilePath, _ destination: FilePath, _ type: FileType, _ outcome: CopiedItem.Outcome) {
+        onItem?(CopiedItem(source: source, destination: destination, type: type, outcome: outcome))
+    }
+
+    func setDestinationRoot(_ identity: FileIdentity) { destinationRoot.withLock { $0 = identity } }
+    func isDestinationRoot(_ identity: FileIdentity) -> Bool { destinationRoot.withLock { $0 == identity } }
+
+    // MARK: Hard links
+
+    /// Whether the file is the first of its hard-link group seen (and is to
+    /// be copied), or a later one (and becomes a link once the copy is done).
+    func claimHardLink(_ info: FileInfo, source: FilePath, destination: FilePath) -> Bool {
+        hardLinks.withLock { $0.claim(info.identity, source: source, destination: destination) }
+    }
+
+    /// Records that the first of a group failed, so a later one is copied instead.
+    func hardLinkLeaderFailed(_ info: FileInfo) {
+        hardLinks.withLock { $0.leaderFailed(info.identity) }
+    }
+
+    func takeHardLinkFollowers() -> [HardLinkTable.Follower] {
+        hardLinks.withLock { $0.takeFollowers() }
+    }
+
+    // MARK: Directories, verification, data paths
+
+    func finishLater(_ finish: DirectoryFinish) { finishes.withLock { $0.append(finish) } }
+    func takeDirectoryFinishes() -> [DirectoryFinish] { finishes.withLock { $0 } }
+
+    func verifyLater(_ source: FilePath, _ destination: FilePath) {
+        guard options.verify else { return }
+        verifiable.withLock { $0.append((source, destination)) }
+    }
+    func takeVerifiable() -> [(source: FilePath, destination: FilePath)] { verifiable.withLock { $0 } }
+
+    func refusal(for pair: DevicePair) -> DataPath? { refusals.withLock { $0[pair] } }
+    func recordRefusal(_ path: DataPath, for pair: DevicePair) {
+        refusals.withLock { $0[pair] = max($0[pair] ?? path, path) }
+    }
+
+    /// A name no other file of this run uses, for a file written before it
+    /// gets its final name.
+    func temporaryName() -> String {
+        ".fsring-\(getpid())-\(temporaryCounter.wrappingAdd(1, ordering: .relaxed).oldValue).tmp"
+    }
+}
+
+/// A failed step of one entry's copy.
+struct EntryError: Error {
+    var error: FileSystemError
+    var detail: String?
+
+    init(_ error: FileSystemError, detail: String? = nil) {
+        self.error = error
+        self.detail = detail
+    }
+
+    /// The failure of a call that just set errno.
+    static func last(_ operation: String, _ path: FilePath?, _ secondPath: FilePath? = nil) -> EntryError {
+        EntryError(FileSystemError(code: errno, operation: operation, path: path, secondPath: secondPath))
+    }
+
+    static func code(_ code: Int32, _ operation: String, _ path: FilePath?, detail: String? = nil) -> EntryError {
+        EntryError(FileSystemError(code: code, operation: operation, path: path), detail: detail)
+    }
+}
+
+/// How a finished file gets its final name.
+enum Placement: UInt8 {
+    /// Written unnamed (O_TMPFILE), then linked with linkat(AT_EMPTY_PATH),
+    /// which needs CAP_DAC_READ_SEARCH.
+    case unnamedLinkedByDescriptor
+    /// Written unnamed, then linked through /proc/self/fd.
+    case unnamedLinkedThroughProc
+    /// Written under a temporary name, then renamed.
+    case temporaryName
+}
+
+/// Ways to move data, fastest first; a refusal of one moves a device pair to the next.
+enum DataPath: Int, Comparable {
+    case clone, copyRange, readWrite
+    static func < (lhs: DataPath, rhs: DataPath) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+struct DevicePair: Hashable {
+    var source: UInt64
+    var destination: UInt64
+}
+
+/// Counters updated by every thread.
+final class CopyCounters: Sendable {
+    let files = Atomic<Int>(0)
+    let directories = Atomic<Int>(0)
+    let symbolicLinks = Atomic<Int>(0)
+    let hardLinks = Atomic<Int>(0)
+    let specialFiles = Atomic<Int>(0)
+    let bytes = Atomic<UInt64>(0)
+    let skipped = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    let verified = Atomic<Int>(0)
+    let totalFiles = Atomic<Int>(0)
+    let totalBytes = Atomic<UInt64>(0)
+    let totalsKnown = Atomic<Bool>(false)
+
+    func summary(elapsed: Duration) -> CopySummary {
+        var summary = CopySummary()
+        summary.files = files.load(ordering: .relaxed)
+        summary.directories = directories.load(ordering: .relaxed)
+        summary.symbolicLinks = symbolicLinks.load(ordering: .relaxed)
+        summary.hardLinks = hardLinks.load(ordering: .relaxed)
+        summary.specialFiles = specialFiles.load(ordering: .relaxed)
+        summary.bytes = bytes.load(ordering: .relaxed)
+        summary.skipped = skipped.load(ordering: .relaxed)
+        summary.failed = failed.load(ordering: .relaxed)
+        summary.verified = verified.load(ordering: .relaxed)
+        summary.elapsed = elapsed
+        return summary
+    }
+}
+
+/// The hard-link groups met so far: which copy the others link to.
+struct HardLinkTable {
+    struct Follower {
+        var identity: FileIdentity
+        var source: FilePath
+        var destination: FilePath
+        /// The copy to link to; nil when every earlier member failed.
+        var leader: FilePath?
+    }
+    private var leaders: [FileIdentity: (source: FilePath, destination: FilePath, failed: Bool)] = [:]
+    private var followers: [Follower] = []
+
+    mutating func claim(_ identity: FileIdentity, source: FilePath, destination: FilePath) -> Bool {
+        if leaders[identity] == nil {
+            leaders[identity] = (source, destination, false)
+            return true
+        }
+        followers.append(Follower(identity: identity, source: source, destination: destination, leader: nil))
+        return false
+    }
+
+    mutating func leaderFailed(_ identity: FileIdentity) { leaders[identity]?.failed = true }
+
+    mutating func takeFollowers() -> [Follower] {
+        defer { followers = [] }
+        return followers.map { follower in
+            var follower = follower
+            if let leader = leaders[follower.identity], !leader.failed { follower.leader = leader.destination }
+            return follower
+        }
+    }
+}
+
+/// A directory whose metadata is set once everything inside it is copied
+/// (its times would otherwise change with every entry made in it).
+struct DirectoryFinish: Sendable {
+    var source: FilePath
+    var destination: FilePath
+    var info: FileInfo
+    var depth: Int
+}

@@ -1,0 +1,92 @@
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension EntryCopier {
+    /// Entries per job: enough to keep a thread busy between queue visits,
+    /// few enough that a large directory spreads over every thread.
+    static let entriesPerJob = 64
+
+    /// Lists one source directory, whose copy already exists, and queues its entries.
+    func copyContents(_ job: DirectoryJob) {
+        do throws(EntryError) {
+            let source = try openSource(job)
+            if job.followLink || options.followSymbolicLinks, job.ancestors.contains(source.directory.info.identity) {
+                throw .code(ELOOP, "copy", job.source, detail: "a symbolic link leads back to a directory above it")
+            }
+            if run.isDestinationRoot(source.directory.info.identity) {
+                throw .code(ELOOP, "copy", job.source, detail: "leads into the copy itself")
+            }
+            var destination: OpenDirectory?
+            if !options.dryRun || !job.destinationIsNew {
+                destination = try OpenDirectory.open(
+                    job.name, in: job.destinationParent, path: job.destination, followLink: job.depth == 0,
+                    isNew: job.destinationIsNew)
+                if job.depth == 0, let destination { run.setDestinationRoot(destination.info.identity) }
+            }
+            if !options.dryRun {
+                run.finishLater(
+                    DirectoryFinish(
+                        source: job.source, destination: job.destination, info: source.directory.info,
+                        depth: job.depth))
+            }
+            let ancestors =
+                options.followSymbolicLinks ? job.ancestors + [source.directory.info.identity] : job.ancestors
+            var jobs: [CopyJob] = []
+            var start = 0
+            while start < source.entries.count {
+                let end = min(start + Self.entriesPerJob, source.entries.count)
+                jobs.append(
+                    .entries(
+                        EntriesJob(
+                            source: source.directory, destination: destination, destinationPath: job.destination,
+                            entries: source.entries[start..<end], depth: job.depth, ancestors: ancestors)))
+                start = end
+            }
+            run.queue.add(jobs)
+        } catch {
+            run.fail(error, source: job.source)
+        }
+    }
+
+    private func openSource(_ job: DirectoryJob) throws(EntryError) -> (
+        directory: OpenDirectory, entries: [PendingEntry]
+    ) {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (job.followLink ? 0 : O_NOFOLLOW)
+        let descriptor: Int32
+        if let parent = job.sourceParent, let name = job.name {
+            descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
+        } else {
+            descriptor = job.source.withPlatformString { openat(AT_FDCWD, $0, flags) }
+        }
+        guard descriptor >= 0 else {
+            recordFinishOfUnreadable(job)
+            throw .last("open", job.source)
+        }
+        let listing: DirectoryListing
+        switch DirectoryReader.listBlocking(descriptor: descriptor, displayPath: job.source) {
+        case .success(let value): listing = value
+        case .failure(let error):
+            close(descriptor)
+            recordFinishOfUnreadable(job)
+            throw EntryError(error)
+        }
+        let directory = OpenDirectory(descriptor: descriptor, path: job.source, info: listing.info, isNew: false)
+        let entries = listing.entries.map {
+            PendingEntry(name: FilePath(root: nil, [$0.name]), destinationName: nil, type: $0.type, followLink: false)
+        }
+        return (directory, entries)
+    }
+
+    /// A directory that cannot be read is still made, empty, with the
+    /// source's metadata (as cp does).
+    private func recordFinishOfUnreadable(_ job: DirectoryJob) {
+        guard !options.dryRun else { return }
+        let info = job.source.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: job.followLink) }
+        guard let info, info.type == .directory else { return }
+        run.finishLater(DirectoryFinish(source: job.source, destination: job.destination, info: info, depth: job.depth))
+    }
+}

@@ -1,0 +1,273 @@
+internal import CURing
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One entry to copy: where it is and where it goes. Names are relative to
+/// the open directories (or whole paths under AT_FDCWD).
+struct EntryContext {
+    var sourceDirectory: Int32
+    var sourceName: FilePath
+    var source: FilePath
+    /// -1 in a dry run whose destination directory does not exist.
+    var destinationDirectory: Int32
+    var destinationName: FilePath
+    var destination: FilePath
+    /// Nothing can be in the way at the destination.
+    var destinationIsNew: Bool
+    var groupOfNewFiles: UInt32
+    var destinationDevice: UInt64
+    var followLink: Bool
+    /// Whether this entry takes part in hard-link detection (false when it
+    /// is copied late because the first of its group failed).
+    var detectsHardLinks = true
+}
+
+/// Copies entries on one copy thread, with that thread's buffers.
+struct EntryCopier {
+    let run: CopyRun
+    let scratch: Scratch
+
+    var options: CopyOptions { run.options }
+
+    func copy(_ job: EntriesJob) {
+        for entry in job.entries {
+            if run.isStopped { return }
+            let destinationName = entry.destinationName ?? entry.name
+            let context = EntryContext(
+                sourceDirectory: job.source.descriptor, sourceName: entry.name,
+                source: job.source.path.appending(entry.name.components),
+                destinationDirectory: job.destination?.descriptor ?? -1, destinationName: destinationName,
+                destination: job.destinationPath.appending(destinationName.components),
+                destinationIsNew: job.destination?.isNew ?? true,
+                groupOfNewFiles: job.destination?.groupOfNewFiles ?? getegid(),
+                destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink)
+            do throws(EntryError) {
+                try copy(entry.type, context, job: job)
+            } catch {
+                run.fail(error, source: context.source)
+            }
+        }
+    }
+
+    private func copy(_ listedType: FileType, _ context: EntryContext, job: EntriesJob) throws(EntryError) {
+        var type = listedType
+        var context = context
+        if type == .symbolicLink && (options.followSymbolicLinks || context.followLink) {
+            context.followLink = true
+            type = .unknown
+        }
+        if type == .unknown {
+            guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
+            type = info.type
+        }
+        switch type {
+        case .directory:
+            try makeDirectory(context, job: job)
+        case .regular:
+            try copyFile(context)
+        case .symbolicLink:
+            try copySymbolicLink(context)
+        case .fifo, .characterDevice, .blockDevice:
+            try makeSpecialFile(context)
+        case .socket:
+            run.counters.skipped.add(1, ordering: .relaxed)
+            run.report(context.source, context.destination, .socket, .skipped("a socket cannot be copied"))
+        case .unknown:
+            throw .code(EINVAL, "copy", context.source, detail: "unknown file type")
+        }
+    }
+
+    func lookup(_ context: EntryContext, follow: Bool) -> FileInfo? {
+        context.sourceName.withPlatformString {
+            FileInfo.blockingLookup(context.sourceDirectory, $0, followLinks: follow)
+        }
+    }
+
+    /// What is at the destination name, when something may be.
+    func existing(_ context: EntryContext) -> FileInfo? {
+        guard !context.destinationIsNew, context.destinationDirectory >= 0 else { return nil }
+        return context.destinationName.withPlatformString {
+            FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
+        }
+    }
+
+    /// Applies the overwrite policy to a non-directory about to be copied:
+    /// true to go on, false when the existing entry is kept.
+    func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Bool {
+        guard let existing = existing(context) else { return true }
+        if existing.identity == info.identity {
+            throw .code(EINVAL, "copy", context.source, detail: "'\(context.destination.string)' is the same file")
+        }
+        if existing.type == .directory {
+            throw .code(
+                EISDIR, "copy", context.destination, detail: "cannot overwrite a directory with a non-directory")
+        }
+        switch options.overwrite {
+        case .replace:
+            return true
+        case .keepExisting:
+            skip(context, info.type, "exists")
+            return false
+        case .replaceOlder:
+            if existing.lastModified >= info.lastModified {
+                skip(context, info.type, "not older than the source")
+                return false
+            }
+            return true
+        }
+    }
+
+    func skip(_ context: EntryContext, _ type: FileType, _ reason: String) {
+        run.counters.skipped.add(1, ordering: .relaxed)
+        run.report(context.source, context.destination, type, .skipped(reason))
+    }
+
+    /// Whether the entry is a later member of a hard-link group, to be
+    /// linked once the first member is copied.
+    func isDeferredHardLink(_ context: EntryContext, _ info: FileInfo) -> Bool {
+        guard context.detectsHardLinks, options.preserve.contains(.links), info.linkCount > 1 else { return false }
+        return !run.claimHardLink(info, source: context.source, destination: context.destination)
+    }
+
+    // MARK: Directories
+
+    private func makeDirectory(_ context: EntryContext, job: EntriesJob) throws(EntryError) {
+        var isNew = true
+        if options.dryRun {
+            if let existing = existing(context) {
+                guard existing.type == .directory else { throw nonDirectoryInTheWay(context) }
+                isNew = false
+            }
+        } else {
+            let made = context.destinationName.withPlatformString { mkdirat(context.destinationDirectory, $0, 0o700) }
+            if made != 0 {
+                guard errno == EEXIST else { throw .last("mkdir", context.destination) }
+                let existing = context.destinationName.withPlatformString {
+                    FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
+                }
+                guard existing?.type == .directory else { throw nonDirectoryInTheWay(context) }
+                isNew = false
+            }
+        }
+        run.counters.directories.add(1, ordering: .relaxed)
+        run.report(context.source, context.destination, .directory, options.dryRun ? .wouldCopy : .copied)
+        let directory = DirectoryJob(
+            name: context.sourceName, sourceParent: job.source, destinationParent: job.destination,
+            source: context.source, destination: context.destination, depth: job.depth + 1, destinationIsNew: isNew,
+            followLink: context.followLink, ancestors: job.ancestors)
+        run.queue.add([.directory(directory)])
+    }
+
+    private func nonDirectoryInTheWay(_ context: EntryContext) -> EntryError {
+        .code(ENOTDIR, "mkdir", context.destination, detail: "cannot overwrite a non-directory with a directory")
+    }
+
+    // MARK: Symbolic links and special files
+
+    private func copySymbolicLink(_ context: EntryContext) throws(EntryError) {
+        guard let info = lookup(context, follow: false) else { throw .last("statx", context.source) }
+        if isDeferredHardLink(context, info) { return }
+        let target = try readLink(context)
+        guard try mayReplace(context, source: info) else { return }
+        if options.dryRun { return wouldCopy(context, info) }
+        try create(context, "symlink") { directory, name in
+            target.withPlatformString { symlinkat($0, directory, name) }
+        }
+        try Attributes(run: run).apply(info, at: context, isLink: true)
+        run.counters.symbolicLinks.add(1, ordering: .relaxed)
+        run.report(context.source, context.destination, .symbolicLink, .copied)
+    }
+
+    private func readLink(_ context: EntryContext) throws(EntryError) -> FilePath {
+        let buffer = scratch.pathBuffer
+        let count = context.sourceName.withPlatformString {
+            readlinkat(context.sourceDirectory, $0, buffer.baseAddress!, buffer.count - 1)
+        }
+        guard count >= 0 else { throw .last("readlink", context.source) }
+        buffer[count] = 0
+        return FilePath(platformString: buffer.baseAddress!)
+    }
+
+    private func makeSpecialFile(_ context: EntryContext) throws(EntryError) {
+        guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
+        if isDeferredHardLink(context, info) { return }
+        guard try mayReplace(context, source: info) else { return }
+        if options.dryRun { return wouldCopy(context, info) }
+        let mode = (info.mode & 0o170000) | (info.permissions & 0o777)
+        try create(context, "mknod") { directory, name in
+            fsr_mknodat(directory, name, mode, info.specialDeviceMajor, info.specialDeviceMinor)
+        }
+        try Attributes(run: run).apply(info, at: context, isLink: false)
+        run.counters.specialFiles.add(1, ordering: .relaxed)
+        run.report(context.source, context.destination, info.type, .copied)
+    }
+
+    /// Creates a link or node under its name; when something is there
+    /// already (and may be replaced), under a temporary name that is then
+    /// renamed over it.
+    private func create(
+        _ context: EntryContext, _ operation: String, _ make: (Int32, UnsafePointer<CChar>) -> Int32
+    ) throws(EntryError) {
+        let directory = context.destinationDirectory
+        if context.destinationName.withPlatformString({ make(directory, $0) }) == 0 { return }
+        guard errno == EEXIST else { throw .last(operation, context.destination) }
+        if options.overwrite == .keepExisting { throw .code(EEXIST, operation, context.destination) }
+        let temporary = FilePath(run.temporaryName())
+        guard temporary.withPlatformString({ make(directory, $0) }) == 0 else {
+            throw .last(operation, context.destination)
+        }
+        try rename(temporary, over: context)
+    }
+
+    /// Renames a finished temporary entry to the entry's final name.
+    func rename(_ temporary: FilePath, over context: EntryContext) throws(EntryError) {
+        let directory = context.destinationDirectory
+        let renamed = temporary.withPlatformString { from in
+            context.destinationName.withPlatformString { renameat(directory, from, directory, $0) }
+        }
+        if renamed != 0 {
+            let failure = EntryError.last("rename", context.destination)
+            _ = temporary.withPlatformString { unlinkat(directory, $0, 0) }
+            throw failure
+        }
+    }
+
+    func wouldCopy(_ context: EntryContext, _ info: FileInfo) {
+        switch info.type {
+        case .regular:
+            run.counters.files.add(1, ordering: .relaxed)
+            run.counters.bytes.add(info.size, ordering: .relaxed)
+        case .symbolicLink: run.counters.symbolicLinks.add(1, ordering: .relaxed)
+        default: run.counters.specialFiles.add(1, ordering: .relaxed)
+        }
+        run.report(context.source, context.destination, info.type, .wouldCopy)
+    }
+}
+
+/// Buffers one copy thread reuses for every file.
+final class Scratch {
+    private var dataStorage: UnsafeMutableRawBufferPointer?
+    /// For reads and writes where the kernel cannot copy by itself; made on first use.
+    var data: UnsafeMutableRawBufferPointer {
+        if let dataStorage { return dataStorage }
+        let made = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        dataStorage = made
+        return made
+    }
+    /// Link targets (PATH_MAX).
+    let pathBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 4097)
+    /// Extended attribute names and values (XATTR_LIST_MAX and XATTR_SIZE_MAX).
+    let attributeNames = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    let attributeValue = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+
+    deinit {
+        dataStorage?.deallocate()
+        pathBuffer.deallocate()
+        attributeNames.deallocate()
+        attributeValue.deallocate()
+    }
+}

@@ -1,0 +1,163 @@
+internal import CURing
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Moves a file's bytes by the fastest way the two file systems allow:
+/// FICLONE (shared extents, no data moved), else copy_file_range (the kernel
+/// copies page to page), else read and write through a buffer. A way
+/// refused once for a pair of devices is not tried again. Holes in sparse
+/// files stay holes.
+struct FileContents {
+    let run: CopyRun
+    let scratch: Scratch
+
+    /// Pieces of copy_file_range, so progress and stopping are seen within large files.
+    static let piece = 64 << 20
+
+    func copy(
+        from source: Int32, to destination: Int32, info: FileInfo, devices: DevicePair, context: EntryContext
+    ) throws(EntryError) {
+        guard info.size > 0 else { return }
+        var way = run.refusal(for: devices) ?? .clone
+        switch run.options.reflink {
+        case .never:
+            way = max(way, .copyRange)
+        case .always:
+            guard way == .clone else {
+                throw .code(EOPNOTSUPP, "clone", context.destination, detail: "reflink is not supported here")
+            }
+        case .auto:
+            break
+        }
+        if way == .clone {
+            if fsr_ficlone(destination, source) == 0 {
+                run.counters.bytes.add(info.size, ordering: .relaxed)
+                return
+            }
+            let code = errno
+            guard [EOPNOTSUPP, ENOTTY, EXDEV, EINVAL, ENOSYS, EPERM].contains(code) else {
+                throw .code(code, "clone", context.destination)
+            }
+            run.recordRefusal(.copyRange, for: devices)
+            if run.options.reflink == .always {
+                throw .code(code, "clone", context.destination, detail: "reflink is not supported here")
+            }
+            way = .copyRange
+        }
+        // Fewer allocated blocks than the size needs: there are holes to keep.
+        if info.blocks * 512 < info.size {
+            try copySparse(from: source, to: destination, size: info.size, way: &way, devices: devices, context)
+            return
+        }
+        let copied = try copyRange(
+            from: source, to: destination, offset: nil, length: info.size, way: &way, devices: devices, context)
+        if copied != info.size {
+            throw .code(
+                EIO, "copy", context.source,
+                detail: "changed size during the copy (\(info.size) bytes before, \(copied) read)")
+        }
+    }
+
+    /// Copies `length` bytes from `offset` (or from the file positions when
+    /// nil, reading on to the end of file). Asks for one byte more than
+    /// expected, so a short answer shows the end of file without another call.
+    private func copyRange(
+        from source: Int32, to destination: Int32, offset: Int64?, length: UInt64, way: inout DataPath,
+        devices: DevicePair, _ context: EntryContext
+    ) throws(EntryError) -> UInt64 {
+        var total: UInt64 = 0
+        let bounded = offset != nil
+        while true {
+            if run.isStopped { throw .code(ECANCELED, "copy", context.source) }
+            let remaining = length > total ? length - total : 0
+            if bounded && remaining == 0 { break }
+            let wanted = Int(min(remaining + (bounded ? 0 : 1), UInt64(Self.piece)))
+            let count: Int
+            if way == .copyRange {
+                var sourceOffset = (offset ?? 0) + Int64(total)
+                var destinationOffset = sourceOffset
+                count =
+                    bounded
+                    ? fsr_copy_file_range(source, &sourceOffset, destination, &destinationOffset, UInt(wanted))
+                    : fsr_copy_file_range(source, nil, destination, nil, UInt(wanted))
+                if count < 0 {
+                    let code = errno
+                    if code == EINTR { continue }
+                    // Refused before anything was copied: the pair needs plain reads and writes.
+                    if total == 0 && [EXDEV, EINVAL, EOPNOTSUPP, ENOSYS, EBADF].contains(code) {
+                        run.recordRefusal(.readWrite, for: devices)
+                        way = .readWrite
+                        continue
+                    }
+                    throw .code(code, "copy_file_range", context.destination)
+                }
+            } else {
+                count = try readWrite(
+                    from: source, to: destination, at: offset.map { $0 + Int64(total) }, wanted: wanted, context)
+            }
+            if count == 0 { break }
+            total += UInt64(count)
+            run.counters.bytes.add(UInt64(count), ordering: .relaxed)
+            if !bounded && total == length && count < wanted { break }
+        }
+        return total
+    }
+
+    /// One buffer's worth: read, then write it all.
+    private func readWrite(
+        from source: Int32, to destination: Int32, at offset: Int64?, wanted: Int, _ context: EntryContext
+    ) throws(EntryError) -> Int {
+        let buffer = scratch.data
+        let length = min(wanted, buffer.count)
+        var count: Int
+        repeat {
+            count =
+                offset.map { pread(source, buffer.baseAddress!, length, off_t($0)) }
+                ?? read(source, buffer.baseAddress!, length)
+        } while count < 0 && errno == EINTR
+        guard count >= 0 else { throw .last("read", context.source) }
+        var written = 0
+        while written < count {
+            let result =
+                offset.map {
+                    pwrite(destination, buffer.baseAddress! + written, count - written, off_t($0) + off_t(written))
+                }
+                ?? write(destination, buffer.baseAddress! + written, count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .last("write", context.destination)
+            }
+            written += result
+        }
+        return count
+    }
+
+    /// Copies only the data regions (SEEK_DATA/SEEK_HOLE), then sets the
+    /// size, so holes are not written and stay unallocated.
+    private func copySparse(
+        from source: Int32, to destination: Int32, size: UInt64, way: inout DataPath, devices: DevicePair,
+        _ context: EntryContext
+    ) throws(EntryError) {
+        var position: Int64 = 0
+        while UInt64(position) < size {
+            let data = lseek(source, off_t(position), FSR_SEEK_DATA)
+            if data < 0 {
+                if errno == ENXIO { break }  // No data past here.
+                throw .last("lseek", context.source)
+            }
+            let hole = lseek(source, data, FSR_SEEK_HOLE)
+            guard hole >= 0 else { throw .last("lseek", context.source) }
+            let end = min(UInt64(hole), size)
+            guard end > UInt64(data) else { break }
+            _ = try copyRange(
+                from: source, to: destination, offset: Int64(data), length: end - UInt64(data), way: &way,
+                devices: devices, context)
+            position = Int64(end)
+        }
+        if ftruncate(destination, off_t(size)) != 0 { throw .last("ftruncate", context.destination) }
+    }
+}

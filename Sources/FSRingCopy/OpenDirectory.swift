@@ -1,0 +1,66 @@
+import FSRing
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A directory opened once and shared by the jobs that copy its entries,
+/// so each entry is reached by name (openat, mkdirat, ...) without a path
+/// lookup from the root. Closed when the last job holding it is done.
+final class OpenDirectory: Sendable {
+    let descriptor: Int32
+    let path: FilePath
+    let info: FileInfo
+    /// True when this run created the directory, so nothing can be in the
+    /// way of a new entry and no existence checks are needed.
+    let isNew: Bool
+
+    init(descriptor: Int32, path: FilePath, info: FileInfo, isNew: Bool) {
+        self.descriptor = descriptor
+        self.path = path
+        self.info = info
+        self.isNew = isNew
+    }
+
+    deinit { close(descriptor) }
+
+    /// The group a file created here gets: the directory's own when it is
+    /// setgid, the copier's otherwise.
+    var groupOfNewFiles: UInt32 { info.permissions & UInt32(S_ISGID) != 0 ? info.groupID : getegid() }
+
+    /// The device, to tell which file system a file created here lands on.
+    var device: UInt64 { UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor) }
+
+    /// Opens the directory `name` under `parent`, or `path` itself when
+    /// there is no parent.
+    static func open(
+        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool
+    ) throws(EntryError) -> OpenDirectory {
+        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW)
+        let descriptor: Int32
+        if let parent, let name {
+            descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
+        } else {
+            descriptor = path.withPlatformString { openat(AT_FDCWD, $0, flags) }
+        }
+        guard descriptor >= 0 else { throw .last("open", path) }
+        guard let info = FileInfo.blockingLookup(descriptor, "", followLinks: false) else {
+            let failure = EntryError.last("statx", path)
+            close(descriptor)
+            throw failure
+        }
+        return OpenDirectory(descriptor: descriptor, path: path, info: info, isNew: isNew)
+    }
+}
+
+extension FilePath {
+    /// `withPlatformString` for a body that throws an `EntryError` (the
+    /// standard form only rethrows untyped errors).
+    func withEntryPath<Result>(_ body: (UnsafePointer<CChar>) throws(EntryError) -> Result) throws(EntryError)
+        -> Result
+    {
+        let outcome = withPlatformString { path in Swift.Result { () throws(EntryError) in try body(path) } }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,260 @@
+import ArgumentParser
+import FSRing
+import FSRingCopy
+import FSRingHash
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fsring copy`: cp -a, on every core.
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy files and directory trees with the fidelity of cp -a, concurrently.",
+        discussion: """
+            Destination rules are cp's: one SOURCE onto a DEST that does not exist creates DEST; \
+            into an existing directory, each SOURCE is copied to DEST/<name>; several sources need \
+            DEST to be a directory; -T makes DEST the copy itself.
+
+            By default everything cp -a keeps is kept: mode, owner, times (ns), hard links, \
+            symbolic links (not followed), extended attributes, holes in sparse files, FIFOs and \
+            devices. Each file is written unnamed and appears under its name only when complete.
+
+            fsring copy -v src backup/           copy src to backup/src, listing each entry
+            fsring copy --update src/ backup/src copy what is newer than the backup
+            fsring copy --dry-run src dst        what would be copied
+            """
+    )
+
+    @Argument(help: "Sources, then the destination.")
+    var paths: [String] = []
+
+    @Option(name: [.short, .customLong("target-directory")], help: "Copy every source into this directory.")
+    var targetDirectory: String?
+
+    @Flag(name: [.customShort("T"), .customLong("no-target-directory")], help: "Treat DEST as the copy itself.")
+    var noTargetDirectory = false
+
+    @Flag(name: [.short, .long], help: "Archive mode, as cp -a (the default; accepted for habit).")
+    var archive = false
+
+    @Flag(name: [.customShort("L"), .customLong("dereference")], help: "Follow every symbolic link in SOURCE.")
+    var dereference = false
+
+    @Flag(name: [.customShort("H")], help: "Follow symbolic links given as SOURCE, none below.")
+    var dereferenceArguments = false
+
+    @Flag(name: [.customShort("P"), .customLong("no-dereference")], help: "Copy symbolic links as links (default).")
+    var noDereference = false
+
+    @Option(help: "Keep these attributes: mode, ownership, timestamps, links, xattr, all (default all).")
+    var preserve: String?
+
+    @Option(name: .customLong("no-preserve"), help: "Do not keep these attributes (same names).")
+    var noPreserve: String?
+
+    @Flag(name: [.short, .customLong("no-clobber")], help: "Never replace an existing file.")
+    var noClobber = false
+
+    @Flag(name: [.short, .long], help: "Replace an existing file only when the source is newer.")
+    var update = false
+
+    @Option(help: "auto (clone where the file system can, default), always, never.")
+    var reflink: String = "auto"
+
+    @Flag(help: "Write into the final names directly (an interrupted copy may leave partial files).")
+    var inplace = false
+
+    @Flag(help: "Read every copied file back and compare BLAKE3 digests with the source.")
+    var verify = false
+
+    @Option(name: [.short, .customLong("jobs")], help: "Files in flight at once (default: two per core).")
+    var jobs: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
+    var progress: Bool?
+
+    @Flag(name: [.short, .long], help: "List each entry copied.")
+    var verbose = false
+
+    @Flag(help: "List what would be copied; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print a JSON summary at the end.")
+    var json = false
+
+    func validate() throws {
+        let needed = targetDirectory == nil ? 2 : 1
+        if paths.count < needed { throw ValidationError("give a source and a destination") }
+        if noTargetDirectory && targetDirectory != nil { throw ValidationError("-t and -T cannot be combined") }
+        if noTargetDirectory && paths.count > 2 { throw ValidationError("-T takes one source and one destination") }
+        if noClobber && update { throw ValidationError("--no-clobber and --update cannot be combined") }
+        if let jobs, jobs < 1 || jobs > 1024 { throw ValidationError("--jobs must be between 1 and 1024") }
+        _ = try copyOptions()
+    }
+
+    func copyOptions() throws -> CopyOptions {
+        var options = CopyOptions()
+        if let preserve { options.preserve = try Self.attributes(preserve) }
+        if let noPreserve { options.preserve.subtract(try Self.attributes(noPreserve)) }
+        options.overwrite = noClobber ? .keepExisting : update ? .replaceOlder : .replace
+        switch reflink {
+        case "auto": options.reflink = .auto
+        case "always": options.reflink = .always
+        case "never": options.reflink = .never
+        default: throw ValidationError("--reflink takes auto, always or never, not '\(reflink)'")
+        }
+        options.followSymbolicLinks = dereference
+        options.followRootSymbolicLink = dereferenceArguments
+        options.inPlace = inplace
+        options.verify = verify
+        options.dryRun = dryRun
+        if let jobs { options.concurrency = jobs }
+        return options
+    }
+
+    /// cp's attribute names.
+    static func attributes(_ list: String) throws -> CopyOptions.Attributes {
+        var attributes: CopyOptions.Attributes = []
+        for name in list.split(separator: ",") {
+            switch name {
+            case "mode": attributes.insert(.mode)
+            case "ownership": attributes.insert(.ownership)
+            case "timestamps": attributes.insert(.timestamps)
+            case "links": attributes.insert(.links)
+            case "xattr": attributes.insert(.xattr)
+            case "all": attributes = .all
+            default:
+                throw ValidationError(
+                    "unknown attribute '\(name)'; use mode, ownership, timestamps, links, xattr or all")
+            }
+        }
+        return attributes
+    }
+
+    func run() async throws {
+        let fileSystem: FileSystem
+        do {
+            fileSystem = try FileSystem()
+        } catch {
+            writeToStandardError("fsring: copy: \(error)\n")
+            throw ExitCode(2)
+        }
+        var options = try copyOptions()
+        let showProgress = progress ?? (isatty(2) == 1)
+        options.countTotals = showProgress
+        let pairs: [(source: FilePath, destination: FilePath)]
+        do {
+            pairs = try plan()
+        } catch let error as CopyPlanError {
+            writeToStandardError("fsring: copy: \(error.message)\n")
+            throw ExitCode(2)
+        }
+        let printer = CopyPrinter(verbose: verbose, dryRun: dryRun, progress: showProgress)
+        var total = CopySummary()
+        var failed = false
+        var fatal = false
+        var progressHandler: (@Sendable (CopyProgress) -> Void)?
+        if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
+        for pair in pairs {
+            do throws(CopyError) {
+                let summary = try await fileSystem.copyItem(
+                    at: pair.source, to: pair.destination, options: options, progress: progressHandler,
+                    onItem: { printer.item($0) },
+                    onError: { failure in
+                        printer.failure(failure)
+                        return .proceed
+                    })
+                total.add(summary)
+            } catch {
+                printer.fatal(error)
+                if case .stopped(_, let summary) = error {
+                    total.add(summary)
+                    fatal = true
+                    break
+                }
+                failed = true
+            }
+        }
+        printer.finish()
+        if json {
+            let output = RawOutput(descriptor: 1)
+            output.write(Self.json(total) + [0x0A])
+            output.flush()
+        }
+        if total.failed > 0 {
+            writeToStandardError("fsring: copy: \(total.failed) \(total.failed == 1 ? "entry" : "entries") failed\n")
+        }
+        if fatal { throw ExitCode(2) }
+        if failed || total.failed > 0 { throw ExitCode(1) }
+    }
+
+    struct CopyPlanError: Error {
+        let message: String
+    }
+
+    /// Each source with the path its copy gets, by cp's rules.
+    func plan() throws -> [(source: FilePath, destination: FilePath)] {
+        let arguments = paths.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
+        var sources = arguments
+        let destination: FilePath
+        if let targetDirectory {
+            destination = FilePath(rawBytes: RawArguments.bytes(of: targetDirectory))
+        } else {
+            destination = sources.removeLast()
+        }
+        let info = destination.withPlatformString { path -> stat? in
+            var result = stat()
+            return stat(path, &result) == 0 ? result : nil
+        }
+        let isDirectory = info.map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+        if noTargetDirectory { return [(sources[0], destination)] }
+        if targetDirectory != nil || isDirectory || sources.count > 1 {
+            guard isDirectory else {
+                throw CopyPlanError(message: "target '\(destination.string)' is not a directory")
+            }
+            return try sources.map { source in
+                guard let name = source.lastComponent, name.kind == .regular || name.string == "." else {
+                    throw CopyPlanError(message: "cannot name a copy of '\(source.string)' inside a directory")
+                }
+                return (source, destination.appending(name))
+            }
+        }
+        return [(sources[0], destination)]
+    }
+
+    static func json(_ summary: CopySummary) -> [UInt8] {
+        let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
+        return JSON.object([
+            ("files", JSON.number(Double(summary.files))),
+            ("directories", JSON.number(Double(summary.directories))),
+            ("symbolic_links", JSON.number(Double(summary.symbolicLinks))),
+            ("hard_links", JSON.number(Double(summary.hardLinks))),
+            ("special_files", JSON.number(Double(summary.specialFiles))),
+            ("bytes", JSON.number(Double(summary.bytes))),
+            ("skipped", JSON.number(Double(summary.skipped))),
+            ("failed", JSON.number(Double(summary.failed))),
+            ("verified", JSON.number(Double(summary.verified))),
+            ("elapsed_seconds", Array(CopyPrinter.decimal(seconds, places: 6).utf8)),
+            ("bytes_per_second", JSON.number(summary.bytesPerSecond.rounded())),
+        ])
+    }
+}
+
+extension CopySummary {
+    mutating func add(_ other: CopySummary) {
+        files += other.files
+        directories += other.directories
+        symbolicLinks += other.symbolicLinks
+        hardLinks += other.hardLinks
+        specialFiles += other.specialFiles
+        bytes += other.bytes
+        skipped += other.skipped
+        failed += other.failed
+        verified += other.verified
+        elapsed += other.elapsed
+    }
+}

@@ -1,0 +1,149 @@
+import FSRing
+import FSRingCopy
+import FSRingHash
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `fsring copy` prints while it works: entries (-v, --dry-run) on
+/// stdout, failures and warnings on stderr, and a progress line on stderr
+/// that is redrawn in place and cleared before anything else is printed.
+final class CopyPrinter: Sendable {
+    private struct State {
+        var output = RawOutput(descriptor: 1)
+        var diagnostics = RawOutput(descriptor: 2)
+        var progressShown = false
+        var lastProgress: CopyProgress?
+    }
+    private let state: Mutex<State>
+    private let verbose: Bool
+    private let dryRun: Bool
+    private let showsProgress: Bool
+
+    init(verbose: Bool, dryRun: Bool, progress: Bool) {
+        self.verbose = verbose
+        self.dryRun = dryRun
+        self.showsProgress = progress
+        // RawOutput is used only under the lock.
+        state = Mutex(State())
+    }
+
+    func item(_ item: CopiedItem) {
+        let source = Self.quoted(item.source)
+        let destination = Self.quoted(item.destination)
+        state.withLock { state in
+            switch item.outcome {
+            case .copied where verbose:
+                clearProgress(&state)
+                state.output.write(source + Array(" -> ".utf8) + destination + [0x0A])
+            case .linked where verbose || dryRun:
+                clearProgress(&state)
+                let prefix = dryRun ? "would link " : ""
+                state.output.write(Array(prefix.utf8) + destination + Array(" => ".utf8) + source + [0x0A])
+            case .wouldCopy:
+                state.output.write(Array("would copy ".utf8) + source + Array(" -> ".utf8) + destination + [0x0A])
+            case .skipped(let reason) where item.type == .socket:
+                clearProgress(&state)
+                state.output.flush()
+                state.diagnostics.write(Array("fsring: copy: skipping ".utf8) + source + Array(": \(reason)\n".utf8))
+                state.diagnostics.flush()
+            case .skipped(let reason) where verbose:
+                clearProgress(&state)
+                state.output.write(Array("skipped ".utf8) + destination + Array(" (\(reason))\n".utf8))
+            default:
+                break
+            }
+        }
+    }
+
+    func failure(_ failure: CopyFailure) { diagnostic("\(failure)") }
+
+    func fatal(_ error: CopyError) { diagnostic("\(error)") }
+
+    /// A line on stderr, after what stdout has so far, with the progress line out of the way.
+    private func diagnostic(_ text: String) {
+        state.withLock { state in
+            clearProgress(&state)
+            state.output.flush()
+            state.diagnostics.write("fsring: copy: \(text)\n")
+            state.diagnostics.flush()
+        }
+    }
+
+    func progress(_ progress: CopyProgress) {
+        guard showsProgress else { return }
+        state.withLock { state in
+            state.lastProgress = progress
+            state.output.flush()
+            state.diagnostics.write("\r" + Self.progressLine(progress) + "\u{1B}[K")
+            state.diagnostics.flush()
+            state.progressShown = true
+        }
+    }
+
+    func finish() {
+        state.withLock { state in
+            clearProgress(&state)
+            state.output.flush()
+            state.diagnostics.flush()
+        }
+    }
+
+    private func clearProgress(_ state: inout State) {
+        guard state.progressShown else { return }
+        state.diagnostics.write("\r\u{1B}[K")
+        state.diagnostics.flush()
+        state.progressShown = false
+    }
+
+    /// `12,345/78,000 files  1.2/3.4 GiB  350 MiB/s  ETA 0:12`
+    static func progressLine(_ progress: CopyProgress) -> String {
+        let done = progress.done
+        let seconds = max(
+            0.001, Double(done.elapsed.components.seconds) + Double(done.elapsed.components.attoseconds) / 1e18)
+        let rate = Double(done.bytes) / seconds
+        var files = "\(done.files + done.hardLinks + done.symbolicLinks + done.specialFiles)"
+        var bytes = size(Double(done.bytes))
+        var eta = ""
+        if let totalFiles = progress.totalFiles, let totalBytes = progress.totalBytes {
+            files += "/\(totalFiles)"
+            bytes += "/" + size(Double(totalBytes))
+            if rate > 0, totalBytes > done.bytes, !progress.finished {
+                let remaining = Int((Double(totalBytes - done.bytes) / rate).rounded(.up))
+                eta = "  ETA \(remaining / 60):" + (remaining % 60 < 10 ? "0" : "") + "\(remaining % 60)"
+            }
+        }
+        var line = "\(files) files  \(bytes)  \(size(rate))/s" + eta
+        if done.failed > 0 { line += "  \(done.failed) failed" }
+        return line
+    }
+
+    static func size(_ bytes: Double) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = bytes
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return (unit == 0 ? "\(Int(value))" : decimal(value, places: 1)) + " " + units[unit]
+    }
+
+    /// A fixed-point number without Foundation's formatter.
+    static func decimal(_ value: Double, places: Int) -> String {
+        var scale = 1
+        for _ in 0..<places { scale *= 10 }
+        let scaled = Int((value * Double(scale)).rounded())
+        var fraction = String(scaled % scale)
+        while fraction.count < places { fraction = "0" + fraction }
+        return "\(scaled / scale)." + fraction
+    }
+
+    /// A path in single quotes, its bytes unchanged.
+    static func quoted(_ path: FilePath) -> [UInt8] {
+        [0x27] + path.rawBytes + [0x27]
+    }
+}

@@ -1,0 +1,176 @@
+import FSRing
+import FSRingCopy
+import FSRingTestSupport
+import Glibc
+import Synchronization
+import SystemPackage
+import Testing
+
+@Suite("Copy: overwrite policy, refusals, failures")
+struct CopyBehaviourTests {
+    @Test(arguments: allBackends)
+    func copyingADirectoryIntoItselfIsRefused(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-into-itself")
+        mkdir(directory("tree").string, 0o755)
+        mkdir(directory("tree/sub").string, 0o755)
+        for destination in [directory("tree/sub/copy"), directory("tree"), directory("tree/sub/../copy")] {
+            await #expect {
+                _ = try await fs.copyItem(at: directory("tree"), to: destination)
+            } throws: { error in
+                guard case CopyError.intoItself = error else { return false }
+                return true
+            }
+        }
+        #expect(libcStat(directory("tree/sub/copy")) == nil)
+        writeFile(directory("file"), [1])
+        await #expect {
+            _ = try await fs.copyItem(at: directory("file"), to: directory("file"))
+        } throws: { error in
+            guard case CopyError.sameFile = error else { return false }
+            return true
+        }
+        #expect(libcRead(directory("file")) == [1])
+    }
+
+    @Test(arguments: allBackends)
+    func overwritePolicies(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-overwrite")
+        for name in ["source", "target"] { mkdir(directory(name).string, 0o755) }
+        writeFile(directory("source/newer"), Array("new".utf8))
+        writeFile(directory("source/older"), Array("old source".utf8))
+        writeFile(directory("target/newer"), Array("stale".utf8))
+        writeFile(directory("target/older"), Array("kept".utf8))
+        _ = try shell(
+            "touch -d '2000-01-01' '\(directory("target/newer").string)' '\(directory("source/older").string)'")
+
+        var options = CopyOptions()
+        options.overwrite = .keepExisting
+        var summary = try await fs.copyItem(at: directory("source"), to: directory("target"), options: options)
+        #expect(libcRead(directory("target/newer")) == Array("stale".utf8))
+        #expect(libcRead(directory("target/older")) == Array("kept".utf8))
+        #expect(summary.skipped == 2)
+
+        options.overwrite = .replaceOlder
+        summary = try await fs.copyItem(at: directory("source"), to: directory("target"), options: options)
+        #expect(libcRead(directory("target/newer")) == Array("new".utf8))
+        #expect(libcRead(directory("target/older")) == Array("kept".utf8))
+        #expect(summary.skipped == 1 && summary.files == 1)
+
+        summary = try await fs.copyItem(at: directory("source"), to: directory("target"))
+        #expect(libcRead(directory("target/older")) == Array("old source".utf8))
+        #expect(summary.files == 2)
+        // A directory is never replaced by a file.
+        mkdir(directory("target/blocked").string, 0o755)
+        writeFile(directory("source/blocked"), [1])
+        let failures = FailureLog()
+        summary = try await fs.copyItem(at: directory("source"), to: directory("target"), onError: failures.record)
+        #expect(summary.failed == 1)
+        #expect(failures.all.first?.error.code == EISDIR)
+        #expect(libcStat(directory("target/blocked")).map { $0.st_mode & S_IFMT } == S_IFDIR)
+    }
+
+    @Test(arguments: allBackends)
+    func aFileRemovedDuringTheCopyIsReportedAndTheRestIsCopied(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-vanish")
+        let source = directory("source")
+        mkdir(source.string, 0o755)
+        mkdir(source.appending("trigger").string, 0o755)
+        let victims = (0..<50).map { "victim-\($0)" }
+        for name in victims { writeFile(source.appending(name), Array(name.utf8)) }
+        writeFile(source.appending("trigger/keep"), [7])
+        // The top directory's entries are copied in listing order by one
+        // thread; when it reaches `trigger`, the victims still to come vanish.
+        var options = CopyOptions()
+        options.concurrency = 1
+        let failures = FailureLog()
+        let summary = try await fs.copyItem(
+            at: source, to: directory("copy"), options: options,
+            onItem: { item in
+                if item.source == source.appending("trigger") {
+                    for name in victims { unlink(source.appending(name).string) }
+                }
+            }, onError: failures.record)
+        let copied = victims.filter { libcRead(directory("copy/\($0)")) == Array($0.utf8) }
+        let missing = victims.filter { libcStat(directory("copy/\($0)")) == nil }
+        #expect(copied.count + missing.count == victims.count)
+        #expect(!missing.isEmpty)
+        #expect(summary.failed == missing.count)
+        #expect(failures.all.allSatisfy { $0.error.code == ENOENT })
+        #expect(failures.all.map { $0.error.path?.lastComponent?.string ?? "" }.sorted() == missing.sorted())
+        #expect(libcRead(directory("copy/trigger/keep")) == [7])
+    }
+
+    @Test(arguments: allBackends)
+    func dryRunChangesNothing(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-dry-run")
+        mkdir(directory("source").string, 0o755)
+        try makeEveryKindOfEntry(in: directory("source"))
+        var options = CopyOptions()
+        options.dryRun = true
+        let items = FailureFreeItems()
+        let summary = try await fs.copyItem(
+            at: directory("source"), to: directory("copy"), options: options, onItem: items.record)
+        #expect(libcStat(directory("copy")) == nil)
+        #expect(summary.files > 10 && summary.failed == 0)
+        #expect(
+            items.count == summary.files + summary.directories + summary.symbolicLinks + summary.specialFiles
+                + summary.hardLinks)
+    }
+
+    @Test(arguments: allBackends)
+    func verifyComparesEveryCopiedFile(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-verify")
+        mkdir(directory("source").string, 0o755)
+        for index in 0..<20 {
+            writeFile(directory("source/file-\(index)"), randomBytes(index * 9_000, seed: UInt64(index)))
+        }
+        var options = CopyOptions()
+        options.verify = true
+        let summary = try await fs.copyItem(at: directory("source"), to: directory("copy"), options: options)
+        #expect(summary.verified == 20 && summary.failed == 0)
+    }
+
+    @Test(arguments: allBackends)
+    func noSpaceStopsTheRunAndLeavesNoPartialFiles(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-enospc")
+        let mountPoint = directory("small")
+        mkdir(mountPoint.string, 0o755)
+        let mounted = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.string])
+        try #require(
+            mounted.status == 0, "skipped: cannot mount a small tmpfs here (\(mounted.errors)); ENOSPC is not tested")
+        defer { _ = try? runProcess(["/bin/umount", mountPoint.string]) }
+        mkdir(directory("source").string, 0o755)
+        for index in 0..<8 { writeFile(directory("source/file-\(index)"), randomBytes(400_000, seed: UInt64(index))) }
+        var caught: CopyError?
+        do {
+            _ = try await fs.copyItem(at: directory("source"), to: mountPoint.appending("copy"))
+        } catch {
+            caught = error
+        }
+        guard case .stopped(let failure, _) = caught else {
+            Issue.record("expected the copy to stop, got \(String(describing: caught))")
+            return
+        }
+        #expect(failure.error.code == ENOSPC)
+        // Every file under a final name is complete; no temporary file is left.
+        let names = try shell("ls -A '\(mountPoint.string)/copy'").text.split(separator: "\n")
+        #expect(!names.contains { $0.hasPrefix(".fsring") }, "\(names)")
+        for name in names {
+            let index = Int(name.split(separator: "-").last ?? "") ?? -1
+            #expect(libcRead(mountPoint.appending("copy/\(name)")) == randomBytes(400_000, seed: UInt64(index)))
+        }
+    }
+}
+
+/// Counts the entries a copy reports.
+final class FailureFreeItems: Sendable {
+    private let seen = Atomic<Int>(0)
+    func record(_ item: CopiedItem) { seen.add(1, ordering: .relaxed) }
+    var count: Int { seen.load(ordering: .relaxed) }
+}

@@ -1,0 +1,124 @@
+import FSRing
+import FSRingTestSupport
+import Glibc
+import SystemPackage
+import Testing
+
+@Suite("fsring copy (command line)")
+struct CopyCommandTests {
+    func copy(_ arguments: [String], backend: Backend) throws -> ProcessResult {
+        try runProcess([fsringExecutable, "copy"] + arguments, environment: ["FSRING_BACKEND": backend.rawValue])
+    }
+
+    @Test(arguments: allBackends)
+    func destinationRulesAreCps(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-rules")
+        let root = directory.path.string
+        mkdir(directory("tree").string, 0o755)
+        writeFile(directory("tree/file"), [1])
+        writeFile(directory("single"), [2])
+        // Onto a name that does not exist: the copy is that name.
+        #expect(try copy(["\(root)/tree", "\(root)/new"], backend: backend).status == 0)
+        #expect(libcRead(directory("new/file")) == [1])
+        // Into an existing directory: DEST/<name>, also with a trailing slash on the source.
+        #expect(try copy(["\(root)/tree/", "\(root)/new"], backend: backend).status == 0)
+        #expect(libcRead(directory("new/tree/file")) == [1])
+        // Several sources need a directory.
+        let several = try copy(["\(root)/single", "\(root)/tree", "\(root)/single-copy"], backend: backend)
+        #expect(several.status == 2)
+        #expect(several.errors.contains("is not a directory"))
+        #expect(try copy(["\(root)/single", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
+        #expect(libcRead(directory("new/single")) == [2])
+        // -T: DEST is the copy itself, merged into when it exists.
+        #expect(try copy(["-T", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
+        #expect(libcRead(directory("new/file")) == [1])
+        // -t DIR.
+        mkdir(directory("into").string, 0o755)
+        #expect(try copy(["-t", "\(root)/into", "\(root)/single", "\(root)/tree"], backend: backend).status == 0)
+        #expect(libcRead(directory("into/tree/file")) == [1])
+        // Into itself: refused, exit status 1 as cp.
+        let itself = try copy(["\(root)/tree", "\(root)/tree/inside"], backend: backend)
+        #expect(itself.status == 1)
+        #expect(itself.errors.contains("into itself"), "\(itself.errors)")
+        #expect(libcStat(directory("tree/inside")) == nil)
+    }
+
+    @Test(arguments: allBackends)
+    func noClobberUpdateVerboseAndJSON(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-flags")
+        let root = directory.path.string
+        mkdir(directory("source").string, 0o755)
+        mkdir(directory("target").string, 0o755)
+        writeFile(directory("source/a"), Array("new a".utf8))
+        writeFile(directory("source/b"), Array("new b".utf8))
+        writeFile(directory("target/a"), Array("old a".utf8))
+        _ = try shell("touch -d '2000-01-01' '\(root)/target/a'")
+        let noClobber = try copy(["-n", "-v", "-T", "\(root)/source", "\(root)/target"], backend: backend)
+        #expect(noClobber.status == 0)
+        #expect(libcRead(directory("target/a")) == Array("old a".utf8))
+        #expect(libcRead(directory("target/b")) == Array("new b".utf8))
+        #expect(noClobber.output.contains("'\(root)/source/b' -> '\(root)/target/b'"), "\(noClobber.output)")
+        #expect(noClobber.output.contains("skipped '\(root)/target/a' (exists)"))
+        let update = try copy(["-u", "--json", "-T", "\(root)/source", "\(root)/target"], backend: backend)
+        #expect(update.status == 0)
+        #expect(libcRead(directory("target/a")) == Array("new a".utf8))
+        #expect(update.output.hasPrefix("{\"files\":1,\"directories\":1,"), "\(update.output)")
+        for key in ["\"skipped\":1", "\"failed\":0", "\"bytes\":5", "\"elapsed_seconds\":", "\"bytes_per_second\":"] {
+            #expect(update.output.contains(key), "\(key) in \(update.output)")
+        }
+        let dryRun = try copy(["--dry-run", "\(root)/source", "\(root)/planned"], backend: backend)
+        #expect(dryRun.status == 0)
+        #expect(dryRun.output.contains("would copy '\(root)/source/a' -> '\(root)/planned/a'"))
+        #expect(libcStat(directory("planned")) == nil)
+        let usage = try copy(["--preserve=colour", "\(root)/source", "\(root)/x"], backend: backend)
+        #expect(usage.status == 2)
+        #expect(usage.errors.contains("unknown attribute 'colour'"))
+    }
+
+    @Test(arguments: allBackends)
+    func anUnreadableFileIsReportedAsAnUnprivilegedUser(backend: Backend) throws {
+        try #require(getuid() == 0, "needs root to switch to nobody")
+        let directory = TemporaryDirectory("copy-cli-eacces")
+        chmod(directory.path.string, 0o777)
+        let root = directory.path.string
+        let setup = try shell(
+            "cd '\(root)' && mkdir source && echo ok > source/readable && echo no > source/secret "
+                + "&& chmod 000 source/secret && mkdir source/closed && echo x > source/closed/inside "
+                + "&& chmod 000 source/closed && chown -R 65534:65534 source && chmod 777 .")
+        #expect(setup.status == 0)
+        let result = try runProcess(
+            [
+                "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", fsringExecutable, "copy",
+                "\(root)/source", "\(root)/copy",
+            ], environment: ["FSRING_BACKEND": backend.rawValue])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("open '\(root)/source/secret': Permission denied (EACCES)"), "\(result.errors)")
+        #expect(result.errors.contains("open '\(root)/source/closed': Permission denied (EACCES)"))
+        #expect(result.errors.contains("2 entries failed"))
+        #expect(libcRead(directory("copy/readable")) == Array("ok\n".utf8))
+        #expect(libcStat(directory("copy/secret")) == nil)
+        // The unreadable directory is still made, with its mode, as cp does.
+        #expect(libcStat(directory("copy/closed")).map { $0.st_mode & 0o777 } == 0)
+    }
+
+    @Test(arguments: allBackends)
+    func aKilledCopyLeavesNoTruncatedFileUnderAFinalName(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-killed")
+        let root = directory.path.string
+        let setup = try shell(
+            "cd '\(root)' && mkdir source && for i in $(seq 1 40); do head -c 3000000 /dev/urandom > source/file-$i; done"
+        )
+        #expect(setup.status == 0)
+        // Kill the copy at several moments; whatever it left must be whole.
+        for (attempt, delay) in ["0.05", "0.1", "0.2", "0.4"].enumerated() {
+            let destination = "\(root)/copy-\(attempt)"
+            _ = try shell(
+                "FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 2 '\(root)/source' '\(destination)' & "
+                    + "sleep \(delay); kill -9 $!; wait $! 2>/dev/null; true")
+            let check = try shell(
+                "cd '\(destination)' 2>/dev/null || exit 0; for f in *; do [ -e \"$f\" ] || continue; "
+                    + "cmp -s \"$f\" '\(root)/source/'\"$f\" || echo \"truncated: $f\"; done")
+            #expect(check.text.isEmpty, "\(check.text)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import FSRing
+import FSRingCopy
+import FSRingTestSupport
+import Glibc
+import SystemPackage
+import Testing
+
+@Suite("Copy fidelity against cp -a")
+struct CopyFidelityTests {
+    @Test(arguments: allBackends)
+    func everyKindOfEntryMatchesCp(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-fidelity")
+        let source = directory("source")
+        mkdir(source.string, 0o755)
+        try makeEveryKindOfEntry(in: source)
+        let oracle = directory("by-cp")
+        try copyWithCp(source, oracle)
+        let failures = FailureLog()
+        let summary = try await fs.copyItem(at: source, to: directory("by-fsring"), onError: failures.record)
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(summary.failed == 0)
+        #expect(try describeTree(directory("by-fsring")) == describeTree(oracle))
+        let difference = try sameContents(directory("by-fsring"), oracle)
+        #expect(difference.status == 0, "\(difference.text)")
+        // The sparse file kept its holes: a few blocks, not a gibibyte.
+        let sparse = try #require(libcStat(directory("by-fsring/sparse")))
+        #expect(sparse.st_size == 1 << 30)
+        #expect(sparse.st_blocks * 512 < 1 << 20)
+        #expect(summary.hardLinks == 2)
+        #expect(summary.bytes > 1_000_000)
+        // Nothing of the copy's own is left behind (temporary names, probes).
+        let leftovers = try shell("find '\(directory("by-fsring").string)' -name '.fsring-*'").text
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test(arguments: allBackends)
+    func aSingleFileAndASymbolicLinkCopyLikeCp(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-single")
+        writeFile(directory("file"), randomBytes(70_000, seed: 7), mode: 0o640)
+        _ = try shell("touch -d '2011-11-11 11:11:11.111111111' '\(directory("file").string)'")
+        symlink("file", directory("link").string)
+        _ = try await fs.copyItem(at: directory("file"), to: directory("file-copy"))
+        _ = try await fs.copyItem(at: directory("link"), to: directory("link-copy"))
+        try copyWithCp(directory("file"), directory("file-cp"))
+        try copyWithCp(directory("link"), directory("link-cp"))
+        let stat = "stat -c '%F %a %s %y %N'"
+        let ours = try shell("cd '\(directory.path.string)' && \(stat) file-copy link-copy").text
+        let theirs = try shell("cd '\(directory.path.string)' && \(stat) file-cp link-cp").text
+        #expect(ours.replacingOccurrences("-copy", "") == theirs.replacingOccurrences("-cp", ""))
+        #expect(libcRead(directory("file-copy")) == randomBytes(70_000, seed: 7))
+    }
+
+    @Test(arguments: allBackends)
+    func noPreserveGivesTheCopierDefaults(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-no-preserve")
+        mkdir(directory("source").string, 0o755)
+        writeFile(directory("source/file"), [1, 2, 3], mode: 0o600)
+        _ = try shell("touch -d '2001-01-01' '\(directory("source/file").string)'")
+        var options = CopyOptions()
+        options.preserve = []
+        _ = try await fs.copyItem(at: directory("source"), to: directory("copy"), options: options)
+        let copied = try #require(libcStat(directory("copy/file")))
+        let mask = umask(0)
+        umask(mask)
+        #expect(copied.st_mode & 0o777 == 0o666 & ~UInt32(mask))
+        // The modification time is now, not 2001.
+        #expect(copied.st_mtim.tv_sec > 1_700_000_000)
+        #expect(libcRead(directory("copy/file")) == [1, 2, 3])
+    }
+
+    @Test(arguments: allBackends)
+    func followingLinksCopiesTheirTargets(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-follow")
+        mkdir(directory("source").string, 0o755)
+        mkdir(directory("elsewhere").string, 0o755)
+        writeFile(directory("elsewhere/target"), [9, 9])
+        symlink("../elsewhere/target", directory("source/link").string)
+        symlink("../elsewhere", directory("source/dir-link").string)
+        symlink(".", directory("source/loop").string)
+        var options = CopyOptions()
+        options.followSymbolicLinks = true
+        let failures = FailureLog()
+        _ = try await fs.copyItem(
+            at: directory("source"), to: directory("copy"), options: options, onError: failures.record)
+        #expect(libcStat(directory("copy/link"), followLinks: false).map { $0.st_mode & S_IFMT } == S_IFREG)
+        #expect(libcRead(directory("copy/link")) == [9, 9])
+        #expect(libcRead(directory("copy/dir-link/target")) == [9, 9])
+        // The link to an ancestor is a loop: reported, not followed forever.
+        #expect(failures.all.contains { $0.error.code == ELOOP }, "\(failures.all)")
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
