@@ -36,8 +36,8 @@ struct Attributes {
             if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
         }
         if preserve.contains(.timestamps) {
-            var times = Self.times(info)
-            if futimens(destination, &times.0) != 0 { throw .last("utimensat", context.destination) }
+            let result = Self.withTimes(info) { futimens(destination, $0) }
+            if result != 0 { throw .last("utimensat", context.destination) }
         }
     }
 
@@ -83,8 +83,7 @@ struct Attributes {
             }
         }
         if preserve.contains(.timestamps) {
-            var times = Self.times(info)
-            if utimensat(directory, name, &times.0, AT_SYMLINK_NOFOLLOW) != 0 {
+            if Self.withTimes(info, { utimensat(directory, name, $0, AT_SYMLINK_NOFOLLOW) }) != 0 {
                 throw .last("utimensat", context.destination)
             }
         }
@@ -101,12 +100,15 @@ struct Attributes {
         }
     }
 
-    /// atime and mtime as utimensat wants them.
-    static func times(_ info: FileInfo) -> (timespec, timespec) {
-        (
+    /// Calls `body` with atime and mtime as utimensat wants them: two
+    /// timespecs side by side. (A pointer to the first of a tuple's elements
+    /// would point at a copy of that element alone.)
+    static func withTimes(_ info: FileInfo, _ body: (UnsafePointer<timespec>) -> Int32) -> Int32 {
+        var times = (
             timespec(tv_sec: Int(info.lastAccessed.seconds), tv_nsec: Int(info.lastAccessed.nanoseconds)),
             timespec(tv_sec: Int(info.lastModified.seconds), tv_nsec: Int(info.lastModified.nanoseconds))
         )
+        return withUnsafeBytes(of: &times) { body($0.assumingMemoryBound(to: timespec.self).baseAddress!) }
     }
 }
 

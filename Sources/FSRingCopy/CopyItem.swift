@@ -58,8 +58,8 @@ extension FileSystem {
 
         let ticker = progress.map { report in
             Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: options.progressInterval)
+                while true {
+                    do { try await Task.sleep(for: options.progressInterval) } catch { return }
                     report(Self.progress(run, since: started, finished: false))
                 }
             }
@@ -90,6 +90,7 @@ extension FileSystem {
         }
         if options.verify && !run.isStopped { await verify(run) }
         ticker?.cancel()
+        await ticker?.value  // No report after the final one.
         let summary = run.counters.summary(elapsed: ContinuousClock.now - started)
         progress?(Self.progress(run, since: started, finished: true))
         if let failure = run.failureThatStopped { throw .stopped(failure, summary: summary) }

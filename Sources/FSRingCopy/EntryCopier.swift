@@ -33,9 +33,23 @@ struct EntryCopier {
 
     var options: CopyOptions { run.options }
 
+    /// How long a job runs before it hands its remaining entries back to
+    /// the queue, so idle threads can take them (a directory of a few large
+    /// files would otherwise be copied by one thread).
+    static let jobSlice = Duration.milliseconds(2)
+
     func copy(_ job: EntriesJob) {
-        for entry in job.entries {
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.jobSlice
+        for index in job.entries.indices {
             if run.isStopped { return }
+            if index > job.entries.startIndex && clock.now > deadline {
+                var rest = job
+                rest.entries = job.entries[index...]
+                run.queue.add([.entries(rest)])
+                return
+            }
+            let entry = job.entries[index]
             let destinationName = entry.destinationName ?? entry.name
             let context = EntryContext(
                 sourceDirectory: job.source.descriptor, sourceName: entry.name,

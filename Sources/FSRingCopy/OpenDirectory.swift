@@ -15,19 +15,19 @@ final class OpenDirectory: Sendable {
     /// True when this run created the directory, so nothing can be in the
     /// way of a new entry and no existence checks are needed.
     let isNew: Bool
+    /// The group a file created here gets: the directory's own when it is
+    /// setgid, the copier's otherwise.
+    let groupOfNewFiles: UInt32
 
     init(descriptor: Int32, path: FilePath, info: FileInfo, isNew: Bool) {
         self.descriptor = descriptor
         self.path = path
         self.info = info
         self.isNew = isNew
+        groupOfNewFiles = info.permissions & UInt32(S_ISGID) != 0 ? info.groupID : getegid()
     }
 
     deinit { close(descriptor) }
-
-    /// The group a file created here gets: the directory's own when it is
-    /// setgid, the copier's otherwise.
-    var groupOfNewFiles: UInt32 { info.permissions & UInt32(S_ISGID) != 0 ? info.groupID : getegid() }
 
     /// The device, to tell which file system a file created here lands on.
     var device: UInt64 { UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor) }

@@ -142,8 +142,9 @@ struct CopyBehaviourTests {
         let mountPoint = directory("small")
         mkdir(mountPoint.string, 0o755)
         let mounted = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.string])
-        try #require(
-            mounted.status == 0, "skipped: cannot mount a small tmpfs here (\(mounted.errors)); ENOSPC is not tested")
+        if mounted.status != 0 {
+            try Test.cancel("cannot mount a small tmpfs here (\(mounted.errors)); ENOSPC is not tested")
+        }
         defer { _ = try? runProcess(["/bin/umount", mountPoint.string]) }
         mkdir(directory("source").string, 0o755)
         for index in 0..<8 { writeFile(directory("source/file-\(index)"), randomBytes(400_000, seed: UInt64(index))) }

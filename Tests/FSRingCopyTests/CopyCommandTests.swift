@@ -76,6 +76,31 @@ struct CopyCommandTests {
     }
 
     @Test(arguments: allBackends)
+    func reflinkProgressAndVerify(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-reflink")
+        let root = directory.path.string
+        mkdir(directory("source").string, 0o755)
+        writeFile(directory("source/data"), randomBytes(300_000, seed: 3))
+        // /tmp here is ext4 or tmpfs, which cannot share extents: `always` fails each file, clearly.
+        let always = try copy(["--reflink=always", "\(root)/source", "\(root)/cloned"], backend: backend)
+        #expect(always.status == 1)
+        #expect(
+            always.errors.contains("clone '\(root)/cloned/data': reflink is not supported here"), "\(always.errors)")
+        #expect(libcStat(directory("cloned/data")) == nil)
+        let never = try copy(
+            ["--reflink=never", "--verify", "--progress", "--json", "\(root)/source", "\(root)/copied"],
+            backend: backend
+        )
+        #expect(never.status == 0, "\(never.errors)")
+        #expect(libcRead(directory("copied/data")) == randomBytes(300_000, seed: 3))
+        #expect(never.output.contains("\"verified\":1"), "\(never.output)")
+        // The progress line is drawn on stderr and cleared at the end.
+        #expect(never.errors.contains(" files  "), "\(never.errors)")
+        #expect(never.errors.contains("/s"))
+        #expect(never.errors.hasSuffix("\r\u{1B}[K"))
+    }
+
+    @Test(arguments: allBackends)
     func anUnreadableFileIsReportedAsAnUnprivilegedUser(backend: Backend) throws {
         try #require(getuid() == 0, "needs root to switch to nobody")
         let directory = TemporaryDirectory("copy-cli-eacces")

@@ -6,6 +6,11 @@
 //   fsring-bench pread FILE METHOD DEPTH OPERATIONS REPETITIONS
 //       random 4 KiB preads at queue depth DEPTH
 //       METHOD: fsring | threads
+//   fsring-bench nio-copy SOURCE DESTINATION
+//       _NIOFileSystem's copyItem with the parallel strategy (for copy.sh)
+//   fsring-bench evict DIRECTORY
+//       drops the page cache of every file below DIRECTORY (after a sync),
+//       so copies kept for later deletion do not crowd the next runs
 //
 // Prints one line: METHOD and the median rate over the repetitions.
 import FSRing
@@ -113,9 +118,7 @@ func readWithNIO(_ paths: [String]) async -> Int {
 
 func smallFiles(_ arguments: [String]) async {
     guard arguments.count == 3, let repetitions = Int(arguments[2]) else { fail("usage: small-files LIST METHOD REPS") }
-    guard let list = try? String(decoding: readAll(arguments[0]), as: UTF8.self) else {
-        fail("cannot read \(arguments[0])")
-    }
+    let list = String(decoding: readAll(arguments[0]), as: UTF8.self)
     let paths = list.split(separator: "\n").map(String.init)
     let filePaths = paths.map { FilePath($0) }
     let method = arguments[1]
@@ -140,7 +143,7 @@ func smallFiles(_ arguments: [String]) async {
 
 func readAll(_ path: String) -> [UInt8] {
     let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { return [] }
+    guard descriptor >= 0 else { fail("cannot read \(path)") }
     defer { close(descriptor) }
     var result: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -280,11 +283,39 @@ func walkTree(_ arguments: [String]) async {
     print("walk \(Int(median(rates))) entries/s (\(count) entries)")
 }
 
+/// One tree copy with _NIOFileSystem, as copy.sh times it against fsring copy and cp -a.
+func nioCopy(_ arguments: [String]) async {
+    guard arguments.count == 2 else { fail("usage: nio-copy SOURCE DESTINATION") }
+    do {
+        try await NIOFileSystem.shared.copyItem(
+            at: FilePath(arguments[0]), to: FilePath(arguments[1]), strategy: .parallel(maxDescriptors: 256),
+            replaceExisting: false, shouldProceedAfterError: { _, error in throw error },
+            shouldCopyItem: { _, _ in true })
+    } catch {
+        fail("nio-copy: \(error)")
+    }
+}
+
+/// posix_fadvise(DONTNEED) on every regular file of a tree.
+func evict(_ arguments: [String]) async {
+    guard arguments.count == 1 else { fail("usage: evict DIRECTORY") }
+    let fs: FSRing.FileSystem
+    do { fs = try FSRing.FileSystem() } catch { fail("\(error)") }
+    for await entry in fs.walk(at: FilePath(arguments[0])) where entry.type == .regular {
+        let descriptor = open(entry.path.string, O_RDONLY)
+        guard descriptor >= 0 else { continue }
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        close(descriptor)
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "small-files": await smallFiles(Array(arguments.dropFirst()))
 case "pread": await randomReads(Array(arguments.dropFirst()))
 case "blake3-memory": blake3Memory(Array(arguments.dropFirst()))
 case "walk": await walkTree(Array(arguments.dropFirst()))
+case "nio-copy": await nioCopy(Array(arguments.dropFirst()))
+case "evict": await evict(Array(arguments.dropFirst()))
 default: fail("usage: fsring-bench small-files|pread ...")
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Copy benchmark (fsring copy), one run, ratios.
+#
+#  1. The Linux source tree (Debian's linux-source-6.1, about 79k files, 1.3 GB).
+#  2. 100,000 files of 0 to 4 KiB, in 100 directories.
+#  3. Four 1 GiB files.
+#
+# Each against cp -a, rsync -a --whole-file and _NIOFileSystem's copyItem
+# (parallel strategy), in rounds of one run per tool. Warm source cache;
+# `sync` before every run, so one run's writeback does not land in the
+# next; the destination is new each time, on the same file system as the
+# source. Release build, median of REPS runs (default 3).
+#
+# Trees copied are moved aside into a trash folder, not deleted, and the
+# trash is deleted once at the end: on this disk (ext4 without a journal),
+# creating many files right after deleting many runs 2-10x slower for
+# minutes. The corpus is made once under FSRING_BENCH_DIR (default
+# /var/tmp/fsring-bench) and kept.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${FSRING_BENCH_DIR:-/var/tmp/fsring-bench}
+reps=${REPS:-3}
+
+command -v rsync > /dev/null || { echo "copy.sh: rsync is missing (apt-get install rsync)" >&2; exit 2; }
+if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
+    echo "copy.sh: /usr/src/linux-source-6.1.tar.xz is missing (apt-get install linux-source-6.1)" >&2
+    exit 2
+fi
+
+echo "building (release)..." >&2
+(cd "$here" && swift build -c release --product fsring >&2)
+(cd "$here/Benchmarks" && swift build -c release >&2)
+fsring="$here/.build/release/fsring"
+bench="$here/Benchmarks/.build/release/fsring-bench"
+
+mkdir -p "$corpus"
+cd "$corpus"
+if [ ! -d linux-source-6.1 ]; then
+    echo "unpacking the Linux source tree..." >&2
+    tar -xJf /usr/src/linux-source-6.1.tar.xz
+fi
+if [ ! -d copy-small ]; then
+    echo "making 100,000 small files..." >&2
+    python3 - <<'PY'
+import os, random
+random.seed(1)
+os.makedirs("copy-small.tmp")
+for d in range(100):
+    os.makedirs(f"copy-small.tmp/d{d:02}")
+    for f in range(1000):
+        with open(f"copy-small.tmp/d{d:02}/f{f:03}", "wb") as out:
+            out.write(random.randbytes(random.randint(0, 4096)))
+os.rename("copy-small.tmp", "copy-small")
+PY
+fi
+if [ ! -d copy-big ]; then
+    echo "making four 1 GiB files..." >&2
+    mkdir -p copy-big.tmp
+    for i in 1 2 3 4; do head -c 1G /dev/urandom > "copy-big.tmp/$i.bin"; done
+    mv copy-big.tmp copy-big
+fi
+
+out="$corpus/copy-out"
+trash="$corpus/copy-trash"
+mkdir -p "$out" "$trash"
+
+# One timed copy: $1 the tool's name, $2 its command (copying $0 to DEST),
+# $3 the source, $4 big or tree. Appends the wall time to $times/$1.
+run_once() {
+    local name=$1 command=$2 source=$3 kind=$4 destination start end
+    destination="$out/run-$(date +%s%N)"
+    sync
+    start=$(date +%s.%N)
+    if ! bash -c "${command//DEST/$destination}" "$source" > /dev/null; then
+        echo "copy.sh: failed: ${command//DEST/$destination} (\$0 = $source)" >&2
+        exit 1
+    fi
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc >> "$times/$name"
+    # A few big files are cheap to delete; trees go to the trash, their
+    # cached pages dropped so they do not crowd the next runs.
+    sync
+    if [ "$kind" = big ]; then
+        rm -rf "$destination"
+    else
+        "$bench" evict "$destination"
+        mv "$destination" "$trash/"
+    fi
+}
+
+median() {
+    sort -n "$times/$1" | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+
+echo "checking that the fsring copy of the Linux tree matches it..." >&2
+"$fsring" copy linux-source-6.1 "$out/check"
+listing() { (cd "$1" && find . -printf '%y %m %U %G %T@ %l %p\n' | LC_ALL=C sort); }
+if ! diff <(listing linux-source-6.1) <(listing "$out/check") > /dev/null || ! diff -r linux-source-6.1 "$out/check" > /dev/null; then
+    echo "copy.sh: the copy of linux-source-6.1 differs from it" >&2
+    exit 1
+fi
+mv "$out/check" "$trash/check-$(date +%s%N)"
+
+printf '%-28s %10s %10s %10s %10s %14s %14s %14s\n' corpus "fsring s" "cp -a s" "rsync s" "NIO s" "fsring/cp" "fsring/rsync" "fsring/NIO"
+for corpus_name in linux-source-6.1 copy-small copy-big; do
+    echo "warming and measuring $corpus_name..." >&2
+    find "$corpus_name" -type f -print0 | xargs -0 cat > /dev/null
+    kind=tree
+    [ "$corpus_name" = copy-big ] && kind=big
+    times=$(mktemp -d)
+    # Rounds of one run per tool, so a slow spell of this shared machine
+    # falls on every tool alike.
+    for _ in $(seq "$reps"); do
+        run_once fsring "'$fsring' copy \"\$0\" DEST" "$corpus_name" $kind
+        run_once cp "cp -a \"\$0\" DEST" "$corpus_name" $kind
+        run_once rsync "rsync -a --whole-file \"\$0/\" DEST" "$corpus_name" $kind
+        run_once nio "'$bench' nio-copy \"\$0\" DEST" "$corpus_name" $kind
+    done
+    t_fsring=$(median fsring)
+    t_cp=$(median cp)
+    t_rsync=$(median rsync)
+    t_nio=$(median nio)
+    rm -rf "$times"
+    printf '%-28s %10s %10s %10s %10s %14s %14s %14s\n' "$corpus_name" "$t_fsring" "$t_cp" "$t_rsync" "$t_nio" \
+        "$(ratio "$t_fsring" "$t_cp")" "$(ratio "$t_fsring" "$t_rsync")" "$(ratio "$t_fsring" "$t_nio")"
+done
+
+echo "deleting the copies (this takes minutes; later runs right after it are slower)..." >&2
+rm -rf "$trash"
