@@ -131,10 +131,9 @@ extension FileSystem {
         }
         let sourceParent = source.removingLastComponent()
         let destinationParent = destination.removingLastComponent()
-        let sourceDirectory = try OpenDirectory.open(
-            nil, in: nil, path: sourceParent.isEmpty ? "." : sourceParent, followLink: true, isNew: false)
+        let sourceDirectory = try OpenDirectory.open(nil, in: nil, path: sourceParent, followLink: true, isNew: false)
         let destinationDirectory = try OpenDirectory.open(
-            nil, in: nil, path: destinationParent.isEmpty ? "." : destinationParent, followLink: true, isNew: false)
+            nil, in: nil, path: destinationParent, followLink: true, isNew: false)
         let entry = PendingEntry(
             name: FilePath(root: nil, [sourceName]), destinationName: FilePath(root: nil, [destinationName]),
             type: sourceInfo.type, followLink: options.followSymbolicLinks || options.followRootSymbolicLink)

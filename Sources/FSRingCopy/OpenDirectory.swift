@@ -33,20 +33,22 @@ final class OpenDirectory: Sendable {
     var device: UInt64 { UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor) }
 
     /// Opens the directory `name` under `parent`, or `path` itself when
-    /// there is no parent.
+    /// there is no parent; `path` may be empty for the current directory,
+    /// so that entries below it are named without a leading `./`.
     static func open(
         _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool
     ) throws(EntryError) -> OpenDirectory {
+        let opened: FilePath = path.isEmpty ? "." : path
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW)
         let descriptor: Int32
         if let parent, let name {
             descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
         } else {
-            descriptor = path.withPlatformString { openat(AT_FDCWD, $0, flags) }
+            descriptor = opened.withPlatformString { openat(AT_FDCWD, $0, flags) }
         }
-        guard descriptor >= 0 else { throw .last("open", path) }
+        guard descriptor >= 0 else { throw .last("open", opened) }
         guard let info = FileInfo.blockingLookup(descriptor, "", followLinks: false) else {
-            let failure = EntryError.last("statx", path)
+            let failure = EntryError.last("statx", opened)
             close(descriptor)
             throw failure
         }

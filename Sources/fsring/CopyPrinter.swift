@@ -32,6 +32,13 @@ final class CopyPrinter: Sendable {
     }
 
     func item(_ item: CopiedItem) {
+        // Most entries print nothing: decide that before building any text.
+        switch item.outcome {
+        case .wouldCopy: break
+        case .linked: guard verbose || dryRun else { return }
+        case .skipped: guard verbose || item.type == .socket else { return }
+        case .copied: guard verbose else { return }
+        }
         let source = Self.quoted(item.source)
         let destination = Self.quoted(item.destination)
         state.withLock { state in
