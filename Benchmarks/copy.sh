@@ -61,6 +61,14 @@ if [ ! -d copy-big ]; then
     mv copy-big.tmp copy-big
 fi
 
+# Every tree copied stays in the trash until the end: make sure it fits.
+needed_kb=$(( $(du -sk linux-source-6.1 copy-small | awk '{ s += $1 } END { print s }') * 4 * reps + 5 * 1024 * 1024 ))
+free_kb=$(df -Pk "$corpus" | awk 'NR == 2 { print $4 }')
+if [ "$free_kb" -lt "$needed_kb" ]; then
+    echo "copy.sh: needs about $((needed_kb / 1024 / 1024)) GiB free in $corpus, has $((free_kb / 1024 / 1024)) GiB (fewer REPS need less)" >&2
+    exit 2
+fi
+
 out="$corpus/copy-out"
 trash="$corpus/copy-trash"
 mkdir -p "$out" "$trash"

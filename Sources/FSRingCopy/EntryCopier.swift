@@ -62,6 +62,8 @@ struct EntryCopier {
             do throws(EntryError) {
                 try copy(entry.type, context, job: job)
             } catch {
+                // A copy cut short because the run stopped is not a failure of its own.
+                if error.error.code == ECANCELED && run.isStopped { return }
                 run.fail(error, source: context.source)
             }
         }

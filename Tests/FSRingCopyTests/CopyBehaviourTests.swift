@@ -166,6 +166,13 @@ struct CopyBehaviourTests {
             let index = Int(name.split(separator: "-").last ?? "") ?? -1
             #expect(libcRead(mountPoint.appending("copy/\(name)")) == randomBytes(400_000, seed: UInt64(index)))
         }
+        // The command line says why it stopped, and exits with 2.
+        let command = try runProcess(
+            [fsringExecutable, "copy", directory("source").string, mountPoint.appending("again").string],
+            environment: ["FSRING_BACKEND": backend.rawValue])
+        #expect(command.status == 2)
+        #expect(command.errors.contains("stopped: "), "\(command.errors)")
+        #expect(command.errors.contains("No space left on device (ENOSPC)"))
     }
 }
 
