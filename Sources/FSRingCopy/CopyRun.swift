@@ -42,9 +42,27 @@ final class CopyRun: Sendable {
         self.onError = onError
         self.queue = JobQueue(threads: max(1, options.concurrency))
         self.placement = Atomic(placement.rawValue)
+        creationMask = Self.currentUmask()
+    }
+
+    /// The umask, read from /proc/self/status: umask(2) can only be read by
+    /// setting it, which would briefly change it for every thread.
+    static func currentUmask() -> UInt32 {
+        let descriptor = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(descriptor, &buffer, buffer.count)
+            let text = String(decoding: buffer[..<max(0, count)], as: UTF8.self)
+            for line in text.split(separator: "\n") where line.hasPrefix("Umask:") {
+                if let value = UInt32(line.dropFirst("Umask:".count).trimmingPrefix(while: \.isWhitespace), radix: 8) {
+                    return value
+                }
+            }
+        }
         let mask = umask(0o022)
         umask(mask)
-        creationMask = UInt32(mask)
+        return UInt32(mask)
     }
 
     // MARK: Stopping and failures
