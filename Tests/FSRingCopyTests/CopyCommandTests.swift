@@ -101,6 +101,24 @@ struct CopyCommandTests {
     }
 
     @Test(arguments: allBackends)
+    func socketsAreSkippedWithAWarning(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-socket")
+        let root = directory.path.string
+        mkdir(directory("source").string, 0o755)
+        writeFile(directory("source/file"), [5])
+        let made = try shell(
+            "python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"\(root)/source/socket\")'")
+        try #require(made.status == 0)
+        let result = try copy(["\(root)/source", "\(root)/copy"], backend: backend)
+        #expect(result.status == 0)
+        #expect(
+            result.errors.contains("fsring: copy: skipping '\(root)/source/socket': a socket cannot be copied"),
+            "\(result.errors)")
+        #expect(libcRead(directory("copy/file")) == [5])
+        #expect(libcStat(directory("copy/socket")) == nil)
+    }
+
+    @Test(arguments: allBackends)
     func anUnreadableFileIsReportedAsAnUnprivilegedUser(backend: Backend) throws {
         try #require(getuid() == 0, "needs root to switch to nobody")
         let directory = TemporaryDirectory("copy-cli-eacces")
@@ -109,7 +127,8 @@ struct CopyCommandTests {
         let setup = try shell(
             "cd '\(root)' && mkdir source && echo ok > source/readable && echo no > source/secret "
                 + "&& chmod 000 source/secret && mkdir source/closed && echo x > source/closed/inside "
-                + "&& chmod 000 source/closed && chown -R 65534:65534 source && chmod 777 .")
+                + "&& chmod 000 source/closed && chown -R 65534:65534 source && chmod 777 . "
+                + "&& echo root > source/owned-by-root && chmod 644 source/owned-by-root")
         #expect(setup.status == 0)
         let result = try runProcess(
             [
@@ -122,6 +141,9 @@ struct CopyCommandTests {
         #expect(result.errors.contains("2 entries failed"))
         #expect(libcRead(directory("copy/readable")) == Array("ok\n".utf8))
         #expect(libcStat(directory("copy/secret")) == nil)
+        // Owners that cannot be kept become the copier's, silently (as cp).
+        #expect(libcStat(directory("copy/owned-by-root")).map { $0.st_uid } == 65534)
+        #expect(libcRead(directory("copy/owned-by-root")) == Array("root\n".utf8))
         // The unreadable directory is still made, with its mode, as cp does.
         #expect(libcStat(directory("copy/closed")).map { $0.st_mode & 0o777 } == 0)
     }

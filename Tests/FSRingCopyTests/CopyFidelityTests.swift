@@ -50,6 +50,11 @@ struct CopyFidelityTests {
         let theirs = try shell("cd '\(directory.path.string)' && \(stat) file-cp link-cp").text
         #expect(ours.replacingOccurrences("-copy", "") == theirs.replacingOccurrences("-cp", ""))
         #expect(libcRead(directory("file-copy")) == randomBytes(70_000, seed: 7))
+        // The access time is kept too, to the nanosecond, as it was before the copy read the file.
+        _ = try shell("touch -a -d '2005-05-05 05:05:05.555555555' '\(directory("file").string)'")
+        _ = try await fs.copyItem(at: directory("file"), to: directory("atime-copy"))
+        let accessed = try #require(libcStat(directory("atime-copy"))).st_atim
+        #expect(accessed.tv_sec == 1_115_269_505 && accessed.tv_nsec == 555_555_555, "\(accessed)")
     }
 
     @Test(arguments: allBackends)
