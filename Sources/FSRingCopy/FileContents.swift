@@ -25,7 +25,8 @@ struct FileContents {
         var way = run.refusal(for: devices) ?? .clone
         switch run.options.reflink {
         case .never:
-            way = max(way, .copyRange)
+            // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.
+            way = .readWrite
         case .always:
             guard way == .clone else {
                 throw .code(EOPNOTSUPP, "clone", context.destination, detail: "reflink is not supported here")

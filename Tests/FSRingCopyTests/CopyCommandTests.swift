@@ -101,6 +101,35 @@ struct CopyCommandTests {
     }
 
     @Test(arguments: allBackends)
+    func reflinkSharesExtentsOnBtrfs(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-btrfs")
+        let root = directory.path.string
+        let image = try shell(
+            "truncate -s 300M '\(root)/image' && mkfs.btrfs -q '\(root)/image' && mkdir '\(root)/mnt' "
+                + "&& mount -o loop '\(root)/image' '\(root)/mnt'", standardError: true)
+        if image.status != 0 {
+            try Test.cancel("cannot make and mount a Btrfs image here (\(image.text)); reflink is not tested")
+        }
+        defer { _ = try? shell("umount '\(root)/mnt'") }
+        let setup = try shell(
+            "mkdir '\(root)/mnt/source' && head -c 3000000 /dev/urandom > '\(root)/mnt/source/data' "
+                + "&& head -c 70000 /dev/urandom > '\(root)/mnt/source/small'")
+        #expect(setup.status == 0)
+        func sharedExtents(_ path: String) throws -> Bool {
+            try shell("filefrag -v '\(path)'").text.contains("shared")
+        }
+        for (flag, shares) in [("--reflink=always", true), ("--reflink=auto", true), ("--reflink=never", false)] {
+            let target = "\(root)/mnt/copy\(flag.dropFirst("--reflink=".count))"
+            let result = try copy([flag, "\(root)/mnt/source", target], backend: backend)
+            #expect(result.status == 0, "\(flag): \(result.errors)")
+            for name in ["data", "small"] {
+                #expect(try shell("cmp '\(root)/mnt/source/\(name)' '\(target)/\(name)'").status == 0)
+                #expect(try sharedExtents("\(target)/\(name)") == shares, "\(flag) \(name)")
+            }
+        }
+    }
+
+    @Test(arguments: allBackends)
     func socketsAreSkippedWithAWarning(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-socket")
         let root = directory.path.string
