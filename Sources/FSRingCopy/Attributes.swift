@@ -76,10 +76,13 @@ struct Attributes {
             if preserve.contains(.xattr) {
                 try copyAttributes(context)
             }
-            if preserve.contains(.mode) {
-                if fchmodat(directory, name, mode_t(info.permissions), 0) != 0 {
-                    throw .last("chmod", context.destination)
-                }
+            // Without `mode`, a directory (made 0700 while it is filled) gets
+            // the default a new one would: 0777 less the umask.
+            let mode: UInt32? =
+                preserve.contains(.mode)
+                ? info.permissions : info.type == .directory ? 0o777 & ~run.creationMask : nil
+            if let mode, fchmodat(directory, name, mode_t(mode), 0) != 0 {
+                throw .last("chmod", context.destination)
             }
         }
         if preserve.contains(.timestamps) {

@@ -213,7 +213,9 @@ struct EntryCopier {
         if isDeferredHardLink(context, info) { return }
         guard try mayReplace(context, source: info) else { return }
         if options.dryRun { return wouldCopy(context, info) }
-        let mode = (info.mode & 0o170000) | (info.permissions & 0o777)
+        // The kernel applies the umask; without `mode`, that is all the node gets.
+        let permissions = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
+        let mode = (info.mode & 0o170000) | permissions
         try create(context, "mknod") { directory, name in
             fsr_mknodat(directory, name, mode, info.specialDeviceMajor, info.specialDeviceMinor)
         }

@@ -62,6 +62,7 @@ struct CopyFidelityTests {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-no-preserve")
         mkdir(directory("source").string, 0o755)
+        mkdir(directory("source/private").string, 0o700)
         writeFile(directory("source/file"), [1, 2, 3], mode: 0o600)
         _ = try shell("touch -d '2001-01-01' '\(directory("source/file").string)'")
         var options = CopyOptions()
@@ -71,6 +72,7 @@ struct CopyFidelityTests {
         let mask = umask(0)
         umask(mask)
         #expect(copied.st_mode & 0o777 == 0o666 & ~UInt32(mask))
+        #expect(libcStat(directory("copy/private")).map { $0.st_mode & 0o777 } == 0o777 & ~UInt32(mask))
         // The modification time is now, not 2001.
         #expect(copied.st_mtim.tv_sec > 1_700_000_000)
         #expect(libcRead(directory("copy/file")) == [1, 2, 3])
