@@ -24,6 +24,26 @@ struct EntryContext {
     /// Whether this entry takes part in hard-link detection (false when it
     /// is copied late because the first of its group failed).
     var detectsHardLinks = true
+    /// The entries after this one in its job, for a large file to hand back
+    /// before it starts.
+    var remainder: JobRemainder? = nil
+}
+
+/// The entries of a job after the one being copied. A large file hands
+/// them back to the queue before its copy starts, so idle threads take
+/// them meanwhile instead of waiting for it.
+final class JobRemainder {
+    private var rest: EntriesJob?
+    private(set) var handedBack = false
+
+    init(_ rest: EntriesJob?) { self.rest = rest }
+
+    func handBack(to queue: JobQueue<CopyJob>) {
+        guard let rest else { return }
+        queue.add([.entries(rest)])
+        self.rest = nil
+        handedBack = true
+    }
 }
 
 /// Copies entries on one copy thread, with that thread's buffers.
@@ -51,6 +71,12 @@ struct EntryCopier {
             }
             let entry = job.entries[index]
             let destinationName = entry.destinationName ?? entry.name
+            var rest: EntriesJob?
+            if index + 1 < job.entries.endIndex {
+                rest = job
+                rest?.entries = job.entries[(index + 1)...]
+            }
+            let remainder = JobRemainder(rest)
             let context = EntryContext(
                 sourceDirectory: job.source.descriptor, sourceName: entry.name,
                 source: job.source.path.appending(entry.name.components),
@@ -58,7 +84,7 @@ struct EntryCopier {
                 destination: job.destinationPath.appending(destinationName.components),
                 destinationIsNew: job.destination?.isNew ?? true,
                 groupOfNewFiles: job.destination?.groupOfNewFiles ?? getegid(),
-                destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink)
+                destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink, remainder: remainder)
             do throws(EntryError) {
                 try copy(entry.type, context, job: job)
             } catch {
@@ -66,6 +92,7 @@ struct EntryCopier {
                 if error.error.code == ECANCELED && run.isStopped { return }
                 run.fail(error, source: context.source)
             }
+            if remainder.handedBack { return }
         }
     }
 

@@ -7,6 +7,9 @@ import SystemPackage
 #endif
 
 extension EntryCopier {
+    /// Files this large hand the rest of their job to other threads first.
+    static let largeFile: UInt64 = 1 << 20
+
     /// Copies a regular file: written unnamed (or under a temporary name),
     /// given its metadata, and only then linked under its final name, so an
     /// interrupted copy never leaves a truncated file where a complete one
@@ -25,6 +28,7 @@ extension EntryCopier {
             throw .code(EINVAL, "copy", context.source, detail: "became a \(info.type) during the copy")
         }
         if isDeferredHardLink(context, info) { return }
+        if info.size >= Self.largeFile { context.remainder?.handBack(to: run.queue) }
         var placed = false
         defer { if !placed && context.detectsHardLinks && info.linkCount > 1 { run.hardLinkLeaderFailed(info) } }
         guard try mayReplace(context, source: info) else { return }
