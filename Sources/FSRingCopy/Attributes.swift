@@ -12,6 +12,8 @@ import URing
 /// times (last, so nothing after them changes them).
 struct Attributes {
     let run: CopyRun
+    /// The calling copy thread's buffers.
+    let scratch: Scratch
     var preserve: CopyOptions.Attributes { run.options.preserve }
 
     /// For a regular file, through its open descriptors.
@@ -30,7 +32,7 @@ struct Attributes {
         if preserve.contains(.xattr) {
             try ExtendedAttributes.copy(
                 list: { flistxattr(source, $0, $1) }, get: { fgetxattr(source, $0, $1, $2) },
-                set: { fsetxattr(destination, $0, $1, $2, 0) }, context: context)
+                set: { fsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
         }
         if preserve.contains(.mode) && info.permissions != createdMode & ~run.creationMask {
             if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
@@ -98,7 +100,7 @@ struct Attributes {
             try context.destination.withEntryPath { (destination) throws(EntryError) in
                 try ExtendedAttributes.copy(
                     list: { llistxattr(source, $0, $1) }, get: { lgetxattr(source, $0, $1, $2) },
-                    set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context)
+                    set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
             }
         }
     }
@@ -115,22 +117,18 @@ struct Attributes {
     }
 }
 
-/// Copies every extended attribute the source lists.
+/// Copies every extended attribute the source lists, through the copy
+/// thread's buffers: Linux caps a name list (XATTR_LIST_MAX) and a value
+/// (XATTR_SIZE_MAX) at 64 KiB, their size, so one call of each suffices.
 enum ExtendedAttributes {
     static func copy(
         list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
         get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
         set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32,
-        context: EntryContext
+        context: EntryContext, scratch: Scratch
     ) throws(EntryError) {
-        var names = [CChar](repeating: 0, count: 1024)
-        var length = list(&names, names.count)
-        while length < 0 && errno == ERANGE {
-            let needed = list(nil, 0)
-            guard needed >= 0 else { break }
-            names = [CChar](repeating: 0, count: needed + 1)
-            length = list(&names, names.count)
-        }
+        let names = scratch.attributeNames.bindMemory(to: CChar.self)
+        let length = list(names.baseAddress, names.count)
         if length < 0 {
             // A source file system without extended attributes has none to copy.
             if errno == ENOTSUP || errno == EOPNOTSUPP { return }
@@ -138,32 +136,24 @@ enum ExtendedAttributes {
         }
         var start = 0
         while start < length {
-            let end = names[start..<length].firstIndex(of: 0) ?? length
-            try names.withUnsafeBufferPointer { (buffer) throws(EntryError) in
-                try copyOne(buffer.baseAddress! + start, get: get, set: set, context: context)
-            }
-            start = end + 1
+            let name = names.baseAddress! + start
+            try copyOne(name, get: get, set: set, context: context, value: scratch.attributeValue)
+            start += strlen(name) + 1
         }
     }
 
     private static func copyOne(
         _ name: UnsafePointer<CChar>, get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
-        set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32, context: EntryContext
+        set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32, context: EntryContext,
+        value: UnsafeMutableRawBufferPointer
     ) throws(EntryError) {
-        var value = [UInt8](repeating: 0, count: 4096)
-        var length = get(name, &value, value.count)
-        while length < 0 && errno == ERANGE {
-            let needed = get(name, nil, 0)
-            guard needed >= 0 else { break }
-            value = [UInt8](repeating: 0, count: needed)
-            length = get(name, &value, value.count)
-        }
+        let length = get(name, value.baseAddress, value.count)
         if length < 0 {
             // Gone since it was listed, or not ours to read (security.* as a user).
             if errno == ENODATA || errno == EPERM || errno == EACCES { return }
             throw .last("getxattr", context.source)
         }
-        if set(name, value, length) == 0 { return }
+        if set(name, value.baseAddress, length) == 0 { return }
         let code = errno
         let isUserAttribute = strncmp(name, "user.", 5) == 0
         // As cp: a destination without extended attributes, or security.*,

@@ -92,7 +92,7 @@ struct CopyFinisher {
 
     func finishDirectories() {
         guard !run.options.dryRun else { return }
-        let attributes = Attributes(run: run)
+        let attributes = Attributes(run: run, scratch: Scratch())
         for finish in run.takeDirectoryFinishes().sorted(by: { $0.depth > $1.depth }) {
             do throws(EntryError) {
                 try attributes.applyToDirectory(finish)

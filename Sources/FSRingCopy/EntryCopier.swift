@@ -220,7 +220,7 @@ struct EntryCopier {
         try create(context, "symlink") { directory, name in
             target.withPlatformString { symlinkat($0, directory, name) }
         }
-        try Attributes(run: run).apply(info, at: context, isLink: true)
+        try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: true)
         run.counters.symbolicLinks.add(1, ordering: .relaxed)
         run.report(context.source, context.destination, .symbolicLink, .copied)
     }
@@ -246,7 +246,7 @@ struct EntryCopier {
         try create(context, "mknod") { directory, name in
             fsr_mknodat(directory, name, mode, info.specialDeviceMajor, info.specialDeviceMinor)
         }
-        try Attributes(run: run).apply(info, at: context, isLink: false)
+        try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: false)
         run.counters.specialFiles.add(1, ordering: .relaxed)
         run.report(context.source, context.destination, info.type, .copied)
     }
@@ -305,7 +305,8 @@ final class Scratch {
     }
     /// Link targets (PATH_MAX).
     let pathBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 4097)
-    /// Extended attribute names and values (XATTR_LIST_MAX and XATTR_SIZE_MAX).
+    /// Extended attribute names and values: 64 KiB each, Linux's limits
+    /// (XATTR_LIST_MAX and XATTR_SIZE_MAX).
     let attributeNames = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
     let attributeValue = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
 

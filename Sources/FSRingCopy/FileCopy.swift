@@ -50,7 +50,7 @@ extension EntryCopier {
             source: UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor), destination: context.destinationDevice)
         try FileContents(run: run, scratch: scratch).copy(
             from: source, to: destination, info: info, devices: pair, context: context)
-        try Attributes(run: run).apply(
+        try Attributes(run: run, scratch: scratch).apply(
             info, from: source, to: destination, createdMode: createdMode, context: context)
         placed = try place(destination, temporary: temporary, context: context)
         finished = true
