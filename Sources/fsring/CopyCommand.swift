@@ -50,7 +50,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("P"), .customLong("no-dereference")], help: "Copy symbolic links as links (default).")
     var noDereference = false
 
-    @Option(help: "Keep these attributes: mode, ownership, timestamps, links, xattr, all (default all).")
+    @Option(help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all).")
     var preserve: String?
 
     @Option(name: .customLong("no-preserve"), help: "Do not keep these attributes (same names).")
