@@ -70,6 +70,14 @@ struct CopyCommandTests {
         #expect(dryRun.status == 0)
         #expect(dryRun.output.contains("would copy '\(root)/source/a' -> '\(root)/planned/a'"))
         #expect(libcStat(directory("planned")) == nil)
+        // --preserve keeps exactly what it lists.
+        _ = try shell("touch -d '2000-01-01' '\(root)/source/b'")
+        for (list, keepsTime) in [("mode", false), ("mode,timestamps", true)] {
+            let target = "\(root)/preserved-\(list)"
+            #expect(try copy(["--preserve=\(list)", "\(root)/source", target], backend: backend).status == 0)
+            let modified = try #require(libcStat(FilePath("\(target)/b"))).st_mtim.tv_sec
+            #expect((modified == 946_684_800) == keepsTime, "--preserve=\(list): mtime \(modified)")
+        }
         let usage = try copy(["--preserve=colour", "\(root)/source", "\(root)/x"], backend: backend)
         #expect(usage.status == 2)
         #expect(usage.errors.contains("unknown attribute 'colour'"))
