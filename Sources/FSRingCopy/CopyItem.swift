@@ -64,9 +64,7 @@ extension FileSystem {
                 }
             }
         }
-        if options.countTotals {
-            _ = try? PersistentThread.spawn(name: "fsring-count") { TotalsCounter(run: run).count(source, sourceInfo) }
-        }
+        let counting = options.countTotals ? Task { await countTotals(of: source, sourceInfo, into: run) } : nil
         await withTaskCancellationHandler {
             await Self.onThreads(max(1, options.concurrency), name: "fsring-copy") { _ in
                 let copier = EntryCopier(run: run, scratch: Scratch())
@@ -89,6 +87,7 @@ extension FileSystem {
             run.stop(CopyFailure(source: source, error: FileSystemError(code: ECANCELED, operation: "copy")))
         }
         if options.verify && !run.isStopped { await verify(run) }
+        counting?.cancel()
         ticker?.cancel()
         await ticker?.value  // No report after the final one.
         let summary = run.counters.summary(elapsed: ContinuousClock.now - started)
