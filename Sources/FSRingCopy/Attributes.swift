@@ -52,10 +52,14 @@ struct Attributes {
 
     /// For a directory, once its contents are done; by path.
     func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
+        let owner = finish.destinationOwner
         let context = EntryContext(
             sourceDirectory: AT_FDCWD, sourceName: finish.source, source: finish.source, destinationDirectory: AT_FDCWD,
             destinationName: finish.destination, destination: finish.destination, destinationIsNew: false,
-            groupOfNewFiles: UInt32.max, destinationDevice: 0, followLink: false)
+            // The ownership check compares with the copier's user and this
+            // group: a copy owned by anyone else (or not known) is chowned.
+            groupOfNewFiles: owner?.user == run.effectiveUser ? owner!.group : UInt32.max,
+            destinationDevice: 0, followLink: false)
         try finish.destination.withEntryPath { (name) throws(EntryError) in
             try apply(finish.info, directory: AT_FDCWD, name: name, isLink: false, context: context)
         }

@@ -246,4 +246,7 @@ struct DirectoryFinish: Sendable {
     var destination: FilePath
     var info: FileInfo
     var depth: Int
+    /// The copy's owner when it was opened, so chown runs only when it
+    /// would change something; nil when not known.
+    var destinationOwner: (user: UInt32, group: UInt32)? = nil
 }

@@ -31,7 +31,8 @@ extension EntryCopier {
                 run.finishLater(
                     DirectoryFinish(
                         source: job.source, destination: job.destination, info: source.directory.info,
-                        depth: job.depth))
+                        depth: job.depth,
+                        destinationOwner: destination.map { ($0.info.userID, $0.info.groupID) }))
             }
             let ancestors =
                 options.followSymbolicLinks ? job.ancestors + [source.directory.info.identity] : job.ancestors
