@@ -56,16 +56,13 @@ extension EntryCopier {
     private func openSource(_ job: DirectoryJob) throws(EntryError) -> (
         directory: OpenDirectory, entries: [PendingEntry]
     ) {
-        let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (job.followLink ? 0 : O_NOFOLLOW)
         let descriptor: Int32
-        if let parent = job.sourceParent, let name = job.name {
-            descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
-        } else {
-            descriptor = job.source.withPlatformString { openat(AT_FDCWD, $0, flags) }
-        }
-        guard descriptor >= 0 else {
+        do throws(EntryError) {
+            descriptor = try OpenDirectory.openDescriptor(
+                job.name, in: job.sourceParent, path: job.source, followLink: job.followLink)
+        } catch {
             recordFinishOfUnreadable(job)
-            throw .last("open", job.source)
+            throw error
         }
         let listing: DirectoryListing
         switch DirectoryReader.listBlocking(descriptor: descriptor, displayPath: job.source) {

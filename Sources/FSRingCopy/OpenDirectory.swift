@@ -38,21 +38,30 @@ final class OpenDirectory: Sendable {
     static func open(
         _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool
     ) throws(EntryError) -> OpenDirectory {
-        let opened: FilePath = path.isEmpty ? "." : path
+        let descriptor = try openDescriptor(name, in: parent, path: path, followLink: followLink)
+        guard let info = FileInfo.blockingLookup(descriptor, "", followLinks: false) else {
+            let failure = EntryError.last("statx", path)
+            close(descriptor)
+            throw failure
+        }
+        return OpenDirectory(descriptor: descriptor, path: path, info: info, isNew: isNew)
+    }
+
+    /// The descriptor `open` starts from, for a caller that learns the
+    /// directory's metadata another way (a listing has it).
+    static func openDescriptor(
+        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool
+    ) throws(EntryError) -> Int32 {
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW)
         let descriptor: Int32
         if let parent, let name {
             descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
         } else {
+            let opened: FilePath = path.isEmpty ? "." : path
             descriptor = opened.withPlatformString { openat(AT_FDCWD, $0, flags) }
         }
-        guard descriptor >= 0 else { throw .last("open", opened) }
-        guard let info = FileInfo.blockingLookup(descriptor, "", followLinks: false) else {
-            let failure = EntryError.last("statx", opened)
-            close(descriptor)
-            throw failure
-        }
-        return OpenDirectory(descriptor: descriptor, path: path, info: info, isNew: isNew)
+        guard descriptor >= 0 else { throw .last("open", path.isEmpty ? "." : path) }
+        return descriptor
     }
 }
 
