@@ -10,6 +10,8 @@ import SystemPackage
 /// directory does not change the times just set on it.
 struct CopyFinisher {
     let run: CopyRun
+    /// Buffers for the finishing thread.
+    let scratch = Scratch()
 
     func linkHardLinks() {
         var replacements: [FileIdentity: FilePath] = [:]
@@ -34,55 +36,34 @@ struct CopyFinisher {
     }
 
     private func link(_ follower: HardLinkTable.Follower, to leader: FilePath) throws(EntryError) {
-        let made = leader.withPlatformString { existing in
-            follower.destination.withPlatformString { linkat(AT_FDCWD, existing, AT_FDCWD, $0, 0) }
+        let linked = try EntryCopier(run: run, scratch: scratch).create(pathContext(follower), .regular, "link") {
+            directory, name in
+            leader.withPlatformString { linkat(AT_FDCWD, $0, directory, name, 0) }
         }
-        if made != 0 {
-            guard errno == EEXIST else { throw .last("link", follower.destination, leader) }
-            switch run.options.overwrite {
-            case .keepExisting:
-                run.counters.skipped.add(1, ordering: .relaxed)
-                run.report(follower.source, follower.destination, .regular, .skipped("exists"))
-                return
-            case .replace, .replaceOlder:
-                let directory = follower.destination.removingLastComponent()
-                let temporary = (directory.isEmpty ? "." : directory).appending(run.temporaryName())
-                let linked = leader.withPlatformString { existing in
-                    temporary.withPlatformString { linkat(AT_FDCWD, existing, AT_FDCWD, $0, 0) }
-                }
-                guard linked == 0 else { throw .last("link", follower.destination, leader) }
-                let renamed = temporary.withPlatformString { from in
-                    follower.destination.withPlatformString { rename(from, $0) }
-                }
-                if renamed != 0 {
-                    let failure = EntryError.last("rename", follower.destination)
-                    _ = temporary.withPlatformString { unlink($0) }
-                    throw failure
-                }
-            }
-        }
+        guard linked else { return }
         run.counters.hardLinks.add(1, ordering: .relaxed)
         run.report(follower.source, follower.destination, .regular, .linked)
+    }
+
+    /// A follower addressed by whole paths, for the copier's helpers.
+    private func pathContext(_ follower: HardLinkTable.Follower) -> EntryContext {
+        let directory = follower.destination.removingLastComponent()
+        let groupOfNewFiles =
+            directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
+            .map { $0.permissions & UInt32(S_ISGID) != 0 ? $0.groupID : getegid() } ?? getegid()
+        return EntryContext(
+            sourceDirectory: AT_FDCWD, sourceName: follower.source, source: follower.source,
+            destinationDirectory: AT_FDCWD, destinationName: follower.destination, destination: follower.destination,
+            destinationIsNew: false, groupOfNewFiles: groupOfNewFiles, destinationDevice: 0, followLink: false,
+            detectsHardLinks: false)
     }
 
     /// Copies a hard-link group member on its own; true when it succeeded.
     private func copyInstead(_ follower: HardLinkTable.Follower) -> Bool {
         let failuresBefore = run.counters.failed.load(ordering: .relaxed)
         let skippedBefore = run.counters.skipped.load(ordering: .relaxed)
-        let info = follower.source.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false) }
-        let directory = follower.destination.removingLastComponent()
-        let context = EntryContext(
-            sourceDirectory: AT_FDCWD, sourceName: follower.source, source: follower.source,
-            destinationDirectory: AT_FDCWD, destinationName: follower.destination, destination: follower.destination,
-            destinationIsNew: false,
-            groupOfNewFiles: directory.withPlatformString {
-                FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)
-            }.map { $0.permissions & UInt32(S_ISGID) != 0 ? $0.groupID : getegid() } ?? getegid(),
-            destinationDevice: 0, followLink: false, detectsHardLinks: false)
-        let copier = EntryCopier(run: run, scratch: Scratch())
         do throws(EntryError) {
-            guard info?.type == .regular else { throw .last("statx", follower.source) }
-            try copier.copyFile(context)
+            try EntryCopier(run: run, scratch: scratch).copyFile(pathContext(follower))
         } catch {
             run.fail(error, source: follower.source)
         }
@@ -92,7 +73,7 @@ struct CopyFinisher {
 
     func finishDirectories() {
         guard !run.options.dryRun else { return }
-        let attributes = Attributes(run: run, scratch: Scratch())
+        let attributes = Attributes(run: run, scratch: scratch)
         for finish in run.takeDirectoryFinishes().sorted(by: { $0.depth > $1.depth }) {
             do throws(EntryError) {
                 try attributes.applyToDirectory(finish)

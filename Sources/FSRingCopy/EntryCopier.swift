@@ -24,24 +24,29 @@ struct EntryContext {
     /// Whether this entry takes part in hard-link detection (false when it
     /// is copied late because the first of its group failed).
     var detectsHardLinks = true
-    /// The entries after this one in its job, for a large file to hand back
-    /// before it starts.
+    /// The rest of this entry's job, for a large file to hand back before it starts.
     var remainder: JobRemainder? = nil
 }
 
-/// The entries of a job after the one being copied. A large file hands
-/// them back to the queue before its copy starts, so idle threads take
-/// them meanwhile instead of waiting for it.
+/// The entries of a job not yet started, which go back to the queue for
+/// idle threads to take: when the job has run its time slice, or before a
+/// large file starts (its copy would keep them waiting). One per job.
 final class JobRemainder {
-    private var rest: EntriesJob?
+    private let job: EntriesJob
+    /// The first entry not yet started.
+    var next: Int
     private(set) var handedBack = false
 
-    init(_ rest: EntriesJob?) { self.rest = rest }
+    init(_ job: EntriesJob) {
+        self.job = job
+        next = job.entries.startIndex
+    }
 
     func handBack(to queue: JobQueue<CopyJob>) {
-        guard let rest else { return }
+        guard !handedBack, next < job.entries.endIndex else { return }
+        var rest = job
+        rest.entries = job.entries[next...]
         queue.add([.entries(rest)])
-        self.rest = nil
         handedBack = true
     }
 }
@@ -61,22 +66,14 @@ struct EntryCopier {
     func copy(_ job: EntriesJob) {
         let clock = ContinuousClock()
         let deadline = clock.now + Self.jobSlice
+        let remainder = JobRemainder(job)
         for index in job.entries.indices {
             if run.isStopped { return }
-            if index > job.entries.startIndex && clock.now > deadline {
-                var rest = job
-                rest.entries = job.entries[index...]
-                run.queue.add([.entries(rest)])
-                return
-            }
+            if index > job.entries.startIndex && clock.now > deadline { remainder.handBack(to: run.queue) }
+            if remainder.handedBack { return }
+            remainder.next = index + 1
             let entry = job.entries[index]
             let destinationName = entry.destinationName ?? entry.name
-            var rest: EntriesJob?
-            if index + 1 < job.entries.endIndex {
-                rest = job
-                rest?.entries = job.entries[(index + 1)...]
-            }
-            let remainder = JobRemainder(rest)
             let context = EntryContext(
                 sourceDirectory: job.source.descriptor, sourceName: entry.name,
                 source: job.source.path.appending(entry.name.components),
@@ -92,7 +89,6 @@ struct EntryCopier {
                 if error.error.code == ECANCELED && run.isStopped { return }
                 run.fail(error, source: context.source)
             }
-            if remainder.handedBack { return }
         }
     }
 
@@ -217,9 +213,10 @@ struct EntryCopier {
         let target = try readLink(context)
         guard try mayReplace(context, source: info) else { return }
         if options.dryRun { return wouldCopy(context, info) }
-        try create(context, "symlink") { directory, name in
+        let made = try create(context, .symbolicLink, "symlink") { directory, name in
             target.withPlatformString { symlinkat($0, directory, name) }
         }
+        guard made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: true)
         run.counters.symbolicLinks.add(1, ordering: .relaxed)
         run.report(context.source, context.destination, .symbolicLink, .copied)
@@ -243,9 +240,10 @@ struct EntryCopier {
         // The kernel applies the umask; without `mode`, that is all the node gets.
         let permissions = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
         let mode = (info.mode & 0o170000) | permissions
-        try create(context, "mknod") { directory, name in
+        let made = try create(context, info.type, "mknod") { directory, name in
             fsr_mknodat(directory, name, mode, info.specialDeviceMajor, info.specialDeviceMinor)
         }
+        guard made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: false)
         run.counters.specialFiles.add(1, ordering: .relaxed)
         run.report(context.source, context.destination, info.type, .copied)
@@ -253,19 +251,30 @@ struct EntryCopier {
 
     /// Creates a link or node under its name; when something is there
     /// already (and may be replaced), under a temporary name that is then
-    /// renamed over it.
-    private func create(
-        _ context: EntryContext, _ operation: String, _ make: (Int32, UnsafePointer<CChar>) -> Int32
-    ) throws(EntryError) {
+    /// renamed over it. False when `--no-clobber` keeps what is there.
+    func create(
+        _ context: EntryContext, _ type: FileType, _ operation: String,
+        _ make: (Int32, UnsafePointer<CChar>) -> Int32
+    ) throws(EntryError) -> Bool {
         let directory = context.destinationDirectory
-        if context.destinationName.withPlatformString({ make(directory, $0) }) == 0 { return }
+        if context.destinationName.withPlatformString({ make(directory, $0) }) == 0 { return true }
         guard errno == EEXIST else { throw .last(operation, context.destination) }
-        if options.overwrite == .keepExisting { throw .code(EEXIST, operation, context.destination) }
-        let temporary = FilePath(run.temporaryName())
+        if options.overwrite == .keepExisting {
+            skip(context, type, "exists")
+            return false
+        }
+        let temporary = temporaryName(beside: context)
         guard temporary.withPlatformString({ make(directory, $0) }) == 0 else {
             throw .last(operation, context.destination)
         }
         try rename(temporary, over: context)
+        return true
+    }
+
+    /// A name for an entry written before it takes its final name, in the
+    /// same directory (the final rename must not cross file systems).
+    func temporaryName(beside context: EntryContext) -> FilePath {
+        context.destinationName.removingLastComponent().appending(run.temporaryName())
     }
 
     /// Renames a finished temporary entry to the entry's final name.

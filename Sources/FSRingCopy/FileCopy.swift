@@ -81,7 +81,7 @@ extension EntryCopier {
             // File systems without O_TMPFILE say so in several ways.
             guard [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) else { throw .last("open", context.destination) }
         }
-        let temporary = FilePath(run.temporaryName())
+        let temporary = temporaryName(beside: context)
         let descriptor = temporary.withPlatformString {
             openat(directory, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
@@ -114,9 +114,9 @@ extension EntryCopier {
         }
         // Something is there: link under a temporary name and rename over it,
         // so the name never points at nothing.
-        let temporaryName = FilePath(run.temporaryName())
-        guard link(descriptor, as: temporaryName, in: directory) else { throw .last("link", context.destination) }
-        try rename(temporaryName, over: context)
+        let temporary = temporaryName(beside: context)
+        guard link(descriptor, as: temporary, in: directory) else { throw .last("link", context.destination) }
+        try rename(temporary, over: context)
         return true
     }
 
