@@ -18,7 +18,8 @@ final class CopyRun: Sendable {
     let effectiveUser = geteuid()
     /// The process umask, which new files and directories get.
     let creationMask: UInt32
-    let placement: Atomic<Placement.RawValue>
+    /// Decided once per run, by a probe in the destination.
+    let placement: Placement
 
     private let stopReason = Mutex<CopyFailure?>(nil)
     private let stopped = Atomic<Bool>(false)
@@ -41,7 +42,7 @@ final class CopyRun: Sendable {
         self.onItem = onItem
         self.onError = onError
         self.queue = JobQueue(threads: max(1, options.concurrency))
-        self.placement = Atomic(placement.rawValue)
+        self.placement = placement
         creationMask = Self.currentUmask()
     }
 
@@ -154,7 +155,7 @@ struct EntryError: Error {
 }
 
 /// How a finished file gets its final name.
-enum Placement: UInt8 {
+enum Placement: Sendable {
     /// Written unnamed (O_TMPFILE), then linked with linkat(AT_EMPTY_PATH),
     /// which needs CAP_DAC_READ_SEARCH.
     case unnamedLinkedByDescriptor

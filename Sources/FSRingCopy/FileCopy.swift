@@ -75,7 +75,7 @@ extension EntryCopier {
             guard descriptor >= 0 else { throw .last("open", context.destination) }
             return (descriptor, nil)
         }
-        if Placement(rawValue: run.placement.load(ordering: .relaxed)) != .temporaryName {
+        if run.placement != .temporaryName {
             let descriptor = openat(directory, ".", FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
             if descriptor >= 0 { return (descriptor, nil) }
             // File systems without O_TMPFILE say so in several ways.
@@ -123,7 +123,7 @@ extension EntryCopier {
     /// Links an unnamed file under `name`.
     private func link(_ descriptor: Int32, as name: FilePath, in directory: Int32) -> Bool {
         name.withPlatformString { name in
-            switch Placement(rawValue: run.placement.load(ordering: .relaxed)) {
+            switch run.placement {
             case .unnamedLinkedThroughProc:
                 return "/proc/self/fd/\(descriptor)".withCString {
                     linkat(AT_FDCWD, $0, directory, name, AT_SYMLINK_FOLLOW) == 0
