@@ -193,6 +193,21 @@ public var fsringExecutable: String { productsDirectory + "/fsring" }
 
 // MARK: Descriptors
 
+/// The `/proc/self/fd` link text of the pipe behind `descriptor`
+/// (`pipe:[INODE]`): names that pipe and no other, while any end is open.
+public func pipeIdentity(_ descriptor: Int32) -> String {
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { return "" }
+    return "pipe:[\(status.st_ino)]"
+}
+
+/// Which of `identities` (see `pipeIdentity`) some descriptor of this
+/// process still points to. Unlike a count, other tests running at the same
+/// time cannot change the answer.
+public func stillOpenPipes(_ identities: Set<String>) -> Set<String> {
+    Set(openDescriptorTargets()).intersection(identities)
+}
+
 /// Where each open descriptor of this process points (`/proc/self/fd` links).
 public func openDescriptorTargets() -> [String] {
     guard let directory = opendir("/proc/self/fd") else { return [] }
