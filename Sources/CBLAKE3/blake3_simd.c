@@ -6,6 +6,31 @@
 // without that, the kernels run at about 60% of the speed.
 #include "blake3_internal.h"
 
+// Transposing a square of LANES vectors of LANES words, one step per bit
+// of the word index: the step for bit D swaps element (i, j) with
+// (i ^ D, j ^ D) wherever bit D of i and j differ, so after every step
+// (in any order) element (i, j) has moved to (j, i). For rows a = r[i] and
+// b = r[i + D] (bit D of i clear), word j of the new rows is taken from
+// a:b (b's words numbered from LANES) at these indexes. A step for a D of
+// LANES or more is skipped; its indexes are kept in range all the same.
+#define STEP_LOW(j, D, LANES) (((j) & (D)) ? (LANES) + (j) - (D) : (j))
+#define STEP_HIGH(j, D, LANES) (((j) & (D)) ? (LANES) + (j) : ((j) + (D)) % (2 * (LANES)))
+#define INDEXES4(F, D, LANES) F(0, D, LANES), F(1, D, LANES), F(2, D, LANES), F(3, D, LANES)
+#define INDEXES8(F, D, LANES) \
+    INDEXES4(F, D, LANES), F(4, D, LANES), F(5, D, LANES), F(6, D, LANES), F(7, D, LANES)
+#define INDEXES16(F, D, LANES)                                                                               \
+    INDEXES8(F, D, LANES), F(8, D, LANES), F(9, D, LANES), F(10, D, LANES), F(11, D, LANES), F(12, D, LANES), \
+        F(13, D, LANES), F(14, D, LANES), F(15, D, LANES)
+#define TRANSPOSE_STEP(LANES, D, rows)                                                                    \
+    if ((D) < (LANES)) {                                                                                  \
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < (LANES); i++) {                         \
+            if (i & (D)) continue;                                                                        \
+            __typeof__(rows[0]) a = rows[i], b = rows[(i + (D)) % (LANES)];                               \
+            rows[i] = __builtin_shufflevector(a, b, INDEXES##LANES(STEP_LOW, D, LANES));                  \
+            rows[(i + (D)) % (LANES)] = __builtin_shufflevector(a, b, INDEXES##LANES(STEP_HIGH, D, LANES)); \
+        }                                                                                                 \
+    }
+
 #define DEFINE_HASH_CHUNKS(NAME, LANES, TARGET)                                                               \
     typedef uint32_t NAME##_vector __attribute__((vector_size(LANES * 4)));                                   \
                                                                                                                \
@@ -34,7 +59,7 @@
                                                               uint64_t counter, int increment,                \
                                                               const uint32_t key[8], uint8_t flags,           \
                                                               uint8_t flags_start, uint8_t flags_end,         \
-                                                              uint8_t *out) {                                 \
+                                                              int prefetch, uint8_t *out) {                   \
         NAME##_vector cv[8], counter_low, counter_high;                                                        \
         for (int w = 0; w < 8; w++) {                                                                          \
             for (int lane = 0; lane < LANES; lane++) cv[w][lane] = key[w];                                     \
@@ -46,10 +71,29 @@
         }                                                                                                      \
         for (int block = 0; block < blocks; block++) {                                                         \
             NAME##_vector m[16], v[16];                                                                        \
-            _Pragma("clang loop unroll(full)") for (int word = 0; word < 16; word++) {                      \
-                _Pragma("clang loop unroll(full)") for (int lane = 0; lane < LANES; lane++) {                                                     \
-                    m[word][lane] = load32(inputs[lane] + block * BLOCK_LEN + 4 * word);                       \
+            /* Input straight from a file's mapping is not in the CPU caches, and   \
+               the hardware prefetcher stops at each 4 KiB page: fetch the next     \
+               group's chunks (which follow these in the subtree) meanwhile. A      \
+               prefetch never faults, so one past the input's end is harmless.      \
+               Measured on 1 GiB mapped, AVX-512: 2.9 GB/s without, 4.5 with. */    \
+            if (prefetch) {                                                                                    \
+                for (int lane = 0; lane < LANES; lane++)                                                       \
+                    __builtin_prefetch(inputs[lane] + LANES * CHUNK_LEN + block * BLOCK_LEN);                  \
+            }                                                                                                  \
+            /* Each lane's block comes in as whole vectors of LANES words, and a     \
+               transpose turns them into one vector per message word: 64 shuffles   \
+               a block for AVX-512 where word-by-word inserts took 256 (in cache,   \
+               4.9 -> 5.35 GB/s). */                                                \
+            _Pragma("clang loop unroll(full)") for (int part = 0; part < 16 / LANES; part++) {              \
+                NAME##_vector rows[LANES];                                                                     \
+                for (int lane = 0; lane < LANES; lane++) {                                                     \
+                    memcpy(&rows[lane], inputs[lane] + block * BLOCK_LEN + part * LANES * 4, sizeof(rows[0])); \
                 }                                                                                              \
+                TRANSPOSE_STEP(LANES, 8, rows);                                                                \
+                TRANSPOSE_STEP(LANES, 4, rows);                                                                \
+                TRANSPOSE_STEP(LANES, 2, rows);                                                                \
+                TRANSPOSE_STEP(LANES, 1, rows);                                                                \
+                for (int word = 0; word < LANES; word++) m[part * LANES + word] = rows[word];                  \
             }                                                                                                  \
             uint32_t block_flags = flags | (block == 0 ? flags_start : 0) | (block == blocks - 1 ? flags_end : 0); \
             for (int w = 0; w < 8; w++) v[w] = cv[w];                                                          \
@@ -73,7 +117,7 @@
     void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, size_t count, uint64_t counter,          \
                                        const uint32_t key[8], uint8_t flags, uint8_t *out) {                  \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, 16, counter + start, 1, key, flags, CHUNK_START, CHUNK_END,           \
+            NAME##_group(inputs + start, 16, counter + start, 1, key, flags, CHUNK_START, CHUNK_END, 1,        \
                          out + 32 * start);                                                                    \
         }                                                                                                      \
     }                                                                                                          \
@@ -81,7 +125,7 @@
     void fsr_blake3_hash_parents_##NAME(const uint8_t *const *inputs, size_t count, const uint32_t key[8],    \
                                         uint8_t flags, uint8_t *out) {                                        \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, 1, 0, 0, key, flags | PARENT, 0, 0, out + 32 * start);                \
+            NAME##_group(inputs + start, 1, 0, 0, key, flags | PARENT, 0, 0, 0, out + 32 * start);          \
         }                                                                                                      \
     }
 
