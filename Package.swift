@@ -25,11 +25,13 @@ let package = Package(
             name: "URing",
             dependencies: ["CURing"]
         ),
+        .target(name: "CMappedFile"),
         .target(
             name: "FSRing",
             dependencies: [
                 "URing",
                 "CURing",
+                "CMappedFile",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

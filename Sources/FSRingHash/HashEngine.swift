@@ -11,9 +11,10 @@ import URing
 ///
 /// Small files go through `FileSystem.forEachFile`: 64 open -> read ->
 /// close chains per submission, each file hashed straight from the kernel's
-/// buffer. Larger files are read in pieces with the next read in flight
-/// while the current piece is hashed; BLAKE3 hashes the pieces of one file on
-/// all cores at once, as subtrees of its tree.
+/// buffer. Larger files are mapped and hashed in place, with no copy; BLAKE3
+/// hashes the pieces of one file on all cores at once, as subtrees of its
+/// tree. Where a file cannot be mapped, it is read in pieces with the next
+/// read in flight while the current piece is hashed.
 public struct HashEngine: Sendable {
     public let fileSystem: FileSystem
     public let algorithm: HashAlgorithm
@@ -28,6 +29,14 @@ public struct HashEngine: Sendable {
     public var sequentialPieceSize = 1 << 20
     /// Pieces of one BLAKE3 file hashed at once.
     public var parallelPieces = RingRuntime.onlineCores * 2
+    /// Whether files larger than `smallFileLimit` are hashed from a mapping
+    /// (else read into buffers). Measured on a 1 GiB file in the page cache:
+    /// reading copies every byte once more, which cost BLAKE3 15-20% and
+    /// XXH3 about 10% of their speed against b3sum and xxh128sum.
+    public var mapsLargeFiles = true
+    /// Bytes mapped at once; a multiple of `pieceSize`. Larger files are
+    /// mapped window after window, which bounds the page tables one file needs.
+    public var mappingWindow = 1 << 30
 
     public init(fileSystem: FileSystem, algorithm: HashAlgorithm) {
         self.fileSystem = fileSystem
@@ -89,11 +98,118 @@ public struct HashEngine: Sendable {
         try await fileSystem.withFileHandle(forReadingAt: path) { handle in
             let size = Int(clamping: try await handle.info().size)
             try? await handle.advise(.sequential)
+            if mapsLargeFiles && size > smallFileLimit {
+                do {
+                    return try await mapped(handle, size: size)
+                } catch let error as FileSystemError where error.operation == "mmap" {
+                    // Not mappable (a special file, or too many mappings at
+                    // once): read it instead.
+                }
+            }
             if algorithm == .blake3 && size > 2 * pieceSize {
                 return try await blake3InPieces(handle, size: size)
             }
             return try await sequential(handle)
         }
+    }
+
+    /// Hashes the first `size` bytes in place, window after window, then
+    /// reads whatever the file has gained since `size` was taken. For BLAKE3
+    /// every whole piece but the last is a subtree hashed on any core; the
+    /// rest goes through `update`, so that the root is computed where the
+    /// input ends.
+    private func mapped(_ handle: FileHandle, size: Int) async throws -> FileDigest {
+        let hasher = StreamingHasher(algorithm)
+        let pieceSize = self.pieceSize
+        let subtrees = algorithm == .blake3 ? (size - 1) / pieceSize : 0
+        var offset = 0
+        while offset < size {
+            let count = min(mappingWindow, size - offset)
+            try await handle.withMappedRegion(offset: Int64(offset), count: count) { region in
+                let firstPiece = offset / pieceSize
+                let pieces = firstPiece..<max(firstPiece, min(subtrees, (offset + count) / pieceSize))
+                for value in await subtreeValues(of: region, pieces: pieces) {
+                    hasher.appendBLAKE3Subtree(value, chunks: pieceSize / BLAKE3.chunkLength)
+                }
+                await hashInOrder(region, from: max(offset, subtrees * pieceSize) - offset, into: hasher)
+            }
+            offset += count
+        }
+        let tail = PieceBuffer.take(size: pieceSize)
+        defer { tail.giveBack() }
+        while true {
+            let filled = try await tail.fill(from: handle, at: Int64(offset))
+            if filled == 0 { break }
+            hasher.update(tail.bytes(count: filled))
+            offset += filled
+        }
+        return FileDigest(digest: hasher.finalize(), size: UInt64(offset))
+    }
+
+    /// Hashes `region` from `start` to its end, piece after piece. Other
+    /// tasks map the next pieces' pages meanwhile, and unmap the pieces
+    /// already hashed, so that the hashing thread only hashes.
+    private func hashInOrder(_ region: MappedRegion, from start: Int, into hasher: StreamingHasher) async {
+        let pieceSize = self.sequentialPieceSize
+        let pieces = Array(stride(from: start, to: region.count, by: pieceSize)).map {
+            $0..<min($0 + pieceSize, region.count)
+        }
+        guard pieces.count > 1 else {
+            if let only = pieces.first {
+                region.prefault(only)
+                hasher.update(region.bytes(only))
+            }
+            return
+        }
+        // Helper k maps piece k; from piece `ahead` on, it also unmaps piece
+        // k - ahead, hashed by then. Each is awaited before its piece is read.
+        let ahead = 2
+        var helpers: [Task<Void, Never>] = pieces.prefix(ahead).map { piece in Task { region.prefault(piece) } }
+        for (index, piece) in pieces.enumerated() {
+            await helpers[index].value
+            hasher.update(region.bytes(piece))
+            if index + ahead < pieces.count {
+                let next = pieces[index + ahead]
+                helpers.append(
+                    Task {
+                        region.release(piece)
+                        region.prefault(next)
+                    })
+            }
+        }
+    }
+
+    /// The BLAKE3 chaining values of whole pieces of a mapped region, in
+    /// order, computed by `parallelPieces` tasks that take pieces in turn;
+    /// each maps its piece's pages before hashing it and unmaps them after.
+    private func subtreeValues(of region: MappedRegion, pieces: Range<Int>) async -> [[UInt8]] {
+        guard !pieces.isEmpty else { return [] }
+        let pieceSize = self.pieceSize
+        let first = Int(region.offset) / pieceSize
+        let cursor = WorkCursor()
+        var values = [[UInt8]](repeating: [], count: pieces.count)
+        await withTaskGroup(of: [(Int, [UInt8])].self) { group in
+            for _ in 0..<min(parallelPieces, pieces.count) {
+                group.addTask {
+                    var done: [(Int, [UInt8])] = []
+                    while let index = cursor.next(below: pieces.count) {
+                        let piece = pieces.lowerBound + index
+                        let start = (piece - first) * pieceSize
+                        let range = start..<(start + pieceSize)
+                        region.prefault(range)
+                        let bytes = region.bytes(range)
+                        defer { region.release(range) }
+                        done.append(
+                            (index, BLAKE3.subtreeValue(bytes, chunkIndex: piece * (pieceSize / BLAKE3.chunkLength))))
+                    }
+                    return done
+                }
+            }
+            for await finished in group {
+                for (index, value) in finished { values[index] = value }
+            }
+        }
+        return values
     }
 
     /// Reads piece after piece, the next one in flight while this one is hashed.

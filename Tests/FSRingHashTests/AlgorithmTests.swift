@@ -58,21 +58,28 @@ struct AlgorithmTests {
         }
     }
 
-    @Test func largeFilesInPiecesMatchOnePass() async throws {
+    /// Large files hashed in pieces, from mappings (in several windows) and
+    /// through reads, on both backends: the digest of one pass over the bytes.
+    @Test(arguments: allBackends, [true, false])
+    func largeFilesInPiecesMatchOnePass(backend: Backend, mapped: Bool) async throws {
         let scratch = TemporaryDirectory("pieces")
         let path = Array("\(scratch.path.string)/big".utf8)
         let bytes = (0..<((5 << 20) + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
         writeFile(path, bytes)
-        let fs = try FileSystem()
-        for parallel in [1, 3, 8] {
-            var engine = HashEngine(fileSystem: fs, algorithm: .blake3)
-            engine.parallelPieces = parallel
-            engine.pieceSize = 256 * 1024
-            let digest = try await engine.digest(ofFileAt: FilePath(rawBytes: path))
-            var whole = BLAKE3()
-            whole.update(bytes)
-            #expect(digest.digest == whole.finalize(), "parallel \(parallel)")
-            #expect(digest.size == UInt64(bytes.count))
+        let fs = try fileSystem(backend)
+        for algorithm in [HashAlgorithm.blake3, .sha256, .xxh128] {
+            let whole = bytes.withUnsafeBytes { StreamingHasher.digest(algorithm, of: $0) }
+            for parallel in algorithm == .blake3 ? [1, 3, 8] : [1] {
+                var engine = HashEngine(fileSystem: fs, algorithm: algorithm)
+                engine.mapsLargeFiles = mapped
+                engine.parallelPieces = parallel
+                engine.pieceSize = 256 * 1024
+                engine.sequentialPieceSize = 192 * 1024
+                engine.mappingWindow = 1 << 20  // six windows, the last one short
+                let digest = try await engine.digest(ofFileAt: FilePath(rawBytes: path))
+                #expect(digest.digest == whole, "\(algorithm) parallel \(parallel)")
+                #expect(digest.size == UInt64(bytes.count))
+            }
         }
     }
 
