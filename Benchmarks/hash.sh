@@ -7,7 +7,8 @@
 #  2. One 1 GiB file: fsring vs b3sum (multithreaded, mmap), openssl dgst
 #     -sha256 and xxh128sum.
 #
-# Warm page cache, release build, median of REPS runs (default 5), output
+# Warm page cache, release build, median of REPS rounds of one run per tool
+# (default 5), output
 # to /dev/null. The corpus is made once under FSRING_BENCH_DIR (default
 # /var/tmp/fsring-bench) and kept.
 set -euo pipefail
@@ -46,17 +47,28 @@ cat big.bin > /dev/null
 files=$(find "$tree" -type f | wc -l)
 bytes=$(du -sb "$tree" | cut -f1)
 
-# Median wall time in seconds of REPS runs of a shell command.
-measure() {
-    local times=()
+# Wall time of one run of a shell command, in seconds.
+time_once() {
+    local start end
+    start=$(date +%s.%N)
+    bash -c "$1" > /dev/null 2>&1
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc
+}
+
+# Runs the commands named in the arguments (variables holding shell
+# commands) in REPS rounds of one run each, so that the machine's slow
+# spells fall on every tool alike, and sets each variable's `t_` twin to its
+# median time.
+measure_rounds() {
+    declare -A times
+    local name
     for _ in $(seq "$reps"); do
-        local start end
-        start=$(date +%s.%N)
-        bash -c "$1" > /dev/null 2>&1
-        end=$(date +%s.%N)
-        times+=("$(echo "$end - $start" | bc)")
+        for name in "$@"; do times[$name]+="$(time_once "${!name}") "; done
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+    for name in "$@"; do
+        printf -v "t_$name" '%s' "$(printf '%s\n' ${times[$name]} | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
+    done
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -70,39 +82,41 @@ fi
 
 echo "measuring the tree..." >&2
 list="find $tree -type f -print0 | xargs -0 -P$cores -n 500"
-t_b3=$(measure "$fsring hash $tree")
-t_b3sum=$(measure "$list b3sum")
-t_sha=$(measure "$fsring hash -a sha256 $tree")
-t_shasum=$(measure "$list sha256sum")
-t_xxh=$(measure "$fsring hash -a xxh128 $tree")
-t_xxhsum=$(measure "$list xxh128sum")
+tree_b3="$fsring hash $tree"
+tree_b3sum="$list b3sum"
+tree_sha="$fsring hash -a sha256 $tree"
+tree_shasum="$list sha256sum"
+tree_xxh="$fsring hash -a xxh128 $tree"
+tree_xxhsum="$list xxh128sum"
+measure_rounds tree_b3 tree_b3sum tree_sha tree_shasum tree_xxh tree_xxhsum
 
 echo "measuring one 1 GiB file..." >&2
 size=$(stat -c %s big.bin)
-b_b3=$(measure "$fsring hash big.bin")
-b_b3sum=$(measure "b3sum big.bin")
-b_sha=$(measure "$fsring hash -a sha256 big.bin")
-b_openssl=$(measure "openssl dgst -sha256 big.bin")
-b_xxh=$(measure "$fsring hash -a xxh128 big.bin")
-b_xxhsum=$(measure "xxh128sum big.bin")
+big_b3="$fsring hash big.bin"
+big_b3sum="b3sum big.bin"
+big_sha="$fsring hash -a sha256 big.bin"
+big_openssl="openssl dgst -sha256 big.bin"
+big_xxh="$fsring hash -a xxh128 big.bin"
+big_xxhsum="xxh128sum big.bin"
+measure_rounds big_b3 big_b3sum big_sha big_openssl big_xxh big_xxhsum
 
 echo
-echo "fsring hash benchmark, $(date -u +%Y-%m-%d), $cores cores, kernel $(uname -r), median of $reps runs"
+echo "fsring hash benchmark, $(date -u +%Y-%m-%d), $cores cores, kernel $(uname -r), median of $reps rounds"
 echo
 echo "| Linux source tree, $files files, $((bytes / 1000000)) MB | seconds | fsring's time is |"
 echo "|---|---:|---:|"
-echo "| fsring hash (BLAKE3) | $t_b3 | |"
-echo "| b3sum, xargs -P$cores | $t_b3sum | $(ratio "$t_b3" "$t_b3sum") |"
-echo "| fsring hash -a sha256 | $t_sha | |"
-echo "| sha256sum, xargs -P$cores | $t_shasum | $(ratio "$t_sha" "$t_shasum") |"
-echo "| fsring hash -a xxh128 | $t_xxh | |"
-echo "| xxh128sum, xargs -P$cores | $t_xxhsum | $(ratio "$t_xxh" "$t_xxhsum") |"
+echo "| fsring hash (BLAKE3) | $t_tree_b3 | |"
+echo "| b3sum, xargs -P$cores | $t_tree_b3sum | $(ratio "$t_tree_b3" "$t_tree_b3sum") |"
+echo "| fsring hash -a sha256 | $t_tree_sha | |"
+echo "| sha256sum, xargs -P$cores | $t_tree_shasum | $(ratio "$t_tree_sha" "$t_tree_shasum") |"
+echo "| fsring hash -a xxh128 | $t_tree_xxh | |"
+echo "| xxh128sum, xargs -P$cores | $t_tree_xxhsum | $(ratio "$t_tree_xxh" "$t_tree_xxhsum") |"
 echo
 echo "| one 1 GiB file | seconds | GB/s | fsring's speed is |"
 echo "|---|---:|---:|---:|"
-echo "| fsring hash (BLAKE3) | $b_b3 | $(rate "$size" "$b_b3") | $(ratio "$b_b3sum" "$b_b3") of b3sum |"
-echo "| b3sum (threads, mmap) | $b_b3sum | $(rate "$size" "$b_b3sum") | |"
-echo "| fsring hash -a sha256 | $b_sha | $(rate "$size" "$b_sha") | $(ratio "$b_openssl" "$b_sha") of openssl |"
-echo "| openssl dgst -sha256 | $b_openssl | $(rate "$size" "$b_openssl") | |"
-echo "| fsring hash -a xxh128 | $b_xxh | $(rate "$size" "$b_xxh") | $(ratio "$b_xxhsum" "$b_xxh") of xxh128sum |"
-echo "| xxh128sum | $b_xxhsum | $(rate "$size" "$b_xxhsum") | |"
+echo "| fsring hash (BLAKE3) | $t_big_b3 | $(rate "$size" "$t_big_b3") | $(ratio "$t_big_b3sum" "$t_big_b3") of b3sum |"
+echo "| b3sum (threads, mmap) | $t_big_b3sum | $(rate "$size" "$t_big_b3sum") | |"
+echo "| fsring hash -a sha256 | $t_big_sha | $(rate "$size" "$t_big_sha") | $(ratio "$t_big_openssl" "$t_big_sha") of openssl |"
+echo "| openssl dgst -sha256 | $t_big_openssl | $(rate "$size" "$t_big_openssl") | |"
+echo "| fsring hash -a xxh128 | $t_big_xxh | $(rate "$size" "$t_big_xxh") | $(ratio "$t_big_xxhsum" "$t_big_xxh") of xxh128sum |"
+echo "| xxh128sum | $t_big_xxhsum | $(rate "$size" "$t_big_xxhsum") | |"

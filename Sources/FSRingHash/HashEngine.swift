@@ -163,7 +163,10 @@ public struct HashEngine: Sendable {
         }
         // Helper k maps piece k; from piece `ahead` on, it also unmaps piece
         // k - ahead, hashed by then. Each is awaited before its piece is read.
-        let ahead = 2
+        // Measured with XXH3 on 1 GiB cached (1 MiB pieces), four paired
+        // rounds: 2 ahead took 0.14-0.16 s, 6 0.14-0.15 s, 8 0.12-0.13 s,
+        // 16 0.15-0.16 s (the machine's noise is about 0.03 s).
+        let ahead = 8
         var helpers: [Task<Void, Never>] = pieces.prefix(ahead).map { piece in Task { region.prefault(piece) } }
         for (index, piece) in pieces.enumerated() {
             await helpers[index].value
