@@ -3,6 +3,8 @@
 #include "fsring_blake3.h"
 #include "blake3_internal.h"
 
+#include <stdlib.h>
+
 void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk_counter, uint8_t out_cv[32]);
 
 static inline uint32_t rotr32(uint32_t word, int count) { return (word >> count) | (word << (32 - count)); }
@@ -60,15 +62,16 @@ static void compress_scalar(const uint32_t cv[8], const uint8_t block[BLOCK_LEN]
     }
 }
 
-void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                     const uint32_t key[8], uint8_t flags, uint8_t *out) {
+void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                     uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out) {
     for (size_t i = 0; i < count; i++) {
+        uint64_t chunk_counter = counters ? counters[i] : counter + i;
         uint32_t cv[8];
         memcpy(cv, key, 32);
         for (int block = 0; block < 16; block++) {
             uint8_t block_flags = flags | (block == 0 ? CHUNK_START : 0) | (block == 15 ? CHUNK_END : 0);
             uint32_t full[16];
-            fsr_blake3_compress(cv, inputs[i] + block * BLOCK_LEN, BLOCK_LEN, counter + i, block_flags, full);
+            fsr_blake3_compress(cv, inputs[i] + block * BLOCK_LEN, BLOCK_LEN, chunk_counter, block_flags, full);
             memcpy(cv, full, 32);
         }
         for (int w = 0; w < 8; w++) store32(out + 32 * i + 4 * w, cv[w]);
@@ -138,18 +141,27 @@ const char *fsr_blake3_implementation(void) { return kernel()->name; }
 /// Hashes `count` whole chunks: as many as possible with the chosen kernel,
 /// the rest with each narrower kernel the CPU has, the last few portably
 /// (most files are a few chunks long, so the remainders matter).
-static void hash_chunks(const uint8_t *const *inputs, size_t count, uint64_t counter, const uint32_t key[8],
-                        uint8_t flags, uint8_t *out) {
+static void hash_chunks_counted(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out) {
     const kernel_info *info = kernel();
     size_t done = 0;
     for (const kernel_info *level = info; level > KERNELS; level--) {
         size_t wide = (count - done) - (count - done) % level->width;
-        if (wide > 0) level->hash(inputs + done, wide, counter + done, key, flags, out + done * 32);
+        if (wide > 0) {
+            level->hash(inputs + done, counters ? counters + done : NULL, wide, counter + done, key, flags,
+                        out + done * 32);
+        }
         done += wide;
     }
     if (done < count) {
-        fsr_blake3_hash_chunks_portable(inputs + done, count - done, counter + done, key, flags, out + done * 32);
+        fsr_blake3_hash_chunks_portable(inputs + done, counters ? counters + done : NULL, count - done,
+                                        counter + done, key, flags, out + done * 32);
     }
+}
+
+static void hash_chunks(const uint8_t *const *inputs, size_t count, uint64_t counter, const uint32_t key[8],
+                        uint8_t flags, uint8_t *out) {
+    hash_chunks_counted(inputs, NULL, count, counter, key, flags, out);
 }
 
 /// Compresses `count` parents the same way: widest kernel first.
@@ -400,4 +412,56 @@ void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[
     push_cv(hasher, cv, hasher->chunk.chunk_counter);
     hasher->chunk.chunk_counter += chunks;
     chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter);
+}
+
+void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths, size_t count, uint8_t *outs) {
+    // Every whole chunk that is not its input's last, from all inputs, goes
+    // through the wide kernel together; each input's last chunk (which may
+    // be the root) and its parent nodes go through an ordinary hasher.
+    enum { STACK_CHUNKS = 256 };
+    const uint8_t *stack_chunks[STACK_CHUNKS];
+    uint64_t stack_counters[STACK_CHUNKS];
+    uint8_t stack_cvs[STACK_CHUNKS * 32];
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) total += lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
+    const uint8_t **chunks = stack_chunks;
+    uint64_t *counters = stack_counters;
+    uint8_t *cvs = stack_cvs;
+    void *heap = NULL;
+    if (total > STACK_CHUNKS) {
+        heap = malloc(total * (sizeof(*chunks) + sizeof(*counters) + 32));
+        if (!heap) {
+            // Out of memory: one input at a time, with no extra memory.
+            for (size_t i = 0; i < count; i++) {
+                fsr_blake3_hasher hasher;
+                fsr_blake3_hasher_init(&hasher);
+                fsr_blake3_hasher_update(&hasher, inputs[i], lengths[i]);
+                fsr_blake3_hasher_finalize(&hasher, outs + 32 * i, 32);
+            }
+            return;
+        }
+        chunks = heap;
+        counters = (uint64_t *)(chunks + total);
+        cvs = (uint8_t *)(counters + total);
+    }
+    size_t next = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
+        for (size_t chunk = 0; chunk < whole; chunk++) {
+            chunks[next] = inputs[i] + chunk * CHUNK_LEN;
+            counters[next] = chunk;
+            next++;
+        }
+    }
+    hash_chunks_counted(chunks, counters, total, 0, BLAKE3_IV, 0, cvs);
+    next = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
+        fsr_blake3_hasher hasher;
+        fsr_blake3_hasher_init(&hasher);
+        for (size_t chunk = 0; chunk < whole; chunk++) fsr_blake3_hasher_push_subtree(&hasher, cvs + 32 * next++, 1);
+        fsr_blake3_hasher_update(&hasher, inputs[i] + whole * CHUNK_LEN, lengths[i] - whole * CHUNK_LEN);
+        fsr_blake3_hasher_finalize(&hasher, outs + 32 * i, 32);
+    }
+    free(heap);
 }

@@ -39,19 +39,20 @@ static inline uint32_t load32(const void *source) {
 
 static inline void store32(void *destination, uint32_t value) { memcpy(destination, &value, 4); }
 
-/// Hashes `count` whole chunks, chunk i at inputs[i] with counter + i, into
-/// `count` chaining values of 32 bytes at out.
-typedef void (*fsr_hash_chunks_fn)(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                   const uint32_t key[8], uint8_t flags, uint8_t *out);
+/// Hashes `count` whole chunks, chunk i at inputs[i] with counter
+/// counters[i] (or counter + i when counters is NULL: the chunks of one
+/// input), into `count` chaining values of 32 bytes at out.
+typedef void (*fsr_hash_chunks_fn)(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                   uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
 
-void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                     const uint32_t key[8], uint8_t flags, uint8_t *out);
-void fsr_blake3_hash_chunks_sse41(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                  const uint32_t key[8], uint8_t flags, uint8_t *out);
-void fsr_blake3_hash_chunks_avx2(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                 const uint32_t key[8], uint8_t flags, uint8_t *out);
-void fsr_blake3_hash_chunks_avx512(const uint8_t *const *inputs, size_t count, uint64_t counter,
-                                   const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_chunks_portable(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                     uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_chunks_sse41(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                  uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_chunks_avx2(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                 uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_chunks_avx512(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
+                                   uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
 
 /// Compresses `count` parent nodes: input i is the 64-byte pair of child
 /// chaining values at inputs[i].

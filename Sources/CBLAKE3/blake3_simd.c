@@ -56,7 +56,8 @@
     }                                                                                                          \
                                                                                                                \
     __attribute__((target(TARGET))) static void NAME##_group(const uint8_t *const *inputs, int blocks,        \
-                                                              uint64_t counter, int increment,                \
+                                                              const uint64_t *counters, uint64_t counter,     \
+                                                              int increment,                                  \
                                                               const uint32_t key[8], uint8_t flags,           \
                                                               uint8_t flags_start, uint8_t flags_end,         \
                                                               int prefetch, uint8_t *out) {                   \
@@ -65,7 +66,7 @@
             for (int lane = 0; lane < LANES; lane++) cv[w][lane] = key[w];                                     \
         }                                                                                                      \
         for (int lane = 0; lane < LANES; lane++) {                                                             \
-            uint64_t lane_counter = counter + (increment ? (uint64_t)lane : 0);                                \
+            uint64_t lane_counter = counters ? counters[lane] : counter + (increment ? (uint64_t)lane : 0);    \
             counter_low[lane] = (uint32_t)lane_counter;                                                        \
             counter_high[lane] = (uint32_t)(lane_counter >> 32);                                               \
         }                                                                                                      \
@@ -114,18 +115,18 @@
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
-    void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, size_t count, uint64_t counter,          \
-                                       const uint32_t key[8], uint8_t flags, uint8_t *out) {                  \
+    void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, const uint64_t *counters, size_t count,  \
+                                       uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out) { \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, 16, counter + start, 1, key, flags, CHUNK_START, CHUNK_END, 1,        \
-                         out + 32 * start);                                                                    \
+            NAME##_group(inputs + start, 16, counters ? counters + start : NULL, counter + start, 1, key, flags, \
+                         CHUNK_START, CHUNK_END, 1, out + 32 * start);                                         \
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
     void fsr_blake3_hash_parents_##NAME(const uint8_t *const *inputs, size_t count, const uint32_t key[8],    \
                                         uint8_t flags, uint8_t *out) {                                        \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, 1, 0, 0, key, flags | PARENT, 0, 0, 0, out + 32 * start);          \
+            NAME##_group(inputs + start, 1, NULL, 0, 0, key, flags | PARENT, 0, 0, 0, out + 32 * start);    \
         }                                                                                                      \
     }
 

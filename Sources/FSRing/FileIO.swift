@@ -32,20 +32,29 @@ protocol FileIO: Sendable {
     /// Threads for calls that have no io_uring opcode (getdents64, readlink).
     var blocking: BlockingPool { get }
     /// Reads each file whole, with as few submissions as possible, and hands
-    /// its contents (or its error) to `body` with the file's index. `body`
-    /// runs on backend threads, for several files at once. A file larger
-    /// than `sizeHint` is read whole in a second pass when `readLargerFiles`,
-    /// or else reported as EFBIG for the caller to stream.
-    func forEachFile(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    /// the files read together to `body`, each with its index and contents
+    /// (or error). `body` runs on backend threads, for several batches at
+    /// once. A file larger than `sizeHint` is read whole in a second pass
+    /// when `readLargerFiles` (and handed over on its own), or else reported
+    /// as EFBIG for the caller to stream.
+    func forEachBatch(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async
 }
 
-/// Receives one file of a batch: its index in the batch and its contents,
+/// Receives one file: its index among the paths given and its contents,
 /// valid only during the call.
 public typealias FileContentsHandler =
     @Sendable (_ index: Int, _ contents: Result<UnsafeRawBufferPointer, FileSystemError>)
     -> Void
+
+/// One file of a batch: its index among the paths given, and its contents
+/// or the reason it could not be read.
+public typealias BatchFile = (index: Int, contents: Result<UnsafeRawBufferPointer, FileSystemError>)
+
+/// Receives the files read together (up to 64), their contents valid only
+/// during the call: for work that gains from seeing several files at once.
+public typealias FileBatchHandler = @Sendable (_ files: [BatchFile]) -> Void
 
 /// Which implementation of the file API is doing the work.
 public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {

@@ -217,8 +217,8 @@ final class PosixFileIO: FileIO {
         if result != 0 { throw FileSystemError(code: Int32(result), operation: "fadvise") }
     }
 
-    func forEachFile(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    func forEachBatch(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async {
         // One pool job per thread, each reading its share of the files in turn.
         let share = max(1, (paths.count + blocking.threadCount - 1) / blocking.threadCount)
@@ -227,20 +227,42 @@ final class PosixFileIO: FileIO {
                 let range = start..<min(start + share, paths.count)
                 group.addTask {
                     await self.blocking.run {
-                        for index in range {
-                            let cPath = CPath(paths[index])
-                            defer { withExtendedLifetime(cPath) {} }
-                            let limit = readLargerFiles ? Int.max : sizeHint
-                            switch Self.readWholeFileBlocking(
-                                cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit)
-                            {
-                            case .success(let bytes): bytes.withUnsafeBytes { body(index, .success($0)) }
-                            case .failure(let error): body(index, .failure(error))
-                            }
+                        for batchStart in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
+                            Self.readBatchBlocking(
+                                paths, batchStart..<min(batchStart + 64, range.upperBound), sizeHint: sizeHint,
+                                readLargerFiles: readLargerFiles, body)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Reads the files of one batch in turn, their contents gathered in one
+    /// buffer so that they can be handed over together, as under io_uring;
+    /// a file larger than `sizeHint` is handed over alone.
+    private static func readBatchBlocking(
+        _ paths: [FilePath], _ batch: Range<Int>, sizeHint: Int, readLargerFiles: Bool, _ body: FileBatchHandler
+    ) {
+        var gathered: [UInt8] = []
+        var files: [(index: Int, contents: Result<Range<Int>, FileSystemError>)] = []
+        for index in batch {
+            let cPath = CPath(paths[index])
+            defer { withExtendedLifetime(cPath) {} }
+            let limit = readLargerFiles ? Int.max : sizeHint
+            switch readWholeFileBlocking(cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit) {
+            case .success(let bytes) where bytes.count > sizeHint:
+                bytes.withUnsafeBytes { body([(index, .success($0))]) }
+            case .success(let bytes):
+                files.append((index, .success(gathered.count..<gathered.count + bytes.count)))
+                gathered += bytes
+            case .failure(let error):
+                files.append((index, .failure(error)))
+            }
+        }
+        guard !files.isEmpty else { return }
+        gathered.withUnsafeBytes { all in
+            body(files.map { file in (file.index, file.contents.map { UnsafeRawBufferPointer(rebasing: all[$0]) }) })
         }
     }
 

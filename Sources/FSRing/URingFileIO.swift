@@ -130,8 +130,8 @@ final class URingFileIO: FileIO {
     /// Files per batch: one submission carries this many open-read-close chains.
     static let chainsPerBatch = 64
 
-    func forEachFile(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileContentsHandler
+    func forEachBatch(
+        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async {
         let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
         let rings = runtime.rings
@@ -159,12 +159,12 @@ final class URingFileIO: FileIO {
         }
     }
 
-    /// One batch of open(direct) -> read -> close chains on `ring`, each
-    /// file handed to `body` straight from the slab; files larger than the
-    /// buffer are finished with ordinary calls.
+    /// One batch of open(direct) -> read -> close chains on `ring`, the
+    /// files handed to `body` together, straight from the slab; files larger
+    /// than the buffer are finished with ordinary calls and handed over alone.
     private func readBatch(
         _ paths: ArraySlice<FilePath>, capacity: Int, slab: UnsafeMutableRawPointer, on ring: Ring,
-        readLargerFiles: Bool, _ body: FileContentsHandler
+        readLargerFiles: Bool, _ body: FileBatchHandler
     ) async {
         guard ring.supportsDirectDescriptors else {
             for (index, path) in zip(paths.indices, paths) {
@@ -188,36 +188,41 @@ final class URingFileIO: FileIO {
         do {
             outcomes = try await ring.submit(batch: chains)
         } catch {
-            for (index, path) in zip(paths.indices, paths) {
-                body(index, .failure(FileSystemError(code: ECANCELED, operation: "read", path: path)))
-            }
+            body(
+                zip(paths.indices, paths).map { index, path in
+                    (index, .failure(FileSystemError(code: ECANCELED, operation: "read", path: path)))
+                })
             return
         }
+        var files: [BatchFile] = []
+        files.reserveCapacity(paths.count)
         for (position, (outcome, path)) in zip(outcomes, paths).enumerated() {
             let index = paths.startIndex + position
             if let open = outcome.results[0], open < 0 {
-                body(index, .failure(FileSystemError(code: -open, operation: "open", path: path)))
+                files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: path))))
                 continue
             }
             let read = outcome.results[1] ?? -ECANCELED
             if read < 0 {
-                body(index, .failure(FileSystemError(code: -read, operation: "read", path: path)))
+                files.append((index, .failure(FileSystemError(code: -read, operation: "read", path: path))))
             } else if Int(read) == capacity {
                 if readLargerFiles {
                     deliver(await readWholeFile(path, capacity: capacity * 2), index, body)
                 } else {
-                    body(index, .failure(FileSystemError(code: EFBIG, operation: "read", path: path)))
+                    files.append((index, .failure(FileSystemError(code: EFBIG, operation: "read", path: path))))
                 }
             } else {
-                body(index, .success(UnsafeRawBufferPointer(start: slab + position * capacity, count: Int(read))))
+                files.append(
+                    (index, .success(UnsafeRawBufferPointer(start: slab + position * capacity, count: Int(read)))))
             }
         }
+        if !files.isEmpty { body(files) }
     }
 
-    private func deliver(_ result: Result<[UInt8], FileSystemError>, _ index: Int, _ body: FileContentsHandler) {
+    private func deliver(_ result: Result<[UInt8], FileSystemError>, _ index: Int, _ body: FileBatchHandler) {
         switch result {
-        case .success(let bytes): bytes.withUnsafeBytes { body(index, .success($0)) }
-        case .failure(let error): body(index, .failure(error))
+        case .success(let bytes): bytes.withUnsafeBytes { body([(index, .success($0))]) }
+        case .failure(let error): body([(index, .failure(error))])
         }
     }
 

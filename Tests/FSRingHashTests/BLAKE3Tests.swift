@@ -1,5 +1,6 @@
 import CBLAKE3
 import FSRingHash
+import FSRingTestSupport
 import Glibc
 import Testing
 
@@ -45,11 +46,30 @@ func readTextFile(_ path: String) -> String {
 
 func vectorInput(_ length: Int) -> [UInt8] { (0..<length).map { UInt8($0 % 251) } }
 
+/// Runs `body` with the bytes of every array at once.
+func withBuffers<Result>(_ arrays: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) -> Result) -> Result {
+    func nest(_ index: Int, _ buffers: [UnsafeRawBufferPointer]) -> Result {
+        guard index < arrays.count else { return body(buffers) }
+        return arrays[index].withUnsafeBytes { nest(index + 1, buffers + [$0]) }
+    }
+    return nest(0, [])
+}
+
 /// Every kernel this CPU has: 0 portable, 1 sse4.1, 2 avx2, 3 avx512.
 let availableKernels: [Int32] = (0...3).filter { level in
     let restore = BLAKE3.implementation
     defer { restoreKernel(restore) }
     return fsr_blake3_force_implementation(level) == 0
+}
+
+/// The kernel chosen for this CPU, put back after each test that forces one.
+let defaultKernel = BLAKE3.implementation
+
+/// Forces kernel `level`; a kernel this CPU lacks fails the test with the reason.
+func useKernel(_ level: Int32) throws {
+    _ = defaultKernel  // read (it is lazy) before any kernel is forced
+    try #require(availableKernels.contains(level), "this CPU lacks kernel \(level)")
+    #expect(fsr_blake3_force_implementation(level) == 0)
 }
 
 func restoreKernel(_ name: String) {
@@ -66,10 +86,8 @@ struct BLAKE3Tests {
 
     @Test(arguments: [0, 1, 2, 3] as [Int32])
     func officialVectorsOnEveryKernel(level: Int32) throws {
-        try #require(availableKernels.contains(level), "this CPU lacks kernel \(level)")
-        let previous = BLAKE3.implementation
-        #expect(fsr_blake3_force_implementation(level) == 0)
-        defer { restoreKernel(previous) }
+        try useKernel(level)
+        defer { restoreKernel(defaultKernel) }
         for vector in blake3Vectors {
             let input = vectorInput(vector.length)
             var hasher = BLAKE3()
@@ -89,6 +107,29 @@ struct BLAKE3Tests {
             }
             #expect(pieces.finalize() == Array(vector.output.prefix(32)), "pieces, length \(vector.length)")
         }
+    }
+
+    /// Many inputs hashed together (their chunks side by side in the SIMD
+    /// lanes) give each input's own digest: the official vectors' inputs,
+    /// in one call, on every kernel; and a batch over the stack's limit.
+    @Test(arguments: [0, 1, 2, 3] as [Int32])
+    func inputsHashedTogetherGiveTheirOwnDigests(level: Int32) throws {
+        try useKernel(level)
+        defer { restoreKernel(defaultKernel) }
+        let inputs = blake3Vectors.map { vectorInput($0.length) }
+        let digests = withBuffers(inputs) { BLAKE3.digests(of: $0) }
+        for (vector, digest) in zip(blake3Vectors, digests) {
+            #expect(digest == Array(vector.output.prefix(32)), "length \(vector.length)")
+        }
+        // 64 inputs of up to 20 KiB: more whole chunks than fit on the stack.
+        let many = (0..<64).map { randomBytes(($0 * 7919) % 20_000, seed: UInt64($0)) }
+        let together = withBuffers(many) { BLAKE3.digests(of: $0) }
+        for (input, digest) in zip(many, together) {
+            var alone = BLAKE3()
+            alone.update(input)
+            #expect(digest == alone.finalize(), "length \(input.count)")
+        }
+        #expect(BLAKE3.digests(of: []).isEmpty)
     }
 
     @Test func subtreesHashedApartGiveTheSameDigest() {

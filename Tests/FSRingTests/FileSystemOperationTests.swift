@@ -153,6 +153,25 @@ struct FileSystemOperationTests {
         }
         let streamed = seen.withLock { $0 }
         #expect(streamed.count == paths.count)
+
+        // In batches: every file once, the small ones read together, a
+        // file larger than the hint on its own.
+        let batches = Mutex([[Int]]())
+        let batched = Mutex([Int: Result<[UInt8], FileSystemError>]())
+        await fs.forEachBatch(at: paths, sizeHint: 4096) { files in
+            batches.withLock { $0.append(files.map(\.index)) }
+            for file in files {
+                let copy = file.contents.map { [UInt8]($0) }
+                batched.withLock { $0[file.index] = copy }
+                if case .success(let bytes) = file.contents, bytes.count > 4096 { #expect(files.count == 1) }
+            }
+        }
+        let indexes = batches.withLock { $0 }.flatMap { $0 }
+        #expect(indexes.sorted() == Array(paths.indices))
+        #expect(batches.withLock { $0 }.contains { $0.count > 1 })
+        for index in paths.indices {
+            #expect((try? batched.withLock { $0 }[index]?.get()) == (try? streamed[index]?.get()), "file \(index)")
+        }
         let results = await fs.readFiles(at: paths, sizeHint: 4096)
         for index in paths.indices {
             #expect((try? streamed[index]?.get()) == (try? results[index].get()), "file \(index)")
