@@ -41,6 +41,22 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
+    private func reportRegisteredBufferSupport() {
+        do {
+            let probe = try RingRuntime(ringCount: 1)
+            defer { probe.shutdown() }
+            if let error = probe.rings[0].setupReport.registeredBufferError {
+                print("registered buffers: unavailable: \(ErrnoName.describe(error))")
+            } else {
+                print(
+                    "registered buffers: available (\(probe.rings[0].registeredBufferSize / 1024) KiB each), not used by the file API"
+                )
+            }
+        } catch {
+            print("registered buffers: unknown: \(error.reason)")
+        }
+    }
+
     private func report(_ runtime: RingRuntime, inUse: Bool) {
         let setup = runtime.rings[0].setupReport
         if inUse { print("rings: \(runtime.rings.count) (one thread each)") }
@@ -56,8 +72,11 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         if let error = setup.registeredBufferError {
             print("registered buffers: unavailable: \(ErrnoName.describe(error))")
-        } else {
+        } else if runtime.rings[0].registeredBufferSize > 0 {
             print("registered buffers: \(runtime.rings[0].registeredBufferSize / 1024) KiB each")
+        } else {
+            // The file API's rings register none; say whether a ring could.
+            reportRegisteredBufferSupport()
         }
         let supported = Set(setup.supportedOpcodes)
         let all = (0...setup.lastOpcode).map { $0 }
