@@ -28,9 +28,9 @@ public final class MappedRegion: @unchecked Sendable {
         self.count = count
     }
 
-    /// Maps the pages of `range` in one call ahead of reading them, rather
-    /// than taking a page fault every few pages while they are read (about
-    /// twice as fast here); a task can do it for the next piece while the
+    /// Maps the pages of `range` ahead of reading them (one read per 64 KiB,
+    /// each fault mapping a whole window), so that the thread that reads
+    /// them takes no faults; a task can do it for the next piece while the
     /// current one is read.
     public func prefault(_ range: Range<Int>) {
         guard let bytes = checked(range) else { return }

@@ -22,11 +22,14 @@ const void *fsr_map_guarded(int descriptor, off_t offset, size_t length, int *sl
 // inside the mapping while it was in use (some bytes read as zeros), else 0.
 int fsr_unmap_guarded(const void *address, size_t length, int slot);
 
-// Fills in the page-table entries for [address, address + length) in one
-// call (MADV_POPULATE_READ), instead of a page fault every 64 KiB while it is
-// read: measured on a 1 GiB cached file, 0.055 s against 0.13 s. Errors are
-// ignored: the reads then fault as usual (and a file that shrank is caught
-// by the guard).
+// Maps the pages of [address, address + length) ahead of use, by reading
+// one byte in every 64 KiB: each page fault then maps a whole fault-around
+// window, so the thread that later reads the range takes no faults, and
+// its prefetches (which are dropped for pages not yet mapped) work.
+// Measured on a 1 GiB cached file, BLAKE3 on two cores: 0.11 s of system
+// time this way, 0.13 s with MADV_POPULATE_READ (which walks page by page),
+// and 0.10 s of system but 0.35 s of user time (against 0.27) with no
+// prefaulting at all.
 void fsr_map_prefault(const void *address, size_t length);
 
 // Drops the page-table entries of a range already read (MADV_DONTNEED; the
