@@ -68,7 +68,7 @@ public struct HashEngine: Sendable {
             // BLAKE3 hashes the batch's files side by side in its SIMD lanes.
             let digests =
                 algorithm == .blake3
-                ? BLAKE3.digests(of: read.map(\.bytes)) : read.map { StreamingHasher.digest(algorithm, of: $0.bytes) }
+                ? BLAKE3.digests(of: read.map(\.bytes)) : StreamingHasher.digests(algorithm, of: read.map(\.bytes))
             for (file, digest) in zip(read, digests) {
                 results.set(file.index, .success(FileDigest(digest: digest, size: UInt64(file.bytes.count))))
             }

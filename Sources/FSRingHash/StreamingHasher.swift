@@ -78,11 +78,34 @@ public final class StreamingHasher {
         return blake3.finalize()
     }
 
+    /// Starts over, as if new. Cheaper than a new hasher: OpenSSL keeps the
+    /// context it set up for the digest.
+    public func reset() {
+        if let openSSLContext {
+            EVP_DigestInit_ex(openSSLContext, Self.evpDigest(algorithm), nil)
+        } else if let xxh3State {
+            XXH3_128bits_reset(xxh3State)
+        } else {
+            blake3 = BLAKE3()
+        }
+    }
+
     /// The digest of `bytes` in one call.
     public static func digest(_ algorithm: HashAlgorithm, of bytes: UnsafeRawBufferPointer) -> [UInt8] {
         let hasher = StreamingHasher(algorithm)
         hasher.update(bytes)
         return hasher.finalize()
+    }
+
+    /// The digest of each input, with one hasher reset between them.
+    public static func digests(_ algorithm: HashAlgorithm, of inputs: [UnsafeRawBufferPointer]) -> [[UInt8]] {
+        guard !inputs.isEmpty else { return [] }
+        let hasher = StreamingHasher(algorithm)
+        return inputs.enumerated().map { position, bytes in
+            if position > 0 { hasher.reset() }
+            hasher.update(bytes)
+            return hasher.finalize()
+        }
     }
 }
 
