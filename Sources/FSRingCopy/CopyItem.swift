@@ -75,7 +75,7 @@ extension FileSystem {
                         case .entries(let entries): copier.copy(entries)
                         }
                     }
-                    run.queue.done()
+                    run.queue.done(job)
                 }
             }
             await Self.onThreads(1, name: "fsring-finish") { _ in

@@ -41,7 +41,10 @@ final class CopyRun: Sendable {
         self.options = options
         self.onItem = onItem
         self.onError = onError
-        self.queue = JobQueue(threads: max(1, options.concurrency))
+        self.queue = JobQueue(threads: max(1, options.concurrency)) { job in
+            // Entries are created in their destination directory; listing creates nothing.
+            if case .entries(let entries) = job { entries.destination?.descriptor } else { nil }
+        }
         self.placement = placement
         creationMask = Self.currentUmask()
     }
