@@ -24,6 +24,8 @@ static _Atomic uintptr_t slot_end[slot_count];
 static _Atomic int slot_lost[slot_count];
 
 static struct sigaction previous_action;
+// Read once at install: sysconf is not on the list of calls safe in a handler.
+static uintptr_t page_size;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_error;
 
@@ -35,7 +37,7 @@ static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
         // Zero pages from the faulting page to the end of the range: the
         // file has no bytes there any more. mmap is a plain system call,
         // safe in a handler. If it fails, the read faults again.
-        uintptr_t page = address & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+        uintptr_t page = address & ~(page_size - 1);
         size_t rest = atomic_load(&slot_end[slot]) - page;
         if (mmap((void *)page, rest, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
             atomic_store(&slot_lost[slot], 1);
@@ -52,6 +54,7 @@ static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
 }
 
 static void install_handler(void) {
+    page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
     struct sigaction action = {0};
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO | SA_NODEFER;
