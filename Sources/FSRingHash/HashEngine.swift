@@ -21,8 +21,11 @@ public struct HashEngine: Sendable {
     /// Files up to this size are read whole in one chain.
     public var smallFileLimit = 128 * 1024
     /// Bytes per read of a large file; for BLAKE3, the subtree size
-    /// (a power of two number of 1 KiB chunks).
-    public var pieceSize = 1 << 20
+    /// (a power of two number of 1 KiB chunks). 2 MiB, one page table's
+    /// worth, so that threads hashing neighbouring pieces of a mapping do
+    /// not share its lock: 1 GiB cached, four paired rounds, 0.21-0.24 s
+    /// against 0.23-0.27 s with 1 MiB.
+    public var pieceSize = 2 << 20
     /// Bytes per read when a file is hashed front to back. Measured here:
     /// 128 KiB pieces took twice as long as 1 MiB on a 1 GiB file, the cost
     /// of each read's round trip outweighing the cache misses it saves.
