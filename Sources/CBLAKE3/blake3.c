@@ -86,15 +86,16 @@ static void hash_parents_portable(const uint8_t *const *inputs, size_t count, co
 typedef struct {
     fsr_hash_chunks_fn hash;
     fsr_hash_parents_fn parents;
+    fsr_hash_tails_fn tails;  // NULL for the portable kernel: one chunk at a time
     size_t width;
     const char *name;
 } kernel_info;
 
 static const kernel_info KERNELS[4] = {
-    {fsr_blake3_hash_chunks_portable, hash_parents_portable, 1, "portable"},
-    {fsr_blake3_hash_chunks_sse41, fsr_blake3_hash_parents_sse41, 4, "sse4.1"},
-    {fsr_blake3_hash_chunks_avx2, fsr_blake3_hash_parents_avx2, 8, "avx2"},
-    {fsr_blake3_hash_chunks_avx512, fsr_blake3_hash_parents_avx512, 16, "avx512"},
+    {fsr_blake3_hash_chunks_portable, hash_parents_portable, NULL, 1, "portable"},
+    {fsr_blake3_hash_chunks_sse41, fsr_blake3_hash_parents_sse41, fsr_blake3_hash_tails_sse41, 4, "sse4.1"},
+    {fsr_blake3_hash_chunks_avx2, fsr_blake3_hash_parents_avx2, fsr_blake3_hash_tails_avx2, 8, "avx2"},
+    {fsr_blake3_hash_chunks_avx512, fsr_blake3_hash_parents_avx512, fsr_blake3_hash_tails_avx512, 16, "avx512"},
 };
 
 static void hash_parents_portable(const uint8_t *const *inputs, size_t count, const uint32_t key[8], uint8_t flags,
@@ -414,36 +415,86 @@ void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[
     chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter);
 }
 
+/// The last chunks of separate inputs (see fsr_hash_tails_fn): widest kernel
+/// first, then one at a time.
+static void hash_tails(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+                       const uint64_t *counters, const uint8_t *end_flags, size_t count, uint8_t *out) {
+    const kernel_info *info = kernel();
+    size_t done = 0;
+    for (const kernel_info *level = info; level > KERNELS; level--) {
+        size_t wide = (count - done) - (count - done) % level->width;
+        if (wide > 0) {
+            level->tails(inputs + done, blocks + done, last_lengths + done, counters + done, end_flags + done, wide,
+                         BLAKE3_IV, 0, out + done * 32);
+        }
+        done += wide;
+    }
+    for (; done < count; done++) {
+        fsr_blake3_chunk_state chunk;
+        chunk_init(&chunk, BLAKE3_IV, counters[done]);
+        chunk_update(&chunk, 0, inputs[done], (size_t)(blocks[done] - 1) * BLOCK_LEN + last_lengths[done]);
+        node_output output = chunk_output(&chunk, 0);
+        if (end_flags[done] & ROOT) {
+            output_root(&output, out + 32 * done, 32);
+        } else {
+            output_cv(&output, out + 32 * done);
+        }
+    }
+}
+
+/// Finishes a hasher whose input so far is whole chunks (pushed as
+/// subtrees) when the last chunk's chaining value is already known: the
+/// same parents finalize would compute, the last one as the root.
+static void finalize_with_last_chunk(fsr_blake3_hasher *hasher, const uint8_t last_cv[32], uint8_t out[32]) {
+    merge_cv_stack(hasher, hasher->chunk.chunk_counter);
+    uint8_t block[64];
+    memcpy(block + 32, last_cv, 32);
+    size_t remaining = hasher->cv_stack_len;
+    while (remaining > 1) {
+        memcpy(block, hasher->cv_stack + (remaining - 1) * 32, 32);
+        node_output parent = parent_output(block, hasher->key, hasher->flags);
+        output_cv(&parent, block + 32);
+        remaining--;
+    }
+    memcpy(block, hasher->cv_stack, 32);
+    node_output root = parent_output(block, hasher->key, hasher->flags);
+    output_root(&root, out, 32);
+}
+
 void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths, size_t count, uint8_t *outs) {
     // Every whole chunk that is not its input's last, from all inputs, goes
-    // through the wide kernel together; each input's last chunk (which may
-    // be the root) and its parent nodes go through an ordinary hasher.
-    enum { STACK_CHUNKS = 256 };
-    const uint8_t *stack_chunks[STACK_CHUNKS];
-    uint64_t stack_counters[STACK_CHUNKS];
-    uint8_t stack_cvs[STACK_CHUNKS * 32];
+    // through the wide kernel together; then every input's last chunk
+    // (the root, for an input of one chunk), one per lane; then each
+    // input's parent nodes, one at a time.
     size_t total = 0;
     for (size_t i = 0; i < count; i++) total += lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
-    const uint8_t **chunks = stack_chunks;
-    uint64_t *counters = stack_counters;
-    uint8_t *cvs = stack_cvs;
-    void *heap = NULL;
-    if (total > STACK_CHUNKS) {
-        heap = malloc(total * (sizeof(*chunks) + sizeof(*counters) + 32));
-        if (!heap) {
-            // Out of memory: one input at a time, with no extra memory.
-            for (size_t i = 0; i < count; i++) {
-                fsr_blake3_hasher hasher;
-                fsr_blake3_hasher_init(&hasher);
-                fsr_blake3_hasher_update(&hasher, inputs[i], lengths[i]);
-                fsr_blake3_hasher_finalize(&hasher, outs + 32 * i, 32);
-            }
-            return;
+    // One allocation: whole chunks' pointers, counters and chaining values;
+    // then per input a zero-padded copy of its last chunk, its pointer,
+    // block count, last block length, counter, end flags and chaining value.
+    size_t whole_bytes = total * (sizeof(const uint8_t *) + sizeof(uint64_t) + 32);
+    size_t tail_bytes = count * (CHUNK_LEN + sizeof(const uint8_t *) + sizeof(uint64_t) + 32 + 3);
+    uint8_t *memory = malloc(whole_bytes + tail_bytes);
+    if (!memory) {
+        // Out of memory: one input at a time, with no extra memory.
+        for (size_t i = 0; i < count; i++) {
+            fsr_blake3_hasher hasher;
+            fsr_blake3_hasher_init(&hasher);
+            fsr_blake3_hasher_update(&hasher, inputs[i], lengths[i]);
+            fsr_blake3_hasher_finalize(&hasher, outs + 32 * i, 32);
         }
-        chunks = heap;
-        counters = (uint64_t *)(chunks + total);
-        cvs = (uint8_t *)(counters + total);
+        return;
     }
+    uint8_t *padded = memory;  // first, so that each copy is 1 KiB aligned within it
+    const uint8_t **chunks = (const uint8_t **)(padded + count * CHUNK_LEN);
+    const uint8_t **tails = chunks + total;
+    uint64_t *counters = (uint64_t *)(tails + count);
+    uint64_t *tail_counters = counters + total;
+    uint8_t *cvs = (uint8_t *)(tail_counters + count);
+    uint8_t *tail_cvs = cvs + total * 32;
+    uint8_t *blocks = tail_cvs + count * 32;
+    uint8_t *last_lengths = blocks + count;
+    uint8_t *end_flags = last_lengths + count;
+
     size_t next = 0;
     for (size_t i = 0; i < count; i++) {
         size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
@@ -452,16 +503,29 @@ void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths,
             counters[next] = chunk;
             next++;
         }
+        size_t tail = lengths[i] - whole * CHUNK_LEN;  // 1 to 1024, or 0 for an empty input
+        uint8_t *copy = padded + i * CHUNK_LEN;
+        if (tail > 0) memcpy(copy, inputs[i] + whole * CHUNK_LEN, tail);
+        memset(copy + tail, 0, CHUNK_LEN - tail);
+        tails[i] = copy;
+        blocks[i] = (uint8_t)(tail == 0 ? 1 : (tail + BLOCK_LEN - 1) / BLOCK_LEN);
+        last_lengths[i] = (uint8_t)(tail - (size_t)(blocks[i] - 1) * BLOCK_LEN);
+        tail_counters[i] = whole;
+        end_flags[i] = CHUNK_END | (whole == 0 ? ROOT : 0);
     }
     hash_chunks_counted(chunks, counters, total, 0, BLAKE3_IV, 0, cvs);
+    hash_tails(tails, blocks, last_lengths, tail_counters, end_flags, count, tail_cvs);
     next = 0;
     for (size_t i = 0; i < count; i++) {
         size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
+        if (whole == 0) {
+            memcpy(outs + 32 * i, tail_cvs + 32 * i, 32);  // its last chunk was the root
+            continue;
+        }
         fsr_blake3_hasher hasher;
         fsr_blake3_hasher_init(&hasher);
         for (size_t chunk = 0; chunk < whole; chunk++) fsr_blake3_hasher_push_subtree(&hasher, cvs + 32 * next++, 1);
-        fsr_blake3_hasher_update(&hasher, inputs[i] + whole * CHUNK_LEN, lengths[i] - whole * CHUNK_LEN);
-        fsr_blake3_hasher_finalize(&hasher, outs + 32 * i, 32);
+        finalize_with_last_chunk(&hasher, tail_cvs + 32 * i, outs + 32 * i);
     }
-    free(heap);
+    free(memory);
 }

@@ -54,6 +54,25 @@ void fsr_blake3_hash_chunks_avx2(const uint8_t *const *inputs, const uint64_t *c
 void fsr_blake3_hash_chunks_avx512(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
                                    uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
 
+/// Hashes the last chunks of `count` separate inputs, one per lane: input i
+/// is a zero-padded 1 KiB copy holding blocks[i] blocks, the last of
+/// last_lengths[i] bytes, at counter counters[i], its last block flagged
+/// end_flags[i] (CHUNK_END, plus ROOT when it is the whole input). Whole
+/// groups of lanes only; the caller hashes the rest.
+typedef void (*fsr_hash_tails_fn)(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+                                  const uint64_t *counters, const uint8_t *end_flags, size_t count,
+                                  const uint32_t key[8], uint8_t flags, uint8_t *out);
+
+void fsr_blake3_hash_tails_sse41(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+                                 const uint64_t *counters, const uint8_t *end_flags, size_t count,
+                                 const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_tails_avx2(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+                                const uint64_t *counters, const uint8_t *end_flags, size_t count,
+                                const uint32_t key[8], uint8_t flags, uint8_t *out);
+void fsr_blake3_hash_tails_avx512(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+                                  const uint64_t *counters, const uint8_t *end_flags, size_t count,
+                                  const uint32_t key[8], uint8_t flags, uint8_t *out);
+
 /// Compresses `count` parent nodes: input i is the 64-byte pair of child
 /// chaining values at inputs[i].
 typedef void (*fsr_hash_parents_fn)(const uint8_t *const *inputs, size_t count, const uint32_t key[8],

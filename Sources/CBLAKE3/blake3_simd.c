@@ -55,6 +55,44 @@
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
+    /* Block `block` of every lane's input, as one vector per message word:  \
+       each lane's block comes in as whole vectors of LANES words and a     \
+       transpose turns them around (64 shuffles a block for AVX-512, where  \
+       word-by-word inserts took 256; in cache, 4.9 -> 5.35 GB/s). */       \
+    __attribute__((target(TARGET))) static inline void NAME##_load(const uint8_t *const *inputs, int block,  \
+                                                                   NAME##_vector m[16]) {                     \
+        _Pragma("clang loop unroll(full)") for (int part = 0; part < 16 / LANES; part++) {                  \
+            NAME##_vector rows[LANES];                                                                         \
+            for (int lane = 0; lane < LANES; lane++) {                                                         \
+                memcpy(&rows[lane], inputs[lane] + block * BLOCK_LEN + part * LANES * 4, sizeof(rows[0]));     \
+            }                                                                                                  \
+            TRANSPOSE_STEP(LANES, 8, rows);                                                                    \
+            TRANSPOSE_STEP(LANES, 4, rows);                                                                    \
+            TRANSPOSE_STEP(LANES, 2, rows);                                                                    \
+            TRANSPOSE_STEP(LANES, 1, rows);                                                                    \
+            for (int word = 0; word < LANES; word++) m[part * LANES + word] = rows[word];                      \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
+    /* The state's first 14 words for one block: chaining values, the IV,  \
+       the counters (the length and flags, words 14 and 15, vary). */       \
+    __attribute__((target(TARGET))) static inline void NAME##_start(                                           \
+        NAME##_vector v[16], const NAME##_vector cv[8], NAME##_vector counter_low, NAME##_vector counter_high) { \
+        for (int w = 0; w < 8; w++) v[w] = cv[w];                                                              \
+        for (int w = 0; w < 4; w++) {                                                                          \
+            for (int lane = 0; lane < LANES; lane++) v[8 + w][lane] = BLAKE3_IV[w];                            \
+        }                                                                                                      \
+        v[12] = counter_low;                                                                                   \
+        v[13] = counter_high;                                                                                  \
+    }                                                                                                          \
+                                                                                                               \
+    /* Each lane's chaining value, 32 bytes a lane. */                                                         \
+    __attribute__((target(TARGET))) static inline void NAME##_store(const NAME##_vector cv[8], uint8_t *out) { \
+        for (int lane = 0; lane < LANES; lane++) {                                                             \
+            for (int w = 0; w < 8; w++) store32(out + 32 * lane + 4 * w, cv[w][lane]);                        \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
     __attribute__((target(TARGET))) static void NAME##_group(const uint8_t *const *inputs, int blocks,        \
                                                               const uint64_t *counters, uint64_t counter,     \
                                                               int increment,                                  \
@@ -81,28 +119,9 @@
                 for (int lane = 0; lane < LANES; lane++)                                                       \
                     __builtin_prefetch(inputs[lane] + LANES * CHUNK_LEN + block * BLOCK_LEN);                  \
             }                                                                                                  \
-            /* Each lane's block comes in as whole vectors of LANES words, and a     \
-               transpose turns them into one vector per message word: 64 shuffles   \
-               a block for AVX-512 where word-by-word inserts took 256 (in cache,   \
-               4.9 -> 5.35 GB/s). */                                                \
-            _Pragma("clang loop unroll(full)") for (int part = 0; part < 16 / LANES; part++) {              \
-                NAME##_vector rows[LANES];                                                                     \
-                for (int lane = 0; lane < LANES; lane++) {                                                     \
-                    memcpy(&rows[lane], inputs[lane] + block * BLOCK_LEN + part * LANES * 4, sizeof(rows[0])); \
-                }                                                                                              \
-                TRANSPOSE_STEP(LANES, 8, rows);                                                                \
-                TRANSPOSE_STEP(LANES, 4, rows);                                                                \
-                TRANSPOSE_STEP(LANES, 2, rows);                                                                \
-                TRANSPOSE_STEP(LANES, 1, rows);                                                                \
-                for (int word = 0; word < LANES; word++) m[part * LANES + word] = rows[word];                  \
-            }                                                                                                  \
+            NAME##_load(inputs, block, m);                                                                     \
             uint32_t block_flags = flags | (block == 0 ? flags_start : 0) | (block == blocks - 1 ? flags_end : 0); \
-            for (int w = 0; w < 8; w++) v[w] = cv[w];                                                          \
-            for (int w = 0; w < 4; w++) {                                                                      \
-                for (int lane = 0; lane < LANES; lane++) v[8 + w][lane] = BLAKE3_IV[w];                        \
-            }                                                                                                  \
-            v[12] = counter_low;                                                                               \
-            v[13] = counter_high;                                                                              \
+            NAME##_start(v, cv, counter_low, counter_high);                                                    \
             for (int lane = 0; lane < LANES; lane++) {                                                         \
                 v[14][lane] = BLOCK_LEN;                                                                       \
                 v[15][lane] = block_flags;                                                                     \
@@ -110,9 +129,7 @@
             _Pragma("clang loop unroll(full)") for (int r = 0; r < 7; r++) NAME##_round(v, m, BLAKE3_SCHEDULE[r]);                                \
             for (int w = 0; w < 8; w++) cv[w] = v[w] ^ v[w + 8];                                               \
         }                                                                                                      \
-        for (int lane = 0; lane < LANES; lane++) {                                                             \
-            for (int w = 0; w < 8; w++) store32(out + 32 * lane + 4 * w, cv[w][lane]);                        \
-        }                                                                                                      \
+        NAME##_store(cv, out);                                                                                 \
     }                                                                                                          \
                                                                                                                \
     void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, const uint64_t *counters, size_t count,  \
@@ -120,6 +137,53 @@
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
             NAME##_group(inputs + start, 16, counters ? counters + start : NULL, counter + start, 1, key, flags, \
                          CHUNK_START, CHUNK_END, 1, out + 32 * start);                                         \
+        }                                                                                                      \
+    }                                                                                                          \
+                                                                                                               \
+    /* The last chunks of separate inputs, one per lane, each with its own  \
+       number of blocks, last block length, counter and end flags (ROOT for \
+       an input of one chunk, whose root output is then its digest). Each   \
+       input is a zero-padded 1 KiB copy, so every load stays in bounds; a  \
+       lane whose chunk has ended keeps its chaining value. */              \
+    __attribute__((target(TARGET))) static void NAME##_tail_group(                                            \
+        const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,                      \
+        const uint64_t *counters, const uint8_t *end_flags, const uint32_t key[8], uint8_t flags, uint8_t *out) { \
+        NAME##_vector cv[8], counter_low, counter_high, lane_blocks, lane_last_length, lane_end_flags;         \
+        int most_blocks = 0;                                                                                   \
+        for (int w = 0; w < 8; w++) {                                                                          \
+            for (int lane = 0; lane < LANES; lane++) cv[w][lane] = key[w];                                     \
+        }                                                                                                      \
+        for (int lane = 0; lane < LANES; lane++) {                                                             \
+            counter_low[lane] = (uint32_t)counters[lane];                                                      \
+            counter_high[lane] = (uint32_t)(counters[lane] >> 32);                                             \
+            lane_blocks[lane] = blocks[lane];                                                                  \
+            lane_last_length[lane] = last_lengths[lane];                                                       \
+            lane_end_flags[lane] = end_flags[lane];                                                            \
+            if (blocks[lane] > most_blocks) most_blocks = blocks[lane];                                        \
+        }                                                                                                      \
+        for (int block = 0; block < most_blocks; block++) {                                                    \
+            NAME##_vector m[16], v[16];                                                                        \
+            NAME##_load(inputs, block, m);                                                                     \
+            NAME##_vector index = (NAME##_vector){0} + (uint32_t)block;                                        \
+            NAME##_vector last = (NAME##_vector)(index == lane_blocks - 1);                                    \
+            NAME##_vector active = (NAME##_vector)(index < lane_blocks);                                       \
+            NAME##_start(v, cv, counter_low, counter_high);                                                    \
+            v[14] = (last & lane_last_length) | (~last & (uint32_t)BLOCK_LEN);                                 \
+            v[15] = ((NAME##_vector){0} + (uint32_t)(flags | (block == 0 ? CHUNK_START : 0))) |                \
+                    (last & lane_end_flags);                                                                   \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < 7; r++) NAME##_round(v, m, BLAKE3_SCHEDULE[r]); \
+            for (int w = 0; w < 8; w++) cv[w] = ((v[w] ^ v[w + 8]) & active) | (cv[w] & ~active);             \
+        }                                                                                                      \
+        NAME##_store(cv, out);                                                                                 \
+    }                                                                                                          \
+                                                                                                               \
+    void fsr_blake3_hash_tails_##NAME(const uint8_t *const *inputs, const uint8_t *blocks,                    \
+                                      const uint8_t *last_lengths, const uint64_t *counters,                  \
+                                      const uint8_t *end_flags, size_t count, const uint32_t key[8],          \
+                                      uint8_t flags, uint8_t *out) {                                          \
+        for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
+            NAME##_tail_group(inputs + start, blocks + start, last_lengths + start, counters + start,          \
+                              end_flags + start, key, flags, out + 32 * start);                                \
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \

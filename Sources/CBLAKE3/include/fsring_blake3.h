@@ -44,8 +44,9 @@ void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk
 void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[32], uint64_t chunks);
 
 /// The digests (32 bytes each, at outs + 32 * i) of `count` separate
-/// inputs: the whole chunks of all of them are hashed side by side in the
-/// SIMD kernel, which a single input of a few KiB cannot fill.
+/// inputs: the whole chunks of all of them, then their last chunks, are
+/// hashed side by side in the SIMD kernel, which a single input of a few
+/// KiB cannot fill; only parent nodes are compressed one at a time.
 void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths, size_t count, uint8_t *outs);
 
 /// The SIMD kernel in use: "avx512", "avx2", "sse4.1" or "portable".
