@@ -20,9 +20,7 @@ struct Attributes {
     func apply(
         _ info: FileInfo, from source: Int32, to destination: Int32, createdMode: UInt32, context: EntryContext
     ) throws(EntryError) {
-        if preserve.contains(.ownership)
-            && (info.userID != run.effectiveUser || info.groupID != context.groupOfNewFiles)
-        {
+        if ownerDiffers(info, context) {
             if fchown(destination, info.userID, info.groupID) != 0 {
                 guard errno == EPERM else { throw .last("chown", context.destination) }
                 // Not permitted (not root): keep the group if we may, else the copier's, silently as cp does.
@@ -52,14 +50,10 @@ struct Attributes {
 
     /// For a directory, once its contents are done; by path.
     func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
-        let owner = finish.destinationOwner
         let context = EntryContext(
             sourceDirectory: AT_FDCWD, sourceName: finish.source, source: finish.source, destinationDirectory: AT_FDCWD,
             destinationName: finish.destination, destination: finish.destination, destinationIsNew: false,
-            // The ownership check compares with the copier's user and this
-            // group: a copy owned by anyone else (or not known) is chowned.
-            groupOfNewFiles: owner?.user == run.effectiveUser ? owner!.group : UInt32.max,
-            destinationDevice: 0, followLink: false)
+            copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
         try finish.destination.withEntryPath { (name) throws(EntryError) in
             try apply(finish.info, directory: AT_FDCWD, name: name, isLink: false, context: context)
         }
@@ -68,9 +62,7 @@ struct Attributes {
     private func apply(
         _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, context: EntryContext
     ) throws(EntryError) {
-        if preserve.contains(.ownership)
-            && (info.userID != run.effectiveUser || info.groupID != context.groupOfNewFiles)
-        {
+        if ownerDiffers(info, context) {
             if fchownat(directory, name, info.userID, info.groupID, AT_SYMLINK_NOFOLLOW) != 0 {
                 guard errno == EPERM else { throw .last("chown", context.destination) }
                 _ = fchownat(directory, name, UInt32.max, info.groupID, AT_SYMLINK_NOFOLLOW)
@@ -107,6 +99,12 @@ struct Attributes {
                     set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
             }
         }
+    }
+
+    /// Whether ownership is kept and the copy's owner is not the source's
+    /// (or not known): only then does chown run.
+    private func ownerDiffers(_ info: FileInfo, _ context: EntryContext) -> Bool {
+        preserve.contains(.ownership) && context.copyOwner != FileOwner(user: info.userID, group: info.groupID)
     }
 
     /// Calls `body` with atime and mtime as utimensat wants them: two

@@ -45,16 +45,13 @@ struct CopyFinisher {
         run.report(follower.source, follower.destination, .regular, .linked)
     }
 
-    /// A follower addressed by whole paths, for the copier's helpers.
-    private func pathContext(_ follower: HardLinkTable.Follower) -> EntryContext {
-        let directory = follower.destination.removingLastComponent()
-        let groupOfNewFiles =
-            directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
-            .map { $0.permissions & UInt32(S_ISGID) != 0 ? $0.groupID : getegid() } ?? getegid()
-        return EntryContext(
+    /// A follower addressed by whole paths, for the copier's helpers; the
+    /// copy's owner is needed (and looked up) only when it is copied whole.
+    private func pathContext(_ follower: HardLinkTable.Follower, copyOwner: FileOwner? = nil) -> EntryContext {
+        EntryContext(
             sourceDirectory: AT_FDCWD, sourceName: follower.source, source: follower.source,
             destinationDirectory: AT_FDCWD, destinationName: follower.destination, destination: follower.destination,
-            destinationIsNew: false, groupOfNewFiles: groupOfNewFiles, destinationDevice: 0, followLink: false,
+            destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0, followLink: false,
             detectsHardLinks: false)
     }
 
@@ -63,7 +60,11 @@ struct CopyFinisher {
         let failuresBefore = run.counters.failed.load(ordering: .relaxed)
         let skippedBefore = run.counters.skipped.load(ordering: .relaxed)
         do throws(EntryError) {
-            try EntryCopier(run: run, scratch: scratch).copyFile(pathContext(follower))
+            let directory = follower.destination.removingLastComponent()
+            let group = directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
+                .map(OpenDirectory.groupOfNewFiles(in:))
+            let owner = FileOwner(user: run.effectiveUser, group: group ?? getegid())
+            try EntryCopier(run: run, scratch: scratch).copyFile(pathContext(follower, copyOwner: owner))
         } catch {
             run.fail(error, source: follower.source)
         }

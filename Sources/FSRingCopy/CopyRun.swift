@@ -252,5 +252,11 @@ struct DirectoryFinish: Sendable {
     var depth: Int
     /// The copy's owner when it was opened, so chown runs only when it
     /// would change something; nil when not known.
-    var destinationOwner: (user: UInt32, group: UInt32)? = nil
+    var destinationOwner: FileOwner? = nil
+}
+
+/// A user and group, as chown takes them.
+struct FileOwner: Equatable, Sendable {
+    var user: UInt32
+    var group: UInt32
 }

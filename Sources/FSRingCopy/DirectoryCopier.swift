@@ -32,7 +32,7 @@ extension EntryCopier {
                     DirectoryFinish(
                         source: job.source, destination: job.destination, info: source.directory.info,
                         depth: job.depth,
-                        destinationOwner: destination.map { ($0.info.userID, $0.info.groupID) }))
+                        destinationOwner: destination.map { FileOwner(user: $0.info.userID, group: $0.info.groupID) }))
             }
             let ancestors =
                 options.followSymbolicLinks ? job.ancestors + [source.directory.info.identity] : job.ancestors

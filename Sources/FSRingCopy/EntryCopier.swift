@@ -18,7 +18,10 @@ struct EntryContext {
     var destination: FilePath
     /// Nothing can be in the way at the destination.
     var destinationIsNew: Bool
-    var groupOfNewFiles: UInt32
+    /// Who owns the copy: for a new entry the copier, with the group new
+    /// entries get in its directory; nil when not known. Ownership is set
+    /// only when it differs from the source's.
+    var copyOwner: FileOwner?
     var destinationDevice: UInt64
     var followLink: Bool
     /// Whether this entry takes part in hard-link detection (false when it
@@ -80,7 +83,7 @@ struct EntryCopier {
                 destinationDirectory: job.destination?.descriptor ?? -1, destinationName: destinationName,
                 destination: job.destinationPath.appending(destinationName.components),
                 destinationIsNew: job.destination?.isNew ?? true,
-                groupOfNewFiles: job.destination?.groupOfNewFiles ?? getegid(),
+                copyOwner: FileOwner(user: run.effectiveUser, group: job.destination?.groupOfNewFiles ?? getegid()),
                 destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink, remainder: remainder)
             do throws(EntryError) {
                 try copy(entry.type, context, job: job)

@@ -24,7 +24,12 @@ final class OpenDirectory: Sendable {
         self.path = path
         self.info = info
         self.isNew = isNew
-        groupOfNewFiles = info.permissions & UInt32(S_ISGID) != 0 ? info.groupID : getegid()
+        groupOfNewFiles = Self.groupOfNewFiles(in: info)
+    }
+
+    /// The group a file created in a directory with `info` gets.
+    static func groupOfNewFiles(in info: FileInfo) -> UInt32 {
+        info.permissions & UInt32(S_ISGID) != 0 ? info.groupID : getegid()
     }
 
     deinit { close(descriptor) }
