@@ -227,10 +227,12 @@ final class PosixFileIO: FileIO {
                 let range = start..<min(start + share, paths.count)
                 group.addTask {
                     await self.blocking.run {
+                        // One buffer for all of this thread's batches, grown as needed.
+                        var buffer: [UInt8] = []
                         for batchStart in stride(from: range.lowerBound, to: range.upperBound, by: 64) {
                             Self.readBatchBlocking(
                                 paths, batchStart..<min(batchStart + 64, range.upperBound), sizeHint: sizeHint,
-                                readLargerFiles: readLargerFiles, body)
+                                readLargerFiles: readLargerFiles, buffer: &buffer, body)
                         }
                     }
                 }
@@ -238,48 +240,55 @@ final class PosixFileIO: FileIO {
         }
     }
 
-    /// Reads the files of one batch in turn, their contents gathered in one
-    /// buffer so that they can be handed over together, as under io_uring;
-    /// a file larger than `sizeHint` is handed over alone.
+    /// Reads the files of one batch in turn, one after another into
+    /// `buffer`, so that they can be handed over together, as under
+    /// io_uring; a file larger than `sizeHint` is handed over alone.
     private static func readBatchBlocking(
-        _ paths: [FilePath], _ batch: Range<Int>, sizeHint: Int, readLargerFiles: Bool, _ body: FileBatchHandler
+        _ paths: [FilePath], _ batch: Range<Int>, sizeHint: Int, readLargerFiles: Bool, buffer: inout [UInt8],
+        _ body: FileBatchHandler
     ) {
-        var gathered: [UInt8] = []
+        var used = 0
         var files: [(index: Int, contents: Result<Range<Int>, FileSystemError>)] = []
         for index in batch {
             let cPath = CPath(paths[index])
             defer { withExtendedLifetime(cPath) {} }
             let limit = readLargerFiles ? Int.max : sizeHint
-            switch readWholeFileBlocking(cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit) {
-            case .success(let bytes) where bytes.count > sizeHint:
-                bytes.withUnsafeBytes { body([(index, .success($0))]) }
-            case .success(let bytes):
-                files.append((index, .success(gathered.count..<gathered.count + bytes.count)))
-                gathered += bytes
+            let read = readWholeFileBlocking(
+                cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit, into: &buffer, at: used)
+            switch read {
+            case .success(let count) where count > sizeHint:
+                buffer.withUnsafeBytes {
+                    body([(index, .success(UnsafeRawBufferPointer(rebasing: $0[used..<used + count])))])
+                }
+            case .success(let count):
+                files.append((index, .success(used..<used + count)))
+                used += count
             case .failure(let error):
                 files.append((index, .failure(error)))
             }
         }
         guard !files.isEmpty else { return }
-        gathered.withUnsafeBytes { all in
+        buffer.withUnsafeBytes { all in
             body(files.map { file in (file.index, file.contents.map { UnsafeRawBufferPointer(rebasing: all[$0]) }) })
         }
     }
 
-    /// open + read until EOF + close on the current thread; fails with
-    /// EFBIG once more than `limit` bytes are read.
+    /// open + read until EOF + close on the current thread, into `buffer`
+    /// from `start` (grown as needed, never shrunk); returns the file's
+    /// size. Fails with EFBIG once more than `limit` bytes are read.
     static func readWholeFileBlocking(
-        _ address: UInt, path: FilePath, sizeHint: Int, limit: Int = .max
-    ) -> Result<[UInt8], FileSystemError> {
+        _ address: UInt, path: FilePath, sizeHint: Int, limit: Int = .max, into buffer: inout [UInt8], at start: Int
+    ) -> Result<Int, FileSystemError> {
         let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path)) }
         defer { Glibc.close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: max(sizeHint, 4096))
         var filled = 0
         while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let count = bytes.withUnsafeMutableBytes {
-                Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+            // Room for at least the hint (one byte more tells "larger"), doubling after that.
+            let needed = start + filled + max(sizeHint + 1, 4096)
+            if buffer.count < needed { buffer += repeatElement(0, count: max(needed - buffer.count, buffer.count)) }
+            let count = buffer.withUnsafeMutableBytes {
+                Glibc.read(descriptor, $0.baseAddress! + start + filled, $0.count - start - filled)
             }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -289,7 +298,6 @@ final class PosixFileIO: FileIO {
             filled += count
             if filled > limit { return .failure(FileSystemError(code: EFBIG, operation: "read", path: path)) }
         }
-        bytes.removeSubrange(filled...)
-        return .success(bytes)
+        return .success(filled)
     }
 }
