@@ -137,22 +137,74 @@ public struct HashEngine: Sendable {
             try await handle.withMappedRegion(offset: Int64(offset), count: count) { region in
                 let firstPiece = offset / pieceSize
                 let pieces = firstPiece..<max(firstPiece, min(subtrees, (offset + count) / pieceSize))
-                for value in await subtreeValues(of: region, pieces: pieces) {
+                // Each task maps its piece's pages before hashing it and unmaps them after.
+                let range: @Sendable (Int) -> Range<Int> = { piece in
+                    (piece - firstPiece) * pieceSize..<(piece - firstPiece + 1) * pieceSize
+                }
+                let values = try await subtreeValues(pieces, buffered: false) { piece, _ in
+                    region.prefault(range(piece))
+                    return region.bytes(range(piece))
+                } done: { piece in
+                    region.release(range(piece))
+                }
+                for value in values {
                     hasher.appendBLAKE3Subtree(value, chunks: pieceSize / BLAKE3.chunkLength)
                 }
                 await hashInOrder(region, from: max(offset, subtrees * pieceSize) - offset, into: hasher)
             }
             offset += count
         }
-        let tail = PieceBuffer.take(size: pieceSize)
-        defer { tail.giveBack() }
+        let end = try await hashToEnd(handle, from: offset, into: hasher)
+        return FileDigest(digest: hasher.finalize(), size: UInt64(end))
+    }
+
+    /// Reads and hashes from `offset` to the end of the file (the last
+    /// piece, and whatever the file has grown by); returns the end.
+    private func hashToEnd(_ handle: FileHandle, from offset: Int, into hasher: StreamingHasher) async throws -> Int {
+        let buffer = PieceBuffer.take(size: pieceSize)
+        defer { buffer.giveBack() }
+        var offset = offset
         while true {
-            let filled = try await tail.fill(from: handle, at: Int64(offset))
-            if filled == 0 { break }
-            hasher.update(tail.bytes(count: filled))
+            let filled = try await buffer.fill(from: handle, at: Int64(offset))
+            if filled == 0 { return offset }
+            hasher.update(buffer.bytes(count: filled))
             offset += filled
         }
-        return FileDigest(digest: hasher.finalize(), size: UInt64(offset))
+    }
+
+    /// The BLAKE3 chaining values of `pieces` (whole pieces of `pieceSize`
+    /// bytes), in order, computed by `parallelPieces` tasks that take pieces
+    /// in turn. `bytes` gives a piece's bytes to its task, in that task's
+    /// buffer when `buffered`, and `done` runs once the piece is hashed.
+    private func subtreeValues(
+        _ pieces: Range<Int>, buffered: Bool,
+        bytes: @escaping @Sendable (_ piece: Int, _ buffer: PieceBuffer?) async throws -> UnsafeRawBufferPointer,
+        done: @escaping @Sendable (_ piece: Int) -> Void = { _ in }
+    ) async throws -> [[UInt8]] {
+        let pieceSize = self.pieceSize
+        let cursor = WorkCursor()
+        var values = [[UInt8]](repeating: [], count: pieces.count)
+        try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
+            for _ in 0..<min(parallelPieces, pieces.count) {
+                group.addTask {
+                    let buffer = buffered ? PieceBuffer.take(size: pieceSize) : nil
+                    defer { buffer?.giveBack() }
+                    var finished: [(Int, [UInt8])] = []
+                    while let index = cursor.next(below: pieces.count) {
+                        let piece = pieces.lowerBound + index
+                        let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
+                        finished.append(
+                            (index, BLAKE3.subtreeValue(try await bytes(piece, buffer), chunkIndex: chunkIndex)))
+                        done(piece)
+                    }
+                    return finished
+                }
+            }
+            for try await finished in group {
+                for (index, value) in finished { values[index] = value }
+            }
+        }
+        return values
     }
 
     /// Hashes `region` from `start` to its end, piece after piece. Other
@@ -190,39 +242,6 @@ public struct HashEngine: Sendable {
                     })
             }
         }
-    }
-
-    /// The BLAKE3 chaining values of whole pieces of a mapped region, in
-    /// order, computed by `parallelPieces` tasks that take pieces in turn;
-    /// each maps its piece's pages before hashing it and unmaps them after.
-    private func subtreeValues(of region: MappedRegion, pieces: Range<Int>) async -> [[UInt8]] {
-        guard !pieces.isEmpty else { return [] }
-        let pieceSize = self.pieceSize
-        let first = Int(region.offset) / pieceSize
-        let cursor = WorkCursor()
-        var values = [[UInt8]](repeating: [], count: pieces.count)
-        await withTaskGroup(of: [(Int, [UInt8])].self) { group in
-            for _ in 0..<min(parallelPieces, pieces.count) {
-                group.addTask {
-                    var done: [(Int, [UInt8])] = []
-                    while let index = cursor.next(below: pieces.count) {
-                        let piece = pieces.lowerBound + index
-                        let start = (piece - first) * pieceSize
-                        let range = start..<(start + pieceSize)
-                        region.prefault(range)
-                        let bytes = region.bytes(range)
-                        defer { region.release(range) }
-                        done.append(
-                            (index, BLAKE3.subtreeValue(bytes, chunkIndex: piece * (pieceSize / BLAKE3.chunkLength))))
-                    }
-                    return done
-                }
-            }
-            for await finished in group {
-                for (index, value) in finished { values[index] = value }
-            }
-        }
-        return values
     }
 
     /// Reads piece after piece, the next one in flight while this one is hashed.
@@ -266,47 +285,17 @@ public struct HashEngine: Sendable {
     /// that the root is computed where the input ends.
     private func blake3InPieces(_ handle: FileHandle, size: Int) async throws -> FileDigest {
         let pieceSize = self.pieceSize
-        let pieceCount = (size + pieceSize - 1) / pieceSize
-        let subtrees = pieceCount - 1
-        // Workers, each with one buffer for all its pieces, take pieces in turn.
-        let cursor = WorkCursor()
-        var values = [[UInt8]?](repeating: nil, count: subtrees)
-        try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
-            for _ in 0..<min(parallelPieces, subtrees) {
-                group.addTask {
-                    let buffer = PieceBuffer.take(size: pieceSize)
-                    defer { buffer.giveBack() }
-                    var done: [(Int, [UInt8])] = []
-                    while let piece = cursor.next(below: subtrees) {
-                        let offset = Int64(piece) * Int64(pieceSize)
-                        let filled = try await buffer.fill(from: handle, at: offset)
-                        guard filled == pieceSize else {
-                            // The file shrank while it was read.
-                            throw FileSystemError(code: EIO, operation: "read", path: handle.path)
-                        }
-                        let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
-                        done.append((piece, BLAKE3.subtreeValue(buffer.bytes(count: filled), chunkIndex: chunkIndex)))
-                    }
-                    return done
-                }
-            }
-            for try await finished in group {
-                for (piece, value) in finished { values[piece] = value }
-            }
+        let subtrees = (size - 1) / pieceSize
+        let values = try await subtreeValues(0..<subtrees, buffered: true) { piece, buffer in
+            let filled = try await buffer!.fill(from: handle, at: Int64(piece) * Int64(pieceSize))
+            // The file shrank while it was read.
+            guard filled == pieceSize else { throw FileSystemError(code: EIO, operation: "read", path: handle.path) }
+            return buffer!.bytes(count: filled)
         }
         let hasher = StreamingHasher(.blake3)
-        for value in values { hasher.appendBLAKE3Subtree(value!, chunks: pieceSize / BLAKE3.chunkLength) }
-        // The last piece, and anything the file grew by, through update.
-        var offset = Int64(subtrees) * Int64(pieceSize)
-        let tail = PieceBuffer.take(size: pieceSize)
-        defer { tail.giveBack() }
-        while true {
-            let filled = try await tail.fill(from: handle, at: offset)
-            if filled == 0 { break }
-            hasher.update(tail.bytes(count: filled))
-            offset += Int64(filled)
-        }
-        return FileDigest(digest: hasher.finalize(), size: UInt64(offset))
+        for value in values { hasher.appendBLAKE3Subtree(value, chunks: pieceSize / BLAKE3.chunkLength) }
+        let end = try await hashToEnd(handle, from: subtrees * pieceSize, into: hasher)
+        return FileDigest(digest: hasher.finalize(), size: UInt64(end))
     }
 }
 
