@@ -105,8 +105,7 @@ int fsr_unmap_guarded(const void *address, size_t length, int slot) {
 
 // madvise wants a page-aligned start: round down, and lengthen to match.
 static void advise_pages(const void *address, size_t length, int advice) {
-    uintptr_t page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
-    uintptr_t start = (uintptr_t)address & ~page_mask;
+    uintptr_t start = (uintptr_t)address & ~(page_size - 1);  // set when the first mapping was made
     (void)madvise((void *)start, length + ((uintptr_t)address - start), advice);
 }
 

@@ -41,19 +41,21 @@ struct DoctorCommand: AsyncParsableCommand {
         }
     }
 
-    private func reportRegisteredBufferSupport() {
-        do {
-            let probe = try RingRuntime(ringCount: 1)
-            defer { probe.shutdown() }
-            if let error = probe.rings[0].setupReport.registeredBufferError {
-                print("registered buffers: unavailable: \(ErrnoName.describe(error))")
-            } else {
-                print(
-                    "registered buffers: available (\(probe.rings[0].registeredBufferSize / 1024) KiB each), not used by the file API"
-                )
-            }
-        } catch {
-            print("registered buffers: unknown: \(error.reason)")
+    /// Whether `ring` could register buffers. The file API registers none
+    /// (nothing in it reads into them); where `ring` has none, a ring made
+    /// with the default configuration is asked instead.
+    private func reportRegisteredBuffers(_ ring: Ring) {
+        let asked = ring.registeredBufferSize > 0 ? nil : try? RingRuntime(ringCount: 1)
+        defer { asked?.shutdown() }
+        let probed = asked?.rings[0] ?? ring
+        if let error = probed.setupReport.registeredBufferError {
+            print("registered buffers: unavailable: \(ErrnoName.describe(error))")
+        } else if probed.registeredBufferSize > 0 {
+            print(
+                "registered buffers: available (\(probed.registeredBufferSize / 1024) KiB each), not used by the file API"
+            )
+        } else {
+            print("registered buffers: unknown (no ring could be made to ask)")
         }
     }
 
@@ -70,14 +72,7 @@ struct DoctorCommand: AsyncParsableCommand {
         } else {
             print("direct descriptors: registered (sparse table)")
         }
-        if let error = setup.registeredBufferError {
-            print("registered buffers: unavailable: \(ErrnoName.describe(error))")
-        } else if runtime.rings[0].registeredBufferSize > 0 {
-            print("registered buffers: \(runtime.rings[0].registeredBufferSize / 1024) KiB each")
-        } else {
-            // The file API's rings register none; say whether a ring could.
-            reportRegisteredBufferSupport()
-        }
+        reportRegisteredBuffers(runtime.rings[0])
         let supported = Set(setup.supportedOpcodes)
         let all = (0...setup.lastOpcode).map { $0 }
         print(
