@@ -11,24 +11,27 @@ import URing
 ///
 /// Small files go through `FileSystem.forEachBatch`: 64 open -> read ->
 /// close chains per submission, hashed straight from the kernel's buffer
-/// (BLAKE3 hashes a batch's files side by side). Larger files are mapped and hashed in place, with no copy; BLAKE3
-/// hashes the pieces of one file on all cores at once, as subtrees of its
-/// tree. Where a file cannot be mapped, it is read in pieces with the next
-/// read in flight while the current piece is hashed.
+/// (BLAKE3 hashes a batch's files side by side). Larger files are mapped
+/// and hashed in place, with no copy; BLAKE3 hashes the pieces of one file
+/// on all cores at once, as subtrees of its tree. Where a file cannot be
+/// mapped, it is read in pieces with the next read in flight while the
+/// current piece is hashed.
 public struct HashEngine: Sendable {
     public let fileSystem: FileSystem
     public let algorithm: HashAlgorithm
     /// Files up to this size are read whole in one chain.
     public var smallFileLimit = 128 * 1024
-    /// Bytes per read of a large file; for BLAKE3, the subtree size
+    /// BLAKE3's piece of a large file, hashed as one subtree by one task
     /// (a power of two number of 1 KiB chunks). 2 MiB, one page table's
     /// worth, so that threads hashing neighbouring pieces of a mapping do
     /// not share its lock: 1 GiB cached, four paired rounds, 0.21-0.24 s
     /// against 0.23-0.27 s with 1 MiB.
     public var pieceSize = 2 << 20
-    /// Bytes per read when a file is hashed front to back. Measured here:
-    /// 128 KiB pieces took twice as long as 1 MiB on a 1 GiB file, the cost
-    /// of each read's round trip outweighing the cache misses it saves.
+    /// The piece of a file hashed front to back (any algorithm but BLAKE3,
+    /// and BLAKE3's last piece): the unit read, or mapped ahead and released
+    /// behind. Measured when reading: 128 KiB pieces took twice as long as
+    /// 1 MiB on a 1 GiB file, the cost of each read's round trip outweighing
+    /// the cache misses it saves.
     public var sequentialPieceSize = 1 << 20
     /// Pieces of one BLAKE3 file hashed at once.
     public var parallelPieces = RingRuntime.onlineCores * 2
