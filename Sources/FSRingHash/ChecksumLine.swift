@@ -1,6 +1,10 @@
 import FSRing
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One line of a checksum list, in the formats of `sha256sum` and `b3sum`
 /// (GNU: `HEX  NAME`) and of their `--tag` option (BSD: `ALGO (NAME) = HEX`).
 ///
@@ -27,17 +31,29 @@ public struct ChecksumLine: Sendable, Equatable {
 
     /// The line's bytes, without the terminator.
     public func formatted(_ style: Style, algorithm: HashAlgorithm) -> [UInt8] {
+        var line: [UInt8] = []
+        append(style, algorithm: algorithm, to: &line)
+        return line
+    }
+
+    /// Appends the line's bytes, without the terminator, to `output`: a tree's
+    /// lines go into one buffer without a separate array for each.
+    public func append(_ style: Style, algorithm: HashAlgorithm, to output: inout [UInt8]) {
         let (escapedName, escaped) = Self.escape(name)
-        var line: [UInt8] = escaped ? [UInt8(ascii: "\\")] : []
+        if escaped { output.append(0x5C) }
         switch style {
         case .gnu:
-            line += hexASCII(digest)
-            line += [0x20, 0x20]
-            line += escapedName
+            appendHexASCII(digest, to: &output)
+            output.append(0x20)
+            output.append(0x20)
+            output += escapedName
         case .bsd:
-            line += Array("\(algorithm.tag) (".utf8) + escapedName + Array(") = ".utf8) + hexASCII(digest)
+            output += algorithm.tag.utf8
+            output += " (".utf8
+            output += escapedName
+            output += ") = ".utf8
+            appendHexASCII(digest, to: &output)
         }
-        return line
     }
 
     /// A name as check and audit reports print it. As `sha256sum -c` does,
@@ -166,13 +182,23 @@ extension Array where Element == ChecksumLine {
 
 /// Lower-case hexadecimal, as ASCII bytes.
 public func hexASCII(_ bytes: [UInt8]) -> [UInt8] {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8](repeating: 0, count: bytes.count * 2)
-    for (index, byte) in bytes.enumerated() {
-        out[2 * index] = digits[Int(byte >> 4)]
-        out[2 * index + 1] = digits[Int(byte & 15)]
-    }
+    var out: [UInt8] = []
+    appendHexASCII(bytes, to: &out)
     return out
+}
+
+/// Appends `bytes` in lower-case hexadecimal, as ASCII bytes.
+public func appendHexASCII(_ bytes: [UInt8], to output: inout [UInt8]) {
+    let digits: StaticString = "0123456789abcdef"
+    digits.withUTF8Buffer { digits in
+        output += [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { text, count in
+            for (index, byte) in bytes.enumerated() {
+                text[2 * index] = digits[Int(byte >> 4)]
+                text[2 * index + 1] = digits[Int(byte & 15)]
+            }
+            count = bytes.count * 2
+        }
+    }
 }
 
 /// Lower-case hexadecimal.
@@ -212,14 +238,19 @@ func hexBytes(_ text: ArraySlice<UInt8>) -> [UInt8]? {
 extension FilePath {
     /// The path's bytes, as the kernel sees them.
     public var rawBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        appendRawBytes(to: &bytes)
+        return bytes
+    }
+
+    /// Appends the path's bytes to `output`, in one copy.
+    public func appendRawBytes(to output: inout [UInt8]) {
         withPlatformString { pointer in
-            var bytes: [UInt8] = []
-            var index = 0
-            while pointer[index] != 0 {
-                bytes.append(UInt8(bitPattern: pointer[index]))
-                index += 1
+            let count = strlen(pointer)
+            // CChar and UInt8 differ only in signedness, so the memory may be read as either.
+            pointer.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
+                output.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
             }
-            return bytes
         }
     }
 

@@ -47,15 +47,27 @@ public struct FileCollection: Sendable {
 
 extension Array where Element == FilePath {
     /// Indexes of the paths in the order of their raw bytes, the order
-    /// `fsring hash` prints in (each path's bytes taken once, compared with memcmp).
+    /// `fsring hash` prints in. All paths' bytes are laid out in one buffer,
+    /// so that comparing two is one memcmp with no reference counting (with
+    /// an array per path, retains and releases cost more than the compares).
     public func byteOrder() -> [Int] {
-        let keys = map(\.rawBytes)
-        return indices.sorted { left, right in
-            keys[left].withUnsafeBufferPointer { a in
-                keys[right].withUnsafeBufferPointer { b in
-                    guard let first = a.baseAddress, let second = b.baseAddress else { return a.count < b.count }
-                    let common = memcmp(first, second, Swift.min(a.count, b.count))
-                    return common != 0 ? common < 0 : a.count < b.count
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        starts.reserveCapacity(count + 1)
+        for path in self {
+            starts.append(bytes.count)
+            path.appendRawBytes(to: &bytes)
+        }
+        starts.append(bytes.count)
+        return bytes.withUnsafeBufferPointer { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                indices.sorted { left, right in
+                    let leftCount = starts[left + 1] - starts[left]
+                    let rightCount = starts[right + 1] - starts[right]
+                    let common = Swift.min(leftCount, rightCount)
+                    guard common > 0, let base = bytes.baseAddress else { return leftCount < rightCount }
+                    let order = memcmp(base + starts[left], base + starts[right], common)
+                    return order != 0 ? order < 0 : leftCount < rightCount
                 }
             }
         }

@@ -129,7 +129,7 @@ struct HashCommand: AsyncParsableCommand {
         var stdinFailed = false
         if paths.contains("-") {
             do {
-                output.write(formatted("-", try await hashStandardInput(algorithm, fileSystem: fileSystem)))
+                output.write(lineFormat.line("-", try await hashStandardInput(algorithm, fileSystem: fileSystem)))
             } catch let error as FileSystemError {
                 report(error, to: diagnostics)
                 stdinFailed = true
@@ -150,32 +150,35 @@ struct HashCommand: AsyncParsableCommand {
             }
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
-        var files = collection.files
-        var results: [DigestResult]
+        let files = collection.files
+        let results: [DigestResult]
+        // The order lines are printed in: by path bytes unless --unsorted.
+        let order: [Int]
         if unsorted {
             // Each line goes out as its file finishes, from whichever thread finished it.
-            let printer = StreamingPrinter(command: self, algorithm: algorithm, files: files)
+            let printer = StreamingPrinter(command: self, format: lineFormat, files: files)
             results = await engine.digests(of: files) { index, result in printer.print(index, result) }
             printer.flush()
+            order = Array(files.indices)
         } else {
             // Hash in the order found (neighbours in a directory together) while
             // the output order, by path bytes, is worked out on another core.
-            let walked = files
-            async let order = Task.detached { walked.byteOrder() }.value
-            results = await engine.digests(of: walked)
-            let sorted = await order
-            files = sorted.map { walked[$0] }
-            results = sorted.map { results[$0] }
+            async let sorted = Task.detached { files.byteOrder() }.value
+            results = await engine.digests(of: files)
+            order = await sorted
         }
         var failures = collection.errors.count + (stdinFailed ? 1 : 0)
+        let format = lineFormat
         var hashed = 0
         var bytes: UInt64 = 0
-        for (path, result) in zip(files, results) {
+        for index in order {
+            let path = files[index]
+            let result = results[index]
             switch result {
             case .success(let file):
                 hashed += 1
                 bytes += file.size
-                if !unsorted { output.write(formatted(path, file)) }
+                if !unsorted { output.write { format.append(path, file, to: &$0) } }
             case .failure(let error):
                 failures += 1
                 if !unsorted { report(error, to: diagnostics) }
@@ -197,16 +200,9 @@ struct HashCommand: AsyncParsableCommand {
         return failures > 0
     }
 
-    /// One file's output line: a checksum line, or with --json an object.
-    func formatted(_ path: FilePath, _ file: FileDigest) -> [UInt8] {
-        if json {
-            return JSON.object([
-                ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string((algorithm ?? .blake3).rawValue)),
-                ("digest", JSON.string(hexString(file.digest))), ("size", JSON.number(Double(file.size))),
-            ]) + [0x0A]
-        }
-        let line = ChecksumLine(algorithm: algorithm ?? .blake3, digest: file.digest, name: path.rawBytes)
-        return line.formatted(style, algorithm: algorithm ?? .blake3) + [lineEnd]
+    /// How each file's line is written.
+    var lineFormat: DigestLineFormat {
+        DigestLineFormat(algorithm: algorithm ?? .blake3, style: style, json: json, lineEnd: lineEnd)
     }
 
     /// Standard input, read to its end (a pipe, a terminal or a file).
@@ -324,14 +320,14 @@ struct HashCommand: AsyncParsableCommand {
 /// Writes lines for `--unsorted` as results arrive, one writer at a time.
 final class StreamingPrinter: Sendable {
     private let command: HashCommand
-    private let algorithm: HashAlgorithm
+    private let format: DigestLineFormat
     private let files: [FilePath]
     // The writers, behind one lock: results arrive on several threads.
     private let outputs = Mutex((output: RawOutput(descriptor: 1), diagnostics: RawOutput(descriptor: 2)))
 
-    init(command: HashCommand, algorithm: HashAlgorithm, files: [FilePath]) {
+    init(command: HashCommand, format: DigestLineFormat, files: [FilePath]) {
         self.command = command
-        self.algorithm = algorithm
+        self.format = format
         self.files = files
     }
 
@@ -340,7 +336,7 @@ final class StreamingPrinter: Sendable {
         outputs.withLock { outputs in
             switch result {
             case .success(let file):
-                outputs.output.write(command.formatted(path, file))
+                outputs.output.write { format.append(path, file, to: &$0) }
             case .failure(let error):
                 command.report(error, to: outputs.diagnostics)
             }

@@ -20,6 +20,12 @@ final class RawOutput {
 
     func write(_ text: String) { write(Array(text.utf8)) }
 
+    /// Lets `append` add its bytes to the pending ones, with no array of its own.
+    func write(_ append: (inout [UInt8]) -> Void) {
+        append(&pending)
+        if pending.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         var offset = 0
         while offset < pending.count {
