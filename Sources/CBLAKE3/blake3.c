@@ -442,38 +442,65 @@ static void hash_tails(const uint8_t *const *inputs, const uint8_t *blocks, cons
     }
 }
 
-/// Finishes a hasher whose input so far is whole chunks (pushed as
-/// subtrees) when the last chunk's chaining value is already known: the
-/// same parents finalize would compute, the last one as the root.
-static void finalize_with_last_chunk(fsr_blake3_hasher *hasher, const uint8_t last_cv[32], uint8_t out[32]) {
-    merge_cv_stack(hasher, hasher->chunk.chunk_counter);
-    uint8_t block[64];
-    memcpy(block + 32, last_cv, 32);
-    size_t remaining = hasher->cv_stack_len;
-    while (remaining > 1) {
-        memcpy(block, hasher->cv_stack + (remaining - 1) * 32, 32);
-        node_output parent = parent_output(block, hasher->key, hasher->flags);
-        output_cv(&parent, block + 32);
-        remaining--;
+/// The roots of several inputs' trees from their chunks' chaining values:
+/// input i has counts[i] values (0 for an input of one chunk, whose root is
+/// already known), stored from cvs + 32 * starts[i]. Level by level, each
+/// input's values are paired from the left (the odd last one moves up
+/// unchanged), which builds exactly BLAKE3's left-complete tree; every
+/// input's parents of a level go through the wide kernel together, and the
+/// last pair of every input at the end, with the ROOT flag. `spare` has room
+/// for as many values as `cvs`, `pairs` for half as many pointers; counts
+/// are used up.
+static void hash_roots(uint8_t *cvs, uint8_t *spare, const uint8_t **pairs, const size_t *starts, size_t *counts,
+                       size_t count, uint8_t *outs) {
+    while (1) {
+        size_t parents = 0;
+        for (size_t i = 0; i < count; i++) {
+            if (counts[i] < 3) continue;
+            for (size_t k = 0; k < counts[i] / 2; k++) pairs[parents++] = cvs + 32 * (starts[i] + 2 * k);
+        }
+        if (parents == 0) break;
+        hash_parents(pairs, parents, BLAKE3_IV, 0, spare);
+        // Each input's parents, then its odd value, back in its own place.
+        size_t next = 0;
+        for (size_t i = 0; i < count; i++) {
+            size_t n = counts[i];
+            if (n < 3) continue;
+            uint8_t *own = cvs + 32 * starts[i];
+            memcpy(own, spare + 32 * next, 32 * (n / 2));
+            if (n % 2) memcpy(own + 32 * (n / 2), own + 32 * (n - 1), 32);
+            next += n / 2;
+            counts[i] = (n + 1) / 2;
+        }
     }
-    memcpy(block, hasher->cv_stack, 32);
-    node_output root = parent_output(block, hasher->key, hasher->flags);
-    output_root(&root, out, 32);
+    size_t roots = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (counts[i] == 2) pairs[roots++] = cvs + 32 * starts[i];
+    }
+    hash_parents(pairs, roots, BLAKE3_IV, ROOT, spare);
+    roots = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (counts[i] == 2) memcpy(outs + 32 * i, spare + 32 * roots++, 32);
+    }
 }
 
 void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths, size_t count, uint8_t *outs) {
     // Every whole chunk that is not its input's last, from all inputs, goes
     // through the wide kernel together; then every input's last chunk
-    // (the root, for an input of one chunk), one per lane; then each
-    // input's parent nodes, one at a time.
+    // (the root, for an input of one chunk), one per lane; then the parent
+    // nodes of all inputs, level by level, many per kernel call.
     size_t total = 0;
     for (size_t i = 0; i < count; i++) total += lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
-    // One allocation: whole chunks' pointers, counters and chaining values;
-    // then per input a zero-padded copy of its last chunk, its pointer,
-    // block count, last block length, counter, end flags and chaining value.
-    size_t whole_bytes = total * (sizeof(const uint8_t *) + sizeof(uint64_t) + 32);
-    size_t tail_bytes = count * (CHUNK_LEN + sizeof(const uint8_t *) + sizeof(uint64_t) + 32 + 3);
-    uint8_t *memory = malloc(whole_bytes + tail_bytes);
+    // One allocation: per input a zero-padded copy of its last chunk; whole
+    // chunks' pointers, then per input its last chunk's pointer; counters
+    // likewise; chaining values: each input's whole chunks' followed by its
+    // last chunk's, room for as many parents, and a parent's pointer per two
+    // values; per input where its values start, how many there are, its
+    // last chunk's block count, last block length and end flags.
+    size_t values = total + count;
+    size_t bytes = count * CHUNK_LEN + values * (2 * sizeof(const uint8_t *) + sizeof(uint64_t) + 2 * 32) +
+                   count * (2 * sizeof(size_t) + 3);
+    uint8_t *memory = malloc(bytes);
     if (!memory) {
         // Out of memory: one input at a time, with no extra memory.
         for (size_t i = 0; i < count; i++) {
@@ -487,17 +514,22 @@ void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths,
     uint8_t *padded = memory;  // first, so that each copy is 1 KiB aligned within it
     const uint8_t **chunks = (const uint8_t **)(padded + count * CHUNK_LEN);
     const uint8_t **tails = chunks + total;
-    uint64_t *counters = (uint64_t *)(tails + count);
+    const uint8_t **pairs = tails + count;  // values pointers: at least values / 2
+    uint64_t *counters = (uint64_t *)(pairs + values);
     uint64_t *tail_counters = counters + total;
-    uint8_t *cvs = (uint8_t *)(tail_counters + count);
-    uint8_t *tail_cvs = cvs + total * 32;
-    uint8_t *blocks = tail_cvs + count * 32;
+    size_t *starts = (size_t *)(tail_counters + count);
+    size_t *counts = starts + count;
+    uint8_t *cvs = (uint8_t *)(counts + count);
+    uint8_t *spare = cvs + values * 32;
+    uint8_t *blocks = spare + values * 32;
     uint8_t *last_lengths = blocks + count;
     uint8_t *end_flags = last_lengths + count;
 
     size_t next = 0;
     for (size_t i = 0; i < count; i++) {
         size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
+        starts[i] = next + i;  // its whole chunks' values, then its last chunk's
+        counts[i] = whole == 0 ? 0 : whole + 1;
         for (size_t chunk = 0; chunk < whole; chunk++) {
             chunks[next] = inputs[i] + chunk * CHUNK_LEN;
             counters[next] = chunk;
@@ -513,19 +545,21 @@ void fsr_blake3_hash_inputs(const uint8_t *const *inputs, const size_t *lengths,
         tail_counters[i] = whole;
         end_flags[i] = CHUNK_END | (whole == 0 ? ROOT : 0);
     }
-    hash_chunks_counted(chunks, counters, total, 0, BLAKE3_IV, 0, cvs);
+    // Whole chunks' values are computed densely, then spread out so that
+    // each input's last chunk's value can follow its others.
+    hash_chunks_counted(chunks, counters, total, 0, BLAKE3_IV, 0, spare);
+    uint8_t *tail_cvs = spare + total * 32;
     hash_tails(tails, blocks, last_lengths, tail_counters, end_flags, count, tail_cvs);
     next = 0;
     for (size_t i = 0; i < count; i++) {
-        size_t whole = lengths[i] > 0 ? (lengths[i] - 1) / CHUNK_LEN : 0;
-        if (whole == 0) {
+        if (counts[i] == 0) {
             memcpy(outs + 32 * i, tail_cvs + 32 * i, 32);  // its last chunk was the root
             continue;
         }
-        fsr_blake3_hasher hasher;
-        fsr_blake3_hasher_init(&hasher);
-        for (size_t chunk = 0; chunk < whole; chunk++) fsr_blake3_hasher_push_subtree(&hasher, cvs + 32 * next++, 1);
-        finalize_with_last_chunk(&hasher, tail_cvs + 32 * i, outs + 32 * i);
+        memcpy(cvs + 32 * starts[i], spare + 32 * next, 32 * (counts[i] - 1));
+        memcpy(cvs + 32 * (starts[i] + counts[i] - 1), tail_cvs + 32 * i, 32);
+        next += counts[i] - 1;
     }
+    hash_roots(cvs, spare, pairs, starts, counts, count, outs);
     free(memory);
 }
