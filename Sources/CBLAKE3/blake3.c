@@ -376,37 +376,44 @@ void fsr_blake3_hasher_finalize(const fsr_blake3_hasher *original, uint8_t *out,
     output_root(&output, out, out_len);
 }
 
-void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk_counter, uint8_t out_cv[32]) {
-    enum { BATCH = 64 };
-    size_t chunks = length / CHUNK_LEN;
-    if (chunks > BATCH) {
-        // Halves of a power-of-two subtree are power-of-two subtrees.
-        uint8_t halves[64];
-        size_t half = length / 2;
-        fsr_blake3_hash_subtree(input, half, chunk_counter, halves);
-        fsr_blake3_hash_subtree(input + half, half, chunk_counter + chunks / 2, halves + 32);
-        node_output parent = parent_output(halves, BLAKE3_IV, 0);
-        output_cv(&parent, out_cv);
-        return;
-    }
-    const uint8_t *inputs[BATCH];
-    uint8_t cvs[BATCH * 32];
+// Chunks of a subtree hashed in one batch: the levels of parents narrower
+// than the widest kernel cost the same per batch however large it is, so a
+// larger batch spends less on them. 1 MiB in cache, one core, AVX-512, four
+// paired rounds: 3.98-4.38 GB/s against 3.85-4.07 with 64 chunks.
+enum { SUBTREE_BATCH = 512 };
+
+/// A power-of-two subtree of at most SUBTREE_BATCH chunks: its chunks side
+/// by side, then its parents level by level, each level side by side. Not
+/// inlined, so that its arrays are on the stack once, not in every frame of
+/// the recursion above it.
+__attribute__((noinline)) static void hash_batch_subtree(const uint8_t *input, size_t chunks, uint64_t chunk_counter,
+                                                         uint8_t out_cv[32]) {
+    const uint8_t *inputs[SUBTREE_BATCH];
+    uint8_t cvs[SUBTREE_BATCH * 32];
     for (size_t i = 0; i < chunks; i++) inputs[i] = input + i * CHUNK_LEN;
     hash_chunks(inputs, chunks, chunk_counter, BLAKE3_IV, 0, cvs);
-    if (chunks == 1) {
-        memcpy(out_cv, cvs, 32);
-        return;
-    }
-    // Pairs of chaining values become parents, level by level, down to one;
-    // each level's parents are compressed side by side.
     for (size_t count = chunks; count > 1; count /= 2) {
-        const uint8_t *pairs[BATCH / 2];
-        uint8_t parents[BATCH / 2 * 32];
-        for (size_t i = 0; i < count / 2; i++) pairs[i] = cvs + 64 * i;
-        hash_parents(pairs, count / 2, BLAKE3_IV, 0, parents);
+        uint8_t parents[SUBTREE_BATCH / 2 * 32];
+        for (size_t i = 0; i < count / 2; i++) inputs[i] = cvs + 64 * i;
+        hash_parents(inputs, count / 2, BLAKE3_IV, 0, parents);
         memcpy(cvs, parents, count / 2 * 32);
     }
     memcpy(out_cv, cvs, 32);
+}
+
+void fsr_blake3_hash_subtree(const uint8_t *input, size_t length, uint64_t chunk_counter, uint8_t out_cv[32]) {
+    size_t chunks = length / CHUNK_LEN;
+    if (chunks <= SUBTREE_BATCH) {
+        hash_batch_subtree(input, chunks, chunk_counter, out_cv);
+        return;
+    }
+    // Halves of a power-of-two subtree are power-of-two subtrees.
+    uint8_t halves[64];
+    size_t half = length / 2;
+    fsr_blake3_hash_subtree(input, half, chunk_counter, halves);
+    fsr_blake3_hash_subtree(input + half, half, chunk_counter + chunks / 2, halves + 32);
+    node_output parent = parent_output(halves, BLAKE3_IV, 0);
+    output_cv(&parent, out_cv);
 }
 
 void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[32], uint64_t chunks) {
