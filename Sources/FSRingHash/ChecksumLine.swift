@@ -56,6 +56,34 @@ public struct ChecksumLine: Sendable, Equatable {
         }
     }
 
+    /// Appends `HEX  NAME` and `terminator` for a name that needs no
+    /// escaping, built on the stack and copied once: a tree's lines are
+    /// written this way, with no array per line. Returns false, having
+    /// appended nothing, when the name needs escaping.
+    public static func appendPlainLine(
+        digest: [UInt8], name: UnsafeRawBufferPointer, terminator: UInt8, to output: inout [UInt8]
+    ) -> Bool {
+        for byte in name where byte == 0x5C || byte == 0x0A || byte == 0x0D { return false }
+        let hexCount = digest.count * 2
+        let length = hexCount + 2 + name.count + 1
+        let digits: StaticString = "0123456789abcdef"
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { line in
+            digits.withUTF8Buffer { digits in
+                for (index, byte) in digest.enumerated() {
+                    line[2 * index] = digits[Int(byte >> 4)]
+                    line[2 * index + 1] = digits[Int(byte & 15)]
+                }
+            }
+            line[hexCount] = 0x20
+            line[hexCount + 1] = 0x20
+            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: line[(hexCount + 2)..<(length - 1)]))
+                .copyMemory(from: name)
+            line[length - 1] = terminator
+            output.append(contentsOf: line)
+        }
+        return true
+    }
+
     /// A name as check and audit reports print it. As `sha256sum -c` does,
     /// only a newline or carriage return makes it escaped (backslashes then
     /// doubled too) and led by a backslash.

@@ -1,6 +1,10 @@
 import FSRingHash
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// How `fsring hash` writes one file's line, fixed once per run. The
 /// command's options are read here once: each read of an ArgumentParser
 /// property looks up generic metadata, which on a tree of 80,000 files cost
@@ -27,6 +31,14 @@ struct DigestLineFormat: Sendable {
             ])
             output.append(0x0A)
             return
+        }
+        if style == .gnu {
+            let appended = path.withPlatformString { name in
+                ChecksumLine.appendPlainLine(
+                    digest: file.digest, name: UnsafeRawBufferPointer(start: name, count: strlen(name)),
+                    terminator: lineEnd, to: &output)
+            }
+            if appended { return }
         }
         ChecksumLine(algorithm: algorithm, digest: file.digest, name: path.rawBytes)
             .append(style, algorithm: algorithm, to: &output)
