@@ -29,7 +29,7 @@ if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
 fi
 
 echo "building (release)..." >&2
-(cd "$here" && swift build -c release --static-swift-stdlib --product fsring >&2)
+"$here/scripts/build-release" >&2
 (cd "$here/Benchmarks" && swift build -c release >&2)
 fsring="$here/.build/release/fsring"
 bench="$here/Benchmarks/.build/release/fsring-bench"

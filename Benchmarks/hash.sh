@@ -27,7 +27,7 @@ if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
 fi
 
 echo "building (release)..." >&2
-(cd "$here" && swift build -c release --static-swift-stdlib --product fsring >&2)
+"$here/scripts/build-release" >&2
 fsring="$here/.build/release/fsring"
 
 mkdir -p "$corpus"
