@@ -104,14 +104,19 @@ extension FileIO {
     /// All entries of the directory at `path` (without `.` and `..`) and the
     /// directory's own metadata.
     func listDirectory(_ path: FilePath) async throws -> DirectoryListing {
-        let cPath = CPath(path)
-        defer { withExtendedLifetime(cPath) {} }
-        let address = cPath.address
-        let result = await blocking.run(
-            { DirectoryReader.listBlocking(address, displayPath: path) },
-            onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "open", path: path)) })
+        let result = await listDirectories([path])[0]
         try Task.checkCancellation()
         return try result.get()
+    }
+
+    /// Several directories listed in one job of the blocking pool, in order.
+    func listDirectories(_ paths: [FilePath]) async -> [Result<DirectoryListing, FileSystemError>] {
+        let cPaths = paths.map { CPath($0) }
+        defer { withExtendedLifetime(cPaths) {} }
+        let addresses = cPaths.map(\.address)
+        return await blocking.run(
+            { zip(addresses, paths).map { DirectoryReader.listBlocking($0, displayPath: $1) } },
+            onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
     }
 
     /// The entries of an open directory.

@@ -149,7 +149,14 @@ private struct TreeWalker: Sendable {
             var queue = [PendingDirectory(entry: rootEntry, ancestors: [], parentFilter: options.filter)]
             var active = 0
             while true {
-                while active < max(1, options.concurrentDirectories), let next = queue.popLast() {
+                let tasks = max(1, options.concurrentDirectories)
+                while active < tasks, !queue.isEmpty {
+                    // Once many directories wait, each task lists several in
+                    // one hand-over to the blocking pool: the hand-over there
+                    // and back costs more than listing a small directory.
+                    let count = min(queue.count, max(1, min(Self.directoriesPerTask, queue.count / tasks)))
+                    let next = Array(queue.suffix(count))
+                    queue.removeLast(count)
                     group.addTask { await read(next, rootDevice: rootDevice) }
                     active += 1
                 }
@@ -171,16 +178,28 @@ private struct TreeWalker: Sendable {
         output.yield([entry])
     }
 
-    /// Lists one directory, reports its entries, returns the directories to read next.
-    private func read(_ directory: PendingDirectory, rootDevice: (UInt32, UInt32)) async -> [PendingDirectory] {
-        let path = directory.entry.path
-        let listing: DirectoryListing
-        do {
-            listing = try await fileSystem.io.listDirectory(path)
-        } catch {
-            failure(directory, asError(error))
-            return []
+    /// Most directories one task lists at once.
+    static let directoriesPerTask = 8
+
+    /// Lists directories, reports their entries, returns the directories to read next.
+    private func read(_ directories: [PendingDirectory], rootDevice: (UInt32, UInt32)) async -> [PendingDirectory] {
+        let listings = await fileSystem.io.listDirectories(directories.map(\.entry.path))
+        if Task.isCancelled { return [] }
+        var next: [PendingDirectory] = []
+        for (directory, listing) in zip(directories, listings) {
+            switch listing {
+            case .success(let listing): next += await read(directory, listing, rootDevice: rootDevice)
+            case .failure(let error): failure(directory, error)
+            }
         }
+        return next
+    }
+
+    /// Reports one listed directory's entries, returns the directories to read next.
+    private func read(
+        _ directory: PendingDirectory, _ listing: DirectoryListing, rootDevice: (UInt32, UInt32)
+    ) async -> [PendingDirectory] {
+        let path = directory.entry.path
         let identity = listing.info.identity
         if options.stayOnFileSystem && (listing.info.deviceMajor, listing.info.deviceMinor) != rootDevice {
             return []
