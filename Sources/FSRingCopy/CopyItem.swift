@@ -134,7 +134,7 @@ extension FileSystem {
         let destinationDirectory = try OpenDirectory.open(
             nil, in: nil, path: destinationParent, followLink: true, isNew: false)
         let entry = PendingEntry(
-            name: FilePath(root: nil, [sourceName]), destinationName: FilePath(root: nil, [destinationName]),
+            name: FilePath(sourceName), destinationName: FilePath(destinationName),
             type: sourceInfo.type, followLink: options.followSymbolicLinks || options.followRootSymbolicLink)
         run.queue.add([
             .entries(

@@ -74,7 +74,7 @@ extension EntryCopier {
         }
         let directory = OpenDirectory(descriptor: descriptor, path: job.source, info: listing.info, isNew: false)
         let entries = listing.entries.map {
-            PendingEntry(name: FilePath(root: nil, [$0.name]), destinationName: nil, type: $0.type, followLink: false)
+            PendingEntry(name: FilePath($0.name), destinationName: nil, type: $0.type, followLink: false)
         }
         return (directory, entries)
     }

@@ -79,9 +79,9 @@ struct EntryCopier {
             let destinationName = entry.destinationName ?? entry.name
             let context = EntryContext(
                 sourceDirectory: job.source.descriptor, sourceName: entry.name,
-                source: job.source.path.appending(entry.name.components),
+                source: job.source.path.pushing(entry.name),
                 destinationDirectory: job.destination?.descriptor ?? -1, destinationName: destinationName,
-                destination: job.destinationPath.appending(destinationName.components),
+                destination: job.destinationPath.pushing(destinationName),
                 destinationIsNew: job.destination?.isNew ?? true,
                 copyOwner: FileOwner(user: run.effectiveUser, group: job.destination?.groupOfNewFiles ?? getegid()),
                 destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink, remainder: remainder)

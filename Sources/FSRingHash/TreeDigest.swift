@@ -74,7 +74,7 @@ public struct TreeDigest: Sendable {
         func add(_ path: FilePath, type: UInt8, digest: [UInt8]) {
             children[path.removingLastComponent().rawBytes, default: []].append(
                 Node(
-                    name: path.lastComponent.map { FilePath(root: nil, [$0]).rawBytes } ?? [], type: type,
+                    name: path.lastComponent.map { FilePath($0).rawBytes } ?? [], type: type,
                     digest: digest))
         }
 
