@@ -3,11 +3,12 @@
 #
 #  1. The Linux source tree (Debian's linux-source-6.1, about 79k files,
 #     1.3 GB): fsring hash vs b3sum and sha256sum over the file list with
-#     `xargs -P<cores>`, and xxh128sum likewise.
+#     `xargs -P<cores>`, and xxh128sum likewise; BLAKE3 also from a cold
+#     page cache (the tree's pages evicted before each run, untimed).
 #  2. One 1 GiB file: fsring vs b3sum (multithreaded, mmap), openssl dgst
 #     -sha256 and xxh128sum.
 #
-# Warm page cache, release build, median of REPS rounds of one run per tool
+# Otherwise a warm page cache; release build, median of REPS rounds of one run per tool
 # (default 5), output
 # to /dev/null. The corpus is made once under FSRING_BENCH_DIR (default
 # /var/tmp/fsring-bench) and kept.
@@ -28,7 +29,9 @@ fi
 
 echo "building (release)..." >&2
 "$here/scripts/build-release" >&2
+(cd "$here/Benchmarks" && swift build -c release >&2)
 fsring="$here/.build/release/fsring"
+bench="$here/Benchmarks/.build/release/fsring-bench"
 
 mkdir -p "$corpus"
 if [ ! -d "$corpus/linux-source-6.1" ]; then
@@ -56,6 +59,11 @@ time_once() {
     echo "$end - $start" | bc
 }
 
+# The median of the numbers in $1, separated by spaces.
+median_of() {
+    printf '%s\n' $1 | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # Runs the commands named in the arguments (variables holding shell
 # commands) in REPS rounds of one run each, so that the machine's slow
 # spells fall on every tool alike, and sets each variable's `t_` twin to its
@@ -66,9 +74,7 @@ measure_rounds() {
     for _ in $(seq "$reps"); do
         for name in "$@"; do times[$name]+="$(time_once "${!name}") "; done
     done
-    for name in "$@"; do
-        printf -v "t_$name" '%s' "$(printf '%s\n' ${times[$name]} | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
-    done
+    for name in "$@"; do printf -v "t_$name" '%s' "$(median_of "${times[$name]}")"; done
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -89,6 +95,20 @@ tree_shasum="$list sha256sum"
 tree_xxh="$fsring hash -a xxh128 $tree"
 tree_xxhsum="$list xxh128sum"
 measure_rounds tree_b3 tree_b3sum tree_sha tree_shasum tree_xxh tree_xxhsum
+
+# From a cold page cache: the tree's pages are evicted (not timed) before
+# every run; medians of REPS rounds as above.
+echo "measuring the tree from a cold page cache..." >&2
+declare -A cold
+for _ in $(seq "$reps"); do
+    for name in tree_b3 tree_b3sum; do
+        "$bench" evict "$tree" > /dev/null
+        cold[$name]+="$(time_once "${!name}") "
+    done
+done
+c_tree_b3=$(median_of "${cold[tree_b3]}")
+c_tree_b3sum=$(median_of "${cold[tree_b3sum]}")
+find "$tree" -type f -print0 | xargs -0 cat > /dev/null
 
 echo "measuring one 1 GiB file..." >&2
 size=$(stat -c %s big.bin)
@@ -111,6 +131,8 @@ echo "| fsring hash -a sha256 | $t_tree_sha | |"
 echo "| sha256sum, xargs -P$cores | $t_tree_shasum | $(ratio "$t_tree_sha" "$t_tree_shasum") |"
 echo "| fsring hash -a xxh128 | $t_tree_xxh | |"
 echo "| xxh128sum, xargs -P$cores | $t_tree_xxhsum | $(ratio "$t_tree_xxh" "$t_tree_xxhsum") |"
+echo "| fsring hash (BLAKE3), cold page cache | $c_tree_b3 | |"
+echo "| b3sum, xargs -P$cores, cold page cache | $c_tree_b3sum | $(ratio "$c_tree_b3" "$c_tree_b3sum") |"
 echo
 echo "| one 1 GiB file | seconds | GB/s | fsring's speed is |"
 echo "|---|---:|---:|---:|"
