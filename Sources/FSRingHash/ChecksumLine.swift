@@ -208,13 +208,6 @@ extension Array where Element == ChecksumLine {
     }
 }
 
-/// Lower-case hexadecimal, as ASCII bytes.
-public func hexASCII(_ bytes: [UInt8]) -> [UInt8] {
-    var out: [UInt8] = []
-    appendHexASCII(bytes, to: &out)
-    return out
-}
-
 /// Appends `bytes` in lower-case hexadecimal, as ASCII bytes.
 public func appendHexASCII(_ bytes: [UInt8], to output: inout [UInt8]) {
     let digits: StaticString = "0123456789abcdef"
