@@ -36,52 +36,33 @@ public struct ChecksumLine: Sendable, Equatable {
         return line
     }
 
-    /// Appends the line's bytes, without the terminator, to `output`: a tree's
-    /// lines go into one buffer without a separate array for each.
+    /// Appends the line's bytes, without the terminator, to `output`.
     public func append(_ style: Style, algorithm: HashAlgorithm, to output: inout [UInt8]) {
-        let (escapedName, escaped) = Self.escape(name)
+        name.withUnsafeBytes { Self.append(style, algorithm: algorithm, digest: digest, name: $0, to: &output) }
+    }
+
+    /// Appends the line for `digest` and a name given as bytes, without the
+    /// terminator, to `output`: a tree's lines are written this way straight
+    /// from each path's storage, with no array per line (building them cost
+    /// more than hashing the tree's small files on one core).
+    public static func append(
+        _ style: Style, algorithm: HashAlgorithm, digest: [UInt8], name: UnsafeRawBufferPointer,
+        to output: inout [UInt8]
+    ) {
+        let escaped = name.contains { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }
         if escaped { output.append(0x5C) }
         switch style {
         case .gnu:
             appendHexASCII(digest, to: &output)
-            output.append(0x20)
-            output.append(0x20)
-            output += escapedName
+            output += "  ".utf8
+            appendName(name, escaped: escaped, to: &output)
         case .bsd:
             output += algorithm.tag.utf8
             output += " (".utf8
-            output += escapedName
+            appendName(name, escaped: escaped, to: &output)
             output += ") = ".utf8
             appendHexASCII(digest, to: &output)
         }
-    }
-
-    /// Appends `HEX  NAME` and `terminator` for a name that needs no
-    /// escaping, built on the stack and copied once: a tree's lines are
-    /// written this way, with no array per line. Returns false, having
-    /// appended nothing, when the name needs escaping.
-    public static func appendPlainLine(
-        digest: [UInt8], name: UnsafeRawBufferPointer, terminator: UInt8, to output: inout [UInt8]
-    ) -> Bool {
-        for byte in name where byte == 0x5C || byte == 0x0A || byte == 0x0D { return false }
-        let hexCount = digest.count * 2
-        let length = hexCount + 2 + name.count + 1
-        let digits: StaticString = "0123456789abcdef"
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { line in
-            digits.withUTF8Buffer { digits in
-                for (index, byte) in digest.enumerated() {
-                    line[2 * index] = digits[Int(byte >> 4)]
-                    line[2 * index + 1] = digits[Int(byte & 15)]
-                }
-            }
-            line[hexCount] = 0x20
-            line[hexCount + 1] = 0x20
-            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: line[(hexCount + 2)..<(length - 1)]))
-                .copyMemory(from: name)
-            line[length - 1] = terminator
-            output.append(contentsOf: line)
-        }
-        return true
     }
 
     /// A name as check and audit reports print it. As `sha256sum -c` does,
@@ -89,22 +70,26 @@ public struct ChecksumLine: Sendable, Equatable {
     /// doubled too) and led by a backslash.
     public static func displayName(_ name: [UInt8]) -> [UInt8] {
         guard name.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return name }
-        return [0x5C] + escape(name).bytes
+        var shown: [UInt8] = [0x5C]
+        name.withUnsafeBytes { appendName($0, escaped: true, to: &shown) }
+        return shown
     }
 
-    static func escape(_ name: [UInt8]) -> (bytes: [UInt8], escaped: Bool) {
-        guard name.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }) else { return (name, false) }
-        var out: [UInt8] = []
-        out.reserveCapacity(name.count + 4)
+    /// Appends `name`, with backslash, newline and carriage return written
+    /// as `\\`, `\n` and `\r` when `escaped`.
+    private static func appendName(_ name: UnsafeRawBufferPointer, escaped: Bool, to output: inout [UInt8]) {
+        guard escaped else {
+            output += name
+            return
+        }
         for byte in name {
             switch byte {
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            default: out.append(byte)
+            case 0x5C: output += [0x5C, 0x5C]
+            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
+            default: output.append(byte)
             }
         }
-        return (out, true)
     }
 
     static func unescape(_ name: ArraySlice<UInt8>) -> [UInt8]? {
@@ -208,17 +193,18 @@ extension Array where Element == ChecksumLine {
     }
 }
 
-/// Appends `bytes` in lower-case hexadecimal, as ASCII bytes.
+/// Appends `bytes` in lower-case hexadecimal, as ASCII bytes (built on the
+/// stack, appended in one copy).
 public func appendHexASCII(_ bytes: [UInt8], to output: inout [UInt8]) {
     let digits: StaticString = "0123456789abcdef"
-    digits.withUTF8Buffer { digits in
-        output += [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { text, count in
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { text in
+        digits.withUTF8Buffer { digits in
             for (index, byte) in bytes.enumerated() {
                 text[2 * index] = digits[Int(byte >> 4)]
                 text[2 * index + 1] = digits[Int(byte & 15)]
             }
-            count = bytes.count * 2
         }
+        output.append(contentsOf: text)
     }
 }
 

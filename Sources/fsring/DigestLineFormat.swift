@@ -32,16 +32,11 @@ struct DigestLineFormat: Sendable {
             output.append(0x0A)
             return
         }
-        if style == .gnu {
-            let appended = path.withPlatformString { name in
-                ChecksumLine.appendPlainLine(
-                    digest: file.digest, name: UnsafeRawBufferPointer(start: name, count: strlen(name)),
-                    terminator: lineEnd, to: &output)
-            }
-            if appended { return }
+        path.withPlatformString { name in
+            ChecksumLine.append(
+                style, algorithm: algorithm, digest: file.digest,
+                name: UnsafeRawBufferPointer(start: name, count: strlen(name)), to: &output)
         }
-        ChecksumLine(algorithm: algorithm, digest: file.digest, name: path.rawBytes)
-            .append(style, algorithm: algorithm, to: &output)
         output.append(lineEnd)
     }
 }
