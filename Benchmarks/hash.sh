@@ -8,9 +8,8 @@
 #  2. One 1 GiB file: fsring vs b3sum (multithreaded, mmap), openssl dgst
 #     -sha256 and xxh128sum.
 #
-# Otherwise a warm page cache; release build, median of REPS rounds of one run per tool
-# (default 5), output
-# to /dev/null. The corpus is made once under FSRING_BENCH_DIR (default
+# Otherwise a warm page cache. Release build, median of REPS rounds of one
+# run per tool (default 5), output to /dev/null. The corpus is made once under FSRING_BENCH_DIR (default
 # /var/tmp/fsring-bench) and kept.
 set -euo pipefail
 
@@ -66,15 +65,19 @@ median_of() {
 
 # Runs the commands named in the arguments (variables holding shell
 # commands) in REPS rounds of one run each, so that the machine's slow
-# spells fall on every tool alike, and sets each variable's `t_` twin to its
-# median time.
+# spells fall on every tool alike, and sets each variable's twin, named with
+# `$prefix` (default `t_`), to its median time. `$before_run`, when set, is
+# run untimed before every run.
 measure_rounds() {
     declare -A times
     local name
     for _ in $(seq "$reps"); do
-        for name in "$@"; do times[$name]+="$(time_once "${!name}") "; done
+        for name in "$@"; do
+            if [ -n "${before_run:-}" ]; then bash -c "$before_run" > /dev/null; fi
+            times[$name]+="$(time_once "${!name}") "
+        done
     done
-    for name in "$@"; do printf -v "t_$name" '%s' "$(median_of "${times[$name]}")"; done
+    for name in "$@"; do printf -v "${prefix:-t_}$name" '%s' "$(median_of "${times[$name]}")"; done
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
@@ -96,18 +99,9 @@ tree_xxh="$fsring hash -a xxh128 $tree"
 tree_xxhsum="$list xxh128sum"
 measure_rounds tree_b3 tree_b3sum tree_sha tree_shasum tree_xxh tree_xxhsum
 
-# From a cold page cache: the tree's pages are evicted (not timed) before
-# every run; medians of REPS rounds as above.
+# From a cold page cache: the tree's pages are evicted before every run.
 echo "measuring the tree from a cold page cache..." >&2
-declare -A cold
-for _ in $(seq "$reps"); do
-    for name in tree_b3 tree_b3sum; do
-        "$bench" evict "$tree" > /dev/null
-        cold[$name]+="$(time_once "${!name}") "
-    done
-done
-c_tree_b3=$(median_of "${cold[tree_b3]}")
-c_tree_b3sum=$(median_of "${cold[tree_b3sum]}")
+before_run="'$bench' evict '$tree'" prefix=c_ measure_rounds tree_b3 tree_b3sum
 find "$tree" -type f -print0 | xargs -0 cat > /dev/null
 
 echo "measuring one 1 GiB file..." >&2
