@@ -54,22 +54,27 @@ void fsr_blake3_hash_chunks_avx2(const uint8_t *const *inputs, const uint64_t *c
 void fsr_blake3_hash_chunks_avx512(const uint8_t *const *inputs, const uint64_t *counters, size_t count,
                                    uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out);
 
-/// Hashes the last chunks of `count` separate inputs, one per lane: input i
-/// is a zero-padded 1 KiB copy holding blocks[i] blocks, the last of
-/// last_lengths[i] bytes, at counter counters[i], its last block flagged
-/// end_flags[i] (CHUNK_END, plus ROOT when it is the whole input). Whole
-/// groups of lanes only; the caller hashes the rest.
-typedef void (*fsr_hash_tails_fn)(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+/// Hashes the last chunks of `count` separate inputs, one per lane: chunk i
+/// has blocks[i] blocks, all but the last read from inputs[i], the last (of
+/// last_lengths[i] bytes) as 64 bytes from last_blocks[i], zero-padded; at
+/// counter counters[i], its last block flagged end_flags[i] (CHUNK_END,
+/// plus ROOT when it is the whole input). Whole groups of lanes only; the
+/// caller hashes the rest.
+typedef void (*fsr_hash_tails_fn)(const uint8_t *const *inputs, const uint8_t *const *last_blocks,
+                                  const uint8_t *blocks, const uint8_t *last_lengths,
                                   const uint64_t *counters, const uint8_t *end_flags, size_t count,
                                   const uint32_t key[8], uint8_t flags, uint8_t *out);
 
-void fsr_blake3_hash_tails_sse41(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+void fsr_blake3_hash_tails_sse41(const uint8_t *const *inputs, const uint8_t *const *last_blocks,
+                                 const uint8_t *blocks, const uint8_t *last_lengths,
                                  const uint64_t *counters, const uint8_t *end_flags, size_t count,
                                  const uint32_t key[8], uint8_t flags, uint8_t *out);
-void fsr_blake3_hash_tails_avx2(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+void fsr_blake3_hash_tails_avx2(const uint8_t *const *inputs, const uint8_t *const *last_blocks,
+                                 const uint8_t *blocks, const uint8_t *last_lengths,
                                 const uint64_t *counters, const uint8_t *end_flags, size_t count,
                                 const uint32_t key[8], uint8_t flags, uint8_t *out);
-void fsr_blake3_hash_tails_avx512(const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,
+void fsr_blake3_hash_tails_avx512(const uint8_t *const *inputs, const uint8_t *const *last_blocks,
+                                 const uint8_t *blocks, const uint8_t *last_lengths,
                                   const uint64_t *counters, const uint8_t *end_flags, size_t count,
                                   const uint32_t key[8], uint8_t flags, uint8_t *out);
 

@@ -98,7 +98,7 @@
                                                               int increment,                                  \
                                                               const uint32_t key[8], uint8_t flags,           \
                                                               uint8_t flags_start, uint8_t flags_end,         \
-                                                              int prefetch, uint8_t *out) {                   \
+                                                              const uint8_t *const *ahead, uint8_t *out) {    \
         NAME##_vector cv[8], counter_low, counter_high;                                                        \
         for (int w = 0; w < 8; w++) {                                                                          \
             for (int lane = 0; lane < LANES; lane++) cv[w][lane] = key[w];                                     \
@@ -112,12 +112,11 @@
             NAME##_vector m[16], v[16];                                                                        \
             /* Input straight from a file's mapping is not in the CPU caches, and   \
                the hardware prefetcher stops at each 4 KiB page: fetch the next     \
-               group's chunks (which follow these in the subtree) meanwhile. A      \
-               prefetch never faults, so one past the input's end is harmless.      \
-               Measured on 1 GiB mapped, AVX-512: 2.9 GB/s without, 4.5 with. */    \
-            if (prefetch) {                                                                                    \
-                for (int lane = 0; lane < LANES; lane++)                                                       \
-                    __builtin_prefetch(inputs[lane] + LANES * CHUNK_LEN + block * BLOCK_LEN);                  \
+               group's chunks (`ahead`, one per lane) meanwhile. A prefetch never   \
+               faults, so one past the input's end is harmless. Measured on 1 GiB   \
+               mapped, AVX-512: 2.9 GB/s without, 4.5 with. */                      \
+            if (ahead) {                                                                                       \
+                for (int lane = 0; lane < LANES; lane++) __builtin_prefetch(ahead[lane] + block * BLOCK_LEN);  \
             }                                                                                                  \
             NAME##_load(inputs, block, m);                                                                     \
             uint32_t block_flags = flags | (block == 0 ? flags_start : 0) | (block == blocks - 1 ? flags_end : 0); \
@@ -134,20 +133,34 @@
                                                                                                                \
     void fsr_blake3_hash_chunks_##NAME(const uint8_t *const *inputs, const uint64_t *counters, size_t count,  \
                                        uint64_t counter, const uint32_t key[8], uint8_t flags, uint8_t *out) { \
+        /* One input's chunks follow each other, and the next group's lie   \
+           LANES chunks on, even past this call's; separate chunks' (counted) \
+           are prefetched only from the pointers given. */                    \
+        const uint8_t *following[LANES];                                                                       \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
+            const uint8_t *const *ahead = NULL;                                                                \
+            if (!counters) {                                                                                   \
+                for (int lane = 0; lane < LANES; lane++) following[lane] = inputs[start + lane] + LANES * CHUNK_LEN; \
+                ahead = following;                                                                             \
+            } else if (start + 2 * LANES <= count) {                                                           \
+                ahead = inputs + start + LANES;                                                                \
+            }                                                                                                  \
             NAME##_group(inputs + start, 16, counters ? counters + start : NULL, counter + start, 1, key, flags, \
-                         CHUNK_START, CHUNK_END, 1, out + 32 * start);                                         \
+                         CHUNK_START, CHUNK_END, ahead, out + 32 * start);                                     \
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
     /* The last chunks of separate inputs, one per lane, each with its own  \
        number of blocks, last block length, counter and end flags (ROOT for \
        an input of one chunk, whose root output is then its digest). Each   \
-       input is a zero-padded 1 KiB copy, so every load stays in bounds; a  \
-       lane whose chunk has ended keeps its chaining value. */              \
+       lane's last block comes from its zero-padded copy, and a lane whose  \
+       chunk has ended reads zeros and keeps its chaining value, so every   \
+       load stays within its input. */                                      \
     __attribute__((target(TARGET))) static void NAME##_tail_group(                                            \
-        const uint8_t *const *inputs, const uint8_t *blocks, const uint8_t *last_lengths,                      \
-        const uint64_t *counters, const uint8_t *end_flags, const uint32_t key[8], uint8_t flags, uint8_t *out) { \
+        const uint8_t *const *inputs, const uint8_t *const *last_blocks, const uint8_t *blocks,               \
+        const uint8_t *last_lengths, const uint64_t *counters, const uint8_t *end_flags, const uint32_t key[8], \
+        uint8_t flags, uint8_t *out) {                                                                         \
+        static const uint8_t zero_block[BLOCK_LEN];                                                            \
         NAME##_vector cv[8], counter_low, counter_high, lane_blocks, lane_last_length, lane_end_flags;         \
         int most_blocks = 0;                                                                                   \
         for (int w = 0; w < 8; w++) {                                                                          \
@@ -163,7 +176,14 @@
         }                                                                                                      \
         for (int block = 0; block < most_blocks; block++) {                                                    \
             NAME##_vector m[16], v[16];                                                                        \
-            NAME##_load(inputs, block, m);                                                                     \
+            const uint8_t *sources[LANES];                                                                     \
+            for (int lane = 0; lane < LANES; lane++) {                                                         \
+                int last_block = blocks[lane] - 1;                                                             \
+                sources[lane] = block < last_block    ? inputs[lane] + block * BLOCK_LEN                      \
+                                : block == last_block ? last_blocks[lane]                                     \
+                                                      : zero_block;                                           \
+            }                                                                                                  \
+            NAME##_load(sources, 0, m);                                                                        \
             NAME##_vector index = (NAME##_vector){0} + (uint32_t)block;                                        \
             NAME##_vector last = (NAME##_vector)(index == lane_blocks - 1);                                    \
             NAME##_vector active = (NAME##_vector)(index < lane_blocks);                                       \
@@ -177,20 +197,20 @@
         NAME##_store(cv, out);                                                                                 \
     }                                                                                                          \
                                                                                                                \
-    void fsr_blake3_hash_tails_##NAME(const uint8_t *const *inputs, const uint8_t *blocks,                    \
-                                      const uint8_t *last_lengths, const uint64_t *counters,                  \
-                                      const uint8_t *end_flags, size_t count, const uint32_t key[8],          \
-                                      uint8_t flags, uint8_t *out) {                                          \
+    void fsr_blake3_hash_tails_##NAME(const uint8_t *const *inputs, const uint8_t *const *last_blocks,       \
+                                      const uint8_t *blocks, const uint8_t *last_lengths,                     \
+                                      const uint64_t *counters, const uint8_t *end_flags, size_t count,       \
+                                      const uint32_t key[8], uint8_t flags, uint8_t *out) {                   \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_tail_group(inputs + start, blocks + start, last_lengths + start, counters + start,          \
-                              end_flags + start, key, flags, out + 32 * start);                                \
+            NAME##_tail_group(inputs + start, last_blocks + start, blocks + start, last_lengths + start,       \
+                              counters + start, end_flags + start, key, flags, out + 32 * start);              \
         }                                                                                                      \
     }                                                                                                          \
                                                                                                                \
     void fsr_blake3_hash_parents_##NAME(const uint8_t *const *inputs, size_t count, const uint32_t key[8],    \
                                         uint8_t flags, uint8_t *out) {                                        \
         for (size_t start = 0; start + LANES <= count; start += LANES) {                                       \
-            NAME##_group(inputs + start, 1, NULL, 0, 0, key, flags | PARENT, 0, 0, 0, out + 32 * start);    \
+            NAME##_group(inputs + start, 1, NULL, 0, 0, key, flags | PARENT, 0, 0, NULL, out + 32 * start); \
         }                                                                                                      \
     }
 
