@@ -24,6 +24,36 @@ final class CPath {
     deinit { pointer.deallocate() }
 }
 
+/// NUL-terminated copies of many paths in one allocation, under the same
+/// rule as `CPath`: freed only after every operation using them completes.
+/// A batch of 64 opens costs one allocation instead of 128.
+final class CPathList {
+    private let storage: UnsafeMutablePointer<CChar>
+    private let starts: [Int]
+
+    init(_ paths: some Collection<FilePath>) {
+        var starts: [Int] = []
+        starts.reserveCapacity(paths.count)
+        var total = 0
+        for path in paths {
+            starts.append(total)
+            total += path.length + 1
+        }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
+        for (path, start) in zip(paths, starts) {
+            let length = path.length
+            path.withPlatformString { (storage + start).initialize(from: $0, count: length + 1) }
+        }
+        self.storage = storage
+        self.starts = starts
+    }
+
+    /// The path at `index` (in the order given).
+    func pointer(_ index: Int) -> UnsafeMutablePointer<CChar> { storage + starts[index] }
+
+    deinit { storage.deallocate() }
+}
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -172,21 +172,21 @@ final class URingFileIO: FileIO {
             }
             return
         }
-        let cPaths = paths.map { CPath($0) }
+        let cPaths = CPathList(paths)
         defer { withExtendedLifetime(cPaths) {} }
-        let chains = cPaths.indices.map { index in
-            [
-                SubmissionEntry.openIntoChainSlot(
-                    at: FSR_AT_FDCWD, path: cPaths[index].pointer, flags: O_RDONLY, mode: 0
-                ).linked().skippingSuccess(),
-                SubmissionEntry.read(.chainSlot, into: slab + index * capacity, length: capacity, offset: 0)
-                    .hardLinked(),
-                SubmissionEntry.close(.chainSlot),
-            ]
+        var entries: [SubmissionEntry] = []
+        entries.reserveCapacity(paths.count * 3)
+        for index in 0..<paths.count {
+            entries.append(
+                .openIntoChainSlot(at: FSR_AT_FDCWD, path: cPaths.pointer(index), flags: O_RDONLY, mode: 0)
+                    .linked().skippingSuccess())
+            entries.append(
+                .read(.chainSlot, into: slab + index * capacity, length: capacity, offset: 0).hardLinked())
+            entries.append(.close(.chainSlot))
         }
         let outcomes: [ChainResult]
         do {
-            outcomes = try await ring.submit(batch: chains)
+            outcomes = try await ring.submit(batch: entries, chainLength: 3)
         } catch {
             body(
                 zip(paths.indices, paths).map { index, path in
@@ -198,11 +198,11 @@ final class URingFileIO: FileIO {
         files.reserveCapacity(paths.count)
         for (position, (outcome, path)) in zip(outcomes, paths).enumerated() {
             let index = paths.startIndex + position
-            if let open = outcome.results[0], open < 0 {
+            if let open = outcome[0], open < 0 {
                 files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: path))))
                 continue
             }
-            let read = outcome.results[1] ?? -ECANCELED
+            let read = outcome[1] ?? -ECANCELED
             if read < 0 {
                 files.append((index, .failure(FileSystemError(code: -read, operation: "read", path: path))))
             } else if Int(read) == capacity {

@@ -252,8 +252,8 @@ extension FilePath {
 
     /// Appends the path's bytes to `output`, in one copy.
     public func appendRawBytes(to output: inout [UInt8]) {
+        let count = length
         withPlatformString { pointer in
-            let count = strlen(pointer)
             // CChar and UInt8 differ only in signedness, so the memory may be read as either.
             pointer.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
                 output.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))

@@ -177,15 +177,14 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
     /// failure) or `hardLinked()` (go on regardless).
     public func submit(chain entries: [SubmissionEntry]) async throws -> ChainResult {
         precondition(
-            !entries.isEmpty && entries.count <= core.configuration.maximumChainLength,
-            "a chain has 1 to maximumChainLength entries")
+            !entries.isEmpty && entries.count <= longestChain, "a chain has 1 to maximumChainLength entries")
         if entries.contains(where: { $0.slotUse != .none }) && !supportsDirectDescriptors {
             return ChainResult(results: Array(repeating: -ENOTSUP, count: entries.count))
         }
         let token = CancellationToken()
         let result = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                post(PendingRequest(entries: .chain(entries), completion: .chain(continuation), token: token))
+                post(PendingRequest(entries: .chain(entries[...]), completion: .chain(continuation), token: token))
             }
         } onCancel: {
             postCancellation(token)
@@ -197,6 +196,18 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
     /// Submits many chains at once and waits for all of them: the cheapest way
     /// to do the same small job (open, read, close) on many files.
     public func submit(batch chains: [[SubmissionEntry]]) async throws -> [ChainResult] {
+        try await submit(chains: chains.map { $0[...] })
+    }
+
+    /// The same for chains of equal length laid out one after another in
+    /// `entries`: one array for the whole batch instead of one per chain.
+    public func submit(batch entries: [SubmissionEntry], chainLength: Int) async throws -> [ChainResult] {
+        precondition(chainLength > 0 && entries.count % chainLength == 0, "whole chains of chainLength entries")
+        return try await submit(
+            chains: stride(from: 0, to: entries.count, by: chainLength).map { entries[$0..<$0 + chainLength] })
+    }
+
+    private func submit(chains: [ArraySlice<SubmissionEntry>]) async throws -> [ChainResult] {
         if chains.isEmpty { return [] }
         let usesSlots = chains.contains { $0.contains { $0.slotUse != .none } }
         if usesSlots && !supportsDirectDescriptors {
@@ -208,8 +219,7 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
                 let collector = BatchCollector(count: chains.count, continuation: continuation)
                 for (position, chain) in chains.enumerated() {
                     precondition(
-                        !chain.isEmpty && chain.count <= core.configuration.maximumChainLength,
-                        "a chain has 1 to maximumChainLength entries")
+                        !chain.isEmpty && chain.count <= longestChain, "a chain has 1 to maximumChainLength entries")
                     post(
                         PendingRequest(
                             entries: .chain(chain), completion: .batchMember(collector, position), token: token))
@@ -223,6 +233,10 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
         }
         return results
     }
+
+    /// The longest chain this ring accepts: its configuration's limit, and
+    /// never more than a `ChainResult` holds.
+    private var longestChain: Int { min(core.configuration.maximumChainLength, ChainResult.capacity) }
 
     // MARK: Registered buffers
 

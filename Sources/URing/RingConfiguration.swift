@@ -8,7 +8,7 @@ public struct RingConfiguration: Sendable {
     /// more wait in the ring's queue. Each may post up to `maximumChainLength`
     /// completions, so the completion queue is sized from both.
     public var maximumInFlight: Int = 256
-    /// Longest linked chain accepted.
+    /// Longest linked chain accepted (never more than `ChainResult.capacity`, 8).
     public var maximumChainLength: Int = 8
     /// Slots in the sparse direct-descriptor table (0 disables it).
     public var directDescriptors: Int = 1024

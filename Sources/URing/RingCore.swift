@@ -23,8 +23,8 @@ final class RingCore {
     private struct Slot {
         var generation: UInt32 = 0
         var completion: PendingRequest.Completion?
-        /// Results of the steps before the last (chains only; empty for one entry).
-        var earlierResults: [Int32?] = []
+        /// Results of the steps so far, kept inline (no allocation per chain).
+        var results = ChainResult(count: 0)
         var stepCount = 0
         var directSlot: Int32 = -1
         var token: CancellationToken?
@@ -199,7 +199,7 @@ final class RingCore {
         slots[Int(index)].generation &+= 1
         let generation = slots[Int(index)].generation
         slots[Int(index)].completion = request.completion
-        slots[Int(index)].earlierResults = count > 1 ? Array(repeating: nil, count: count - 1) : []
+        slots[Int(index)].results = ChainResult(count: count)
         slots[Int(index)].stepCount = count
         slots[Int(index)].directSlot = direct
         slots[Int(index)].token = request.token
@@ -278,7 +278,7 @@ final class RingCore {
 
     private func cancelSlot(_ index: Int) {
         let slot = slots[index]
-        for step in 0..<slot.stepCount where step == slot.stepCount - 1 || slot.earlierResults[step] == nil {
+        for step in 0..<slot.stepCount where step == slot.stepCount - 1 || slot.results[step] == nil {
             let sqe = takeSQE()
             io_uring_prep_cancel64(
                 sqe, Self.userData(slot: Int32(index), generation: slot.generation, step: step), 0)
@@ -329,25 +329,21 @@ final class RingCore {
         let last = slots[index].stepCount - 1
         let endsHere = result < 0 && slots[index].silentTailSteps & (1 << UInt64(step)) != 0
         if step < last {
-            slots[index].earlierResults[step] = result
+            slots[index].results[step] = result
             guard endsHere else { return }
         }
 
-        let earlier = slots[index].earlierResults
+        var results = slots[index].results
         if slots[index].directSlot >= 0 { freeDirectSlots.append(slots[index].directSlot) }
         slots[index].completion = nil
         slots[index].token = nil
-        slots[index].earlierResults = []
         freeSlots.append(Int32(index))
         inFlight -= 1
         // A chain ended early by a silent failure: the kernel cancelled the rest.
         let lastResult = step == last ? result : -ECANCELED
-        PendingRequest.deliver(completion, last: lastResult) {
-            var results = earlier
-            for later in (step + 1)..<(last + 1) where later < last { results[later] = -ECANCELED }
-            results.append(lastResult)
-            return results
-        }
+        for later in (step + 1)..<(last + 1) { results[later] = -ECANCELED }
+        results[last] = lastResult
+        PendingRequest.deliver(completion, last: lastResult) { results }
         startWaiting()
     }
 

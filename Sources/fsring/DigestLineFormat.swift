@@ -32,10 +32,11 @@ struct DigestLineFormat: Sendable {
             output.append(0x0A)
             return
         }
+        let length = path.length
         path.withPlatformString { name in
             ChecksumLine.append(
                 style, algorithm: algorithm, digest: file.digest,
-                name: UnsafeRawBufferPointer(start: name, count: strlen(name)), to: &output)
+                name: UnsafeRawBufferPointer(start: name, count: length), to: &output)
         }
         output.append(lineEnd)
     }

@@ -171,6 +171,7 @@ struct HashCommand: AsyncParsableCommand {
         var hashed = 0
         var bytes: UInt64 = 0
         let format = lineFormat
+        let unsorted = self.unsorted  // read once: each read of an option looks up generic metadata
         for index in order {
             switch results[index] {
             case .success(let file):

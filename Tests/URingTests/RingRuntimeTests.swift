@@ -182,17 +182,38 @@ struct LinkedChainTests {
         let version = CPathForTest("/proc/version")
         let nonexistent = CPathForTest("/nonexistent")
         defer { withExtendedLifetime((version, nonexistent)) {} }
-        let results = try await withTaskExecutorPreference(ring) {
-            try await ring.submit(
-                batch: (0..<300).map { index in
-                    readChain(index % 3 == 0 ? nonexistent.pointer : version.pointer, into: buffer + index * 64)
-                })
+        let chains = (0..<300).map { index in
+            readChain(index % 3 == 0 ? nonexistent.pointer : version.pointer, into: buffer + index * 64)
         }
+        let results = try await withTaskExecutorPreference(ring) { try await ring.submit(batch: chains) }
         #expect(results.count == 300)
         #expect(
             results.enumerated().allSatisfy { index, result in
                 index % 3 == 0 ? result.results[0] == -ENOENT : (result.results[1] ?? 0) > 0
             })
+
+        // The same chains laid out in one array, from another thread.
+        memset(buffer, 0, 64 * 300)
+        var expected = [UInt8](repeating: 0, count: 64)
+        let descriptor = open("/proc/version", O_RDONLY)
+        try #require(descriptor >= 0)
+        let count = expected.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 64) }
+        close(descriptor)
+        try #require(count > 0)
+        expected.removeLast(64 - count)
+        let flat = try await ring.submit(batch: chains.flatMap { $0 }, chainLength: 3)
+        #expect(flat.count == 300)
+        for (index, result) in flat.enumerated() {
+            #expect(result.count == 3)
+            if index % 3 == 0 {
+                #expect(result[0] == -ENOENT && result[1] == -ECANCELED, "chain \(index)")
+                #expect(result.firstError?.index == 0)
+            } else {
+                #expect(result[0] == nil && result[1] == Int32(expected.count) && result[2] == 0, "chain \(index)")
+                let bytes = UnsafeRawBufferPointer(start: buffer + index * 64, count: expected.count)
+                #expect(Array(bytes) == expected, "chain \(index)")
+            }
+        }
     }
 }
 
