@@ -61,11 +61,19 @@ public struct BLAKE3: Sendable {
     /// against 1.3 GB/s one by one.
     public static func digests(of inputs: [UnsafeRawBufferPointer]) -> [[UInt8]] {
         guard !inputs.isEmpty else { return [] }
+        var joined = [UInt8](repeating: 0, count: 32 * inputs.count)
+        joined.withUnsafeMutableBytes { digests(of: inputs, into: $0) }
+        return (0..<inputs.count).map { Array(joined[32 * $0..<32 * $0 + 32]) }
+    }
+
+    /// The same, written one after another into `output` (32 bytes each).
+    public static func digests(of inputs: [UnsafeRawBufferPointer], into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count >= 32 * inputs.count, "room for every digest")
+        guard !inputs.isEmpty else { return }
         let starts = inputs.map { $0.baseAddress?.assumingMemoryBound(to: UInt8.self) }
         let lengths = inputs.map(\.count)
-        var joined = [UInt8](repeating: 0, count: 32 * inputs.count)
-        joined.withUnsafeMutableBufferPointer { fsr_blake3_hash_inputs(starts, lengths, inputs.count, $0.baseAddress) }
-        return (0..<inputs.count).map { Array(joined[32 * $0..<32 * $0 + 32]) }
+        fsr_blake3_hash_inputs(
+            starts, lengths, inputs.count, output.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
 
     /// The SIMD kernel in use: `avx512`, `avx2`, `sse4.1` or `portable`.

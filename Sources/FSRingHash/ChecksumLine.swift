@@ -38,7 +38,9 @@ public struct ChecksumLine: Sendable, Equatable {
 
     /// Appends the line's bytes, without the terminator, to `output`.
     public func append(_ style: Style, algorithm: HashAlgorithm, to output: inout [UInt8]) {
-        name.withUnsafeBytes { Self.append(style, algorithm: algorithm, digest: digest, name: $0, to: &output) }
+        digest.withUnsafeBytes { digest in
+            name.withUnsafeBytes { Self.append(style, algorithm: algorithm, digest: digest, name: $0, to: &output) }
+        }
     }
 
     /// Appends the line for `digest` and a name given as bytes, without the
@@ -46,7 +48,7 @@ public struct ChecksumLine: Sendable, Equatable {
     /// from each path's storage, with no array per line (building them cost
     /// more than hashing the tree's small files on one core).
     public static func append(
-        _ style: Style, algorithm: HashAlgorithm, digest: [UInt8], name: UnsafeRawBufferPointer,
+        _ style: Style, algorithm: HashAlgorithm, digest: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer,
         to output: inout [UInt8]
     ) {
         let escaped = name.contains { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }
@@ -195,7 +197,7 @@ extension Array where Element == ChecksumLine {
 
 /// Appends `bytes` in lower-case hexadecimal, as ASCII bytes (built on the
 /// stack, appended in one copy).
-public func appendHexASCII(_ bytes: [UInt8], to output: inout [UInt8]) {
+public func appendHexASCII(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
     let digits: StaticString = "0123456789abcdef"
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { text in
         digits.withUTF8Buffer { digits in

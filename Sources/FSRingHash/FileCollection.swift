@@ -45,23 +45,37 @@ public struct FileCollection: Sendable {
     }
 }
 
-extension Array where Element == FilePath {
-    /// Indexes of the paths in the order of their raw bytes, the order
-    /// `fsring hash` prints in. All paths' bytes are laid out in one buffer,
-    /// so that comparing two is one memcmp with no reference counting (with
-    /// an array per path, retains and releases cost more than the compares).
-    public func byteOrder() -> [Int] {
-        var bytes: [UInt8] = []
-        var starts: [Int] = []
-        starts.reserveCapacity(count + 1)
-        for path in self {
+/// Many paths' raw bytes laid out in one buffer: sorting them compares
+/// with one memcmp and no reference counting (with an array per path,
+/// retains and releases cost more than the compares), and printing them
+/// reads one buffer instead of an object per path.
+public struct PathBytes: Sendable {
+    private var bytes: [UInt8] = []
+    /// Where each path starts in `bytes`, and one more for the end.
+    private var starts: [Int] = []
+
+    public init(_ paths: [FilePath]) {
+        starts.reserveCapacity(paths.count + 1)
+        for path in paths {
             starts.append(bytes.count)
             path.appendRawBytes(to: &bytes)
         }
         starts.append(bytes.count)
-        return bytes.withUnsafeBufferPointer { bytes in
+    }
+
+    public var count: Int { starts.count - 1 }
+
+    /// Runs `body` with path `index`'s bytes.
+    public func withBytes<Result>(of index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<starts[index + 1]])) }
+    }
+
+    /// Indexes of the paths in the order of their raw bytes, the order
+    /// `fsring hash` prints in.
+    public func byteOrder() -> [Int] {
+        bytes.withUnsafeBufferPointer { bytes in
             starts.withUnsafeBufferPointer { starts in
-                indices.sorted { left, right in
+                (0..<count).sorted { left, right in
                     let leftCount = starts[left + 1] - starts[left]
                     let rightCount = starts[right + 1] - starts[right]
                     let common = Swift.min(leftCount, rightCount)

@@ -51,7 +51,8 @@ public struct HashEngine: Sendable {
 
     /// The digest and size of each file, in the order given; failures per file.
     public func digests(of paths: [FilePath]) async -> [DigestResult] {
-        await digests(of: paths) { _, _ in }
+        let table = await digestTable(of: paths)
+        return (0..<table.count).map { table[$0] }
     }
 
     /// The same, also handing each result to `finished` as soon as it is
@@ -59,24 +60,40 @@ public struct HashEngine: Sendable {
     public func digests(
         of paths: [FilePath], finished: @escaping @Sendable (Int, DigestResult) -> Void
     ) async -> [DigestResult] {
+        let table = await digestTable(of: paths, finished: finished)
+        return (0..<table.count).map { table[$0] }
+    }
+
+    /// Every file's outcome in one flat table (see `DigestTable`), in the
+    /// order given; `finished`, when given, hears of each file as it is done.
+    public func digestTable(
+        of paths: [FilePath], finished: (@Sendable (Int, DigestResult) -> Void)? = nil
+    ) async -> DigestTable {
         let algorithm = self.algorithm
-        let results = ResultSlots(count: paths.count, finished: finished)
+        let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)
         await fileSystem.forEachBatch(at: paths, sizeHint: smallFileLimit, readingLargerFilesWhole: false) { files in
             var read: [(index: Int, bytes: UnsafeRawBufferPointer)] = []
+            var failed: [(index: Int, error: FileSystemError)] = []
             read.reserveCapacity(files.count)
             for file in files {
                 switch file.contents {
                 case .success(let bytes): read.append((file.index, bytes))
                 case .failure(let error) where error.code == EFBIG: break  // streamed below
-                case .failure(let error): results.set(file.index, .failure(error))
+                case .failure(let error): failed.append((file.index, error))
                 }
             }
-            // BLAKE3 hashes the batch's files side by side in its SIMD lanes.
-            let digests =
-                algorithm == .blake3
-                ? BLAKE3.digests(of: read.map(\.bytes)) : StreamingHasher.digests(algorithm, of: read.map(\.bytes))
-            for (file, digest) in zip(read, digests) {
-                results.set(file.index, .success(FileDigest(digest: digest, size: UInt64(file.bytes.count))))
+            let inputs = read.map(\.bytes)
+            let digestBytes = algorithm.digestLength * inputs.count
+            withUnsafeTemporaryAllocation(byteCount: max(digestBytes, 1), alignment: 8) { digests in
+                // BLAKE3 hashes the batch's files side by side in its SIMD lanes.
+                if algorithm == .blake3 {
+                    BLAKE3.digests(of: inputs, into: digests)
+                } else {
+                    StreamingHasher.digests(algorithm, of: inputs, into: digests)
+                }
+                results.record(
+                    hashed: read.map { ($0.index, UInt64($0.bytes.count)) },
+                    digests: UnsafeRawBufferPointer(rebasing: digests[..<digestBytes]), failed: failed)
             }
         }
         let large = results.missing()
@@ -109,7 +126,7 @@ public struct HashEngine: Sendable {
             while next < min(concurrentFiles, large.count) { add() }
             for await _ in group where next < large.count { add() }
         }
-        return results.all()
+        return results.table()
     }
 
     /// The digest of one file of any size, and how many bytes it covers.
@@ -368,25 +385,49 @@ final class PieceBuffer: @unchecked Sendable {
     }
 }
 
-/// Per-file results filled in from several threads.
+/// Per-file results filled in from several threads: a batch's at once,
+/// under one lock.
 final class ResultSlots: Sendable {
-    private let slots: Mutex<[DigestResult?]>
-    private let finished: @Sendable (Int, DigestResult) -> Void
+    private let slots: Mutex<DigestTable>
+    private let digestLength: Int
+    private let finished: (@Sendable (Int, DigestResult) -> Void)?
 
-    init(count: Int, finished: @escaping @Sendable (Int, DigestResult) -> Void) {
-        slots = Mutex(Array(repeating: nil, count: count))
+    init(count: Int, digestLength: Int, finished: (@Sendable (Int, DigestResult) -> Void)?) {
+        slots = Mutex(DigestTable(count: count, digestLength: digestLength))
+        self.digestLength = digestLength
         self.finished = finished
     }
 
+    /// Records a batch: `hashed` files' digests, one after another in
+    /// `digests`, and the `failed` ones.
+    func record(
+        hashed: [(index: Int, size: UInt64)], digests: UnsafeRawBufferPointer,
+        failed: [(index: Int, error: FileSystemError)]
+    ) {
+        slots.withLock { table in
+            for (position, file) in hashed.enumerated() {
+                table.set(file.index, digest: digest(position, in: digests), size: file.size)
+            }
+            for file in failed { table.set(file.index, error: file.error) }
+        }
+        guard let finished else { return }
+        for (position, file) in hashed.enumerated() {
+            finished(file.index, .success(FileDigest(digest: Array(digest(position, in: digests)), size: file.size)))
+        }
+        for file in failed { finished(file.index, .failure(file.error)) }
+    }
+
+    private func digest(_ position: Int, in digests: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: digests[position * digestLength..<(position + 1) * digestLength])
+    }
+
     func set(_ index: Int, _ result: DigestResult) {
-        slots.withLock { $0[index] = result }
-        finished(index, result)
+        slots.withLock { $0.set(index, result) }
+        finished?(index, result)
     }
 
     /// Indexes with no result yet.
-    func missing() -> [Int] { slots.withLock { list in list.indices.filter { list[$0] == nil } } }
+    func missing() -> [Int] { slots.withLock { table in (0..<table.count).filter { !table.isKnown($0) } } }
 
-    func all() -> [DigestResult] {
-        slots.withLock { $0.map { $0 ?? .failure(FileSystemError(code: ECANCELED, operation: "read")) } }
-    }
+    func table() -> DigestTable { slots.withLock { $0 } }
 }

@@ -97,6 +97,17 @@ public final class StreamingHasher {
         return hasher.finalize()
     }
 
+    /// The digest of each input, written one after another into `output`.
+    public static func digests(
+        _ algorithm: HashAlgorithm, of inputs: [UnsafeRawBufferPointer], into output: UnsafeMutableRawBufferPointer
+    ) {
+        let length = algorithm.digestLength
+        precondition(output.count >= length * inputs.count, "room for every digest")
+        for (position, digest) in digests(algorithm, of: inputs).enumerated() {
+            output.baseAddress!.advanced(by: position * length).copyMemory(from: digest, byteCount: length)
+        }
+    }
+
     /// The digest of each input, with one hasher reset between them.
     public static func digests(_ algorithm: HashAlgorithm, of inputs: [UnsafeRawBufferPointer]) -> [[UInt8]] {
         guard !inputs.isEmpty else { return [] }

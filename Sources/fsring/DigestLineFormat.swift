@@ -24,20 +24,27 @@ struct DigestLineFormat: Sendable {
 
     /// Appends one file's line to `output`.
     func append(_ path: FilePath, _ file: FileDigest, to output: inout [UInt8]) {
+        let length = path.length
+        path.withPlatformString { name in
+            file.digest.withUnsafeBytes { digest in
+                append(
+                    name: UnsafeRawBufferPointer(start: name, count: length), digest: digest, size: file.size,
+                    to: &output)
+            }
+        }
+    }
+
+    /// Appends the line of a file named by `name`'s bytes.
+    func append(name: UnsafeRawBufferPointer, digest: UnsafeRawBufferPointer, size: UInt64, to output: inout [UInt8]) {
         if json {
             output += JSON.object([
-                ("path", JSON.path(path.rawBytes)), ("algorithm", JSON.string(algorithm.rawValue)),
-                ("digest", JSON.string(hexString(file.digest))), ("size", JSON.number(Double(file.size))),
+                ("path", JSON.path(Array(name))), ("algorithm", JSON.string(algorithm.rawValue)),
+                ("digest", JSON.string(hexString(Array(digest)))), ("size", JSON.number(Double(size))),
             ])
             output.append(0x0A)
             return
         }
-        let length = path.length
-        path.withPlatformString { name in
-            ChecksumLine.append(
-                style, algorithm: algorithm, digest: file.digest,
-                name: UnsafeRawBufferPointer(start: name, count: length), to: &output)
-        }
+        ChecksumLine.append(style, algorithm: algorithm, digest: digest, name: name, to: &output)
         output.append(lineEnd)
     }
 }

@@ -151,36 +151,47 @@ struct HashCommand: AsyncParsableCommand {
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
         let files = collection.files
-        let results: [DigestResult]
-        // The order lines are printed in: by path bytes unless --unsorted.
-        let order: [Int]
-        if unsorted {
-            // Each line goes out as its file finishes, from whichever thread finished it.
-            let printer = StreamingPrinter(command: self, format: lineFormat, files: files)
-            results = await engine.digests(of: files) { index, result in printer.print(index, result) }
-            printer.flush()
-            order = Array(files.indices)
-        } else {
-            // Hash in the order found (neighbours in a directory together) while
-            // the output order, by path bytes, is worked out on another core.
-            async let sorted = Task.detached { files.byteOrder() }.value
-            results = await engine.digests(of: files)
-            order = await sorted
-        }
         var failures = collection.errors.count + (stdinFailed ? 1 : 0)
         var hashed = 0
         var bytes: UInt64 = 0
-        let format = lineFormat
-        let unsorted = self.unsorted  // read once: each read of an option looks up generic metadata
-        for index in order {
-            switch results[index] {
-            case .success(let file):
+        if unsorted {
+            // Each line goes out as its file finishes, from whichever thread finished it.
+            let printer = StreamingPrinter(command: self, format: lineFormat, files: files)
+            let table = await engine.digestTable(of: files) { index, result in printer.print(index, result) }
+            printer.flush()
+            for index in 0..<table.count {
+                if table.error(at: index) != nil {
+                    failures += 1
+                } else {
+                    hashed += 1
+                    bytes += table.size(at: index)
+                }
+            }
+        } else {
+            // Hash in the order found (neighbours in a directory together)
+            // while the paths' bytes are gathered and sorted on another core;
+            // the lines are then written from the two flat tables.
+            async let sorted = Task.detached {
+                let names = PathBytes(files)
+                return (names, names.byteOrder())
+            }.value
+            let table = await engine.digestTable(of: files)
+            let (names, order) = await sorted
+            let format = lineFormat
+            for index in order {
+                if let error = table.error(at: index) {
+                    failures += 1
+                    report(error, to: diagnostics)
+                    continue
+                }
                 hashed += 1
-                bytes += file.size
-                if !unsorted { output.write { format.append(files[index], file, to: &$0) } }
-            case .failure(let error):
-                failures += 1
-                if !unsorted { report(error, to: diagnostics) }
+                let size = table.size(at: index)
+                bytes += size
+                table.withDigest(at: index) { digest in
+                    names.withBytes(of: index) { name in
+                        output.write { format.append(name: name, digest: digest, size: size, to: &$0) }
+                    }
+                }
             }
         }
         if json {

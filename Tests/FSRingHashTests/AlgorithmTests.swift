@@ -101,4 +101,32 @@ struct AlgorithmTests {
             Issue.record("a missing file hashed")
         }
     }
+
+    /// The flat table keeps each file's own outcome, whatever the order set.
+    @Test func digestTableKeepsEachOutcome() {
+        var table = DigestTable(count: 4, digestLength: 3)
+        ([9, 8, 7] as [UInt8]).withUnsafeBytes { table.set(2, digest: $0, size: 30) }
+        table.set(0, error: FileSystemError(code: EACCES, operation: "open", path: "a"))
+        ([1, 2, 3] as [UInt8]).withUnsafeBytes { table.set(1, digest: $0, size: 10) }
+        #expect(table.error(at: 0)?.code == EACCES)
+        #expect(table.withDigest(at: 1) { Array($0) } == [1, 2, 3] && table.size(at: 1) == 10)
+        #expect(table.withDigest(at: 2) { Array($0) } == [9, 8, 7] && table.size(at: 2) == 30)
+        #expect((try? table[2].get()) == FileDigest(digest: [9, 8, 7], size: 30))
+        // Never hashed (a cancelled run): reported, not taken for a digest.
+        #expect(!table.isKnown(3) && table.error(at: 3)?.code == ECANCELED)
+        // A failure overwritten by a later success is a success.
+        ([4, 5, 6] as [UInt8]).withUnsafeBytes { table.set(0, digest: $0, size: 1) }
+        #expect(table.error(at: 0) == nil && table.withDigest(at: 0) { Array($0) } == [4, 5, 6])
+    }
+
+    /// Paths sorted by their raw bytes, as `LC_ALL=C sort` orders them
+    /// (a prefix first, bytes as unsigned).
+    @Test func pathBytesSortLikeCSort() {
+        let raw: [[UInt8]] = [[0x62], [0x61, 0x2F, 0x62], [0xFF, 0x61], [0x61], [0x41, 0x7A], [0x61, 0x2D]]
+        let names = PathBytes(raw.map { FilePath(rawBytes: $0) })
+        let order = names.byteOrder()
+        #expect(
+            order.map { raw[$0] } == [[0x41, 0x7A], [0x61], [0x61, 0x2D], [0x61, 0x2F, 0x62], [0x62], [0xFF, 0x61]])
+        #expect(names.withBytes(of: 2) { Array($0) } == [0xFF, 0x61])
+    }
 }
