@@ -119,6 +119,17 @@ extension FileIO {
             onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
     }
 
+    /// Several directories' entries as full paths (see `ChildListing`),
+    /// listed in one job of the blocking pool, in order.
+    func listChildren(_ paths: [FilePath]) async -> [Result<ChildListing, FileSystemError>] {
+        let cPaths = CPathList(paths)
+        defer { withExtendedLifetime(cPaths) {} }
+        let addresses = paths.indices.map { UInt(bitPattern: cPaths.pointer($0)) }
+        return await blocking.run(
+            { zip(addresses, paths).map { DirectoryReader.listChildrenBlocking($0, displayPath: $1) } },
+            onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
+    }
+
     /// The entries of an open directory.
     func listDirectory(descriptor: Int32, path: FilePath?) async throws -> DirectoryListing {
         let result = await blocking.run { DirectoryReader.listBlocking(descriptor: descriptor, displayPath: path) }

@@ -183,7 +183,7 @@ private struct TreeWalker: Sendable {
 
     /// Lists directories, reports their entries, returns the directories to read next.
     private func read(_ directories: [PendingDirectory], rootDevice: (UInt32, UInt32)) async -> [PendingDirectory] {
-        let listings = await fileSystem.io.listDirectories(directories.map(\.entry.path))
+        let listings = await fileSystem.io.listChildren(directories.map(\.entry.path))
         if Task.isCancelled { return [] }
         var next: [PendingDirectory] = []
         for (directory, listing) in zip(directories, listings) {
@@ -197,7 +197,7 @@ private struct TreeWalker: Sendable {
 
     /// Reports one listed directory's entries, returns the directories to read next.
     private func read(
-        _ directory: PendingDirectory, _ listing: DirectoryListing, rootDevice: (UInt32, UInt32)
+        _ directory: PendingDirectory, _ listing: ChildListing, rootDevice: (UInt32, UInt32)
     ) async -> [PendingDirectory] {
         let path = directory.entry.path
         let identity = listing.info.identity
@@ -216,13 +216,12 @@ private struct TreeWalker: Sendable {
         let depth = directory.entry.depth + 1
         var next: [PendingDirectory] = []
         var batch: [WalkEntry] = []
-        batch.reserveCapacity(listing.entries.count)
+        batch.reserveCapacity(listing.children.count)
         defer { if !batch.isEmpty { output.yield(batch) } }
-        for item in listing.entries {
-            if Task.isCancelled { return [] }
+        if Task.isCancelled { return [] }
+        for child in listing.children {
             var entry = WalkEntry(
-                path: path.appending(item.name), type: item.type, depth: depth, isFollowedSymbolicLink: false,
-                error: nil)
+                path: child.path, type: child.type, depth: depth, isFollowedSymbolicLink: false, error: nil)
             if entry.type == .unknown || (entry.type == .symbolicLink && options.followSymbolicLinks) {
                 let follow = options.followSymbolicLinks
                 do {
