@@ -422,11 +422,11 @@ void fsr_blake3_hasher_push_subtree(fsr_blake3_hasher *hasher, const uint8_t cv[
     chunk_init(&hasher->chunk, hasher->key, hasher->chunk.chunk_counter);
 }
 
-/// The last chunks of separate inputs (see fsr_hash_tails_fn): widest kernel
-/// first, then one at a time.
-static void hash_tails(const uint8_t *const *inputs, const uint8_t *const *last_blocks, const uint8_t *blocks,
-                       const uint8_t *last_lengths, const uint64_t *counters, const uint8_t *end_flags, size_t count,
-                       uint8_t *out) {
+/// The last chunks of separate inputs (see fsr_hash_tails_fn), in the
+/// order given: widest kernel first, then one at a time.
+static void hash_tails_in_order(const uint8_t *const *inputs, const uint8_t *const *last_blocks,
+                                const uint8_t *blocks, const uint8_t *last_lengths, const uint64_t *counters,
+                                const uint8_t *end_flags, size_t count, uint8_t *out) {
     const kernel_info *info = kernel();
     size_t done = 0;
     for (const kernel_info *level = info; level > KERNELS; level--) {
@@ -448,6 +448,47 @@ static void hash_tails(const uint8_t *const *inputs, const uint8_t *const *last_
             output_cv(&output, out + 32 * done);
         }
     }
+}
+
+/// The same, with the chunks grouped by their number of blocks: a group of
+/// lanes runs as many blocks as its longest chunk, so a 1-block chunk beside
+/// a 16-block one wastes its lane for 15 blocks. Counting sort, then gather,
+/// hash, scatter.
+static void hash_tails(const uint8_t *const *inputs, const uint8_t *const *last_blocks, const uint8_t *blocks,
+                       const uint8_t *last_lengths, const uint64_t *counters, const uint8_t *end_flags, size_t count,
+                       uint8_t *out) {
+    enum { MOST_BLOCKS = CHUNK_LEN / BLOCK_LEN };
+    size_t each = 2 * sizeof(const uint8_t *) + sizeof(uint64_t) + sizeof(size_t) + 3 + 32;
+    uint8_t *memory = count > 1 ? malloc(count * each) : NULL;
+    if (!memory) {
+        hash_tails_in_order(inputs, last_blocks, blocks, last_lengths, counters, end_flags, count, out);
+        return;
+    }
+    const uint8_t **sorted_inputs = (const uint8_t **)memory;
+    const uint8_t **sorted_last_blocks = sorted_inputs + count;
+    uint64_t *sorted_counters = (uint64_t *)(sorted_last_blocks + count);
+    size_t *order = (size_t *)(sorted_counters + count);
+    uint8_t *sorted_out = (uint8_t *)(order + count);
+    uint8_t *sorted_blocks = sorted_out + 32 * count;
+    uint8_t *sorted_last_lengths = sorted_blocks + count;
+    uint8_t *sorted_end_flags = sorted_last_lengths + count;
+    size_t starts[MOST_BLOCKS + 2] = {0};
+    for (size_t i = 0; i < count; i++) starts[blocks[i] + 1]++;
+    for (size_t b = 1; b < MOST_BLOCKS + 2; b++) starts[b] += starts[b - 1];
+    for (size_t i = 0; i < count; i++) order[starts[blocks[i]]++] = i;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = order[k];
+        sorted_inputs[k] = inputs[i];
+        sorted_last_blocks[k] = last_blocks[i];
+        sorted_blocks[k] = blocks[i];
+        sorted_last_lengths[k] = last_lengths[i];
+        sorted_counters[k] = counters[i];
+        sorted_end_flags[k] = end_flags[i];
+    }
+    hash_tails_in_order(sorted_inputs, sorted_last_blocks, sorted_blocks, sorted_last_lengths, sorted_counters,
+                        sorted_end_flags, count, sorted_out);
+    for (size_t k = 0; k < count; k++) memcpy(out + 32 * order[k], sorted_out + 32 * k, 32);
+    free(memory);
 }
 
 /// The roots of several inputs' trees from their chunks' chaining values:
