@@ -48,6 +48,17 @@ final class CPathList {
         self.starts = starts
     }
 
+    /// Paths `range` of `list`, copied in one step.
+    init(_ list: PathList, _ range: Range<Int>) {
+        (storage, starts) = list.withContiguousPaths(range) { bytes, offsets in
+            let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+            if let base = bytes.baseAddress {
+                UnsafeMutableRawPointer(storage).copyMemory(from: base, byteCount: bytes.count)
+            }
+            return (storage, offsets)
+        }
+    }
+
     /// The path at `index` (in the order given).
     func pointer(_ index: Int) -> UnsafeMutablePointer<CChar> { storage + starts[index] }
 

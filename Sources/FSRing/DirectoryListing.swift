@@ -44,8 +44,9 @@ package enum DirectoryReader {
 
     /// Lists the directory at `path` (a C string at that address, `path`
     /// when displayed) as the full paths of its entries, built in one step
-    /// each from the directory's bytes and the name's: a walk of the Linux
-    /// tree spent most of its time making a name, then a path from it.
+    /// each from the directory's bytes and the name's, as bytes: a walk of
+    /// the Linux tree spent most of its time making a name object, then a
+    /// path object from it.
     static func listChildrenBlocking(_ path: UInt, displayPath: FilePath) -> Result<ChildListing, FileSystemError> {
         let parent = UnsafePointer<CChar>.at(path)
         let descriptor = fsr_openat(FSR_AT_FDCWD, parent, O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
@@ -53,19 +54,17 @@ package enum DirectoryReader {
         defer { Glibc.close(descriptor) }
         // The directory's bytes, then a separator unless there is nothing
         // to separate (an empty path, or the root), then each name in turn.
-        var buffer = Array(UnsafeBufferPointer(start: parent, count: strlen(parent)))
+        var buffer = [UInt8](UnsafeRawBufferPointer(start: parent, count: strlen(parent)))
         if let last = buffer.last, last != 0x2F { buffer.append(0x2F) }
         let prefix = buffer.count
-        var children: [(path: FilePath, type: FileType)] = []
+        var paths = PathList()
+        var types: [FileType] = []
         return readBlocking(descriptor: descriptor, displayPath: displayPath) { name, length, type, _ in
             buffer.removeSubrange(prefix...)
-            buffer.append(contentsOf: UnsafeBufferPointer(start: name, count: length + 1))  // with the NUL
-            children.append(
-                (
-                    buffer.withUnsafeBufferPointer { FilePath(platformString: $0.baseAddress!) },
-                    FileType(directoryEntryType: type)
-                ))
-        }.map { ChildListing(children: children, info: $0) }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(start: name, count: length))
+            buffer.withUnsafeBytes { paths.append(bytes: $0) }
+            types.append(FileType(directoryEntryType: type))
+        }.map { ChildListing(paths: paths, types: types, info: $0) }
     }
 
     /// Reads every entry of an open directory from its start but `.` and
@@ -106,9 +105,10 @@ package enum DirectoryReader {
     }
 }
 
-/// A directory's entries as full paths with their types, and the
+/// A directory's entries as full paths (bytes) with their types, and the
 /// directory's own metadata: what a tree walk needs.
 struct ChildListing: Sendable {
-    var children: [(path: FilePath, type: FileType)]
+    var paths: PathList
+    var types: [FileType]
     var info: FileInfo
 }

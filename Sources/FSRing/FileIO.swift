@@ -38,7 +38,7 @@ protocol FileIO: Sendable {
     /// when `readLargerFiles` (and handed over on its own), or else reported
     /// as EFBIG for the caller to stream.
     func forEachBatch(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
+        _ paths: PathList, sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async
 }
 

@@ -158,6 +158,16 @@ public struct FileSystem: Sendable {
         at paths: [FilePath], sizeHint: Int = 16 * 1024, readingLargerFilesWhole: Bool = true,
         _ body: @escaping FileBatchHandler
     ) async {
+        await forEachBatch(
+            at: PathList(paths), sizeHint: sizeHint, readingLargerFilesWhole: readingLargerFilesWhole, body)
+    }
+
+    /// The same for paths kept as bytes (see `PathList`): no `FilePath` is
+    /// made but for a file that fails.
+    public func forEachBatch(
+        at paths: PathList, sizeHint: Int = 16 * 1024, readingLargerFilesWhole: Bool = true,
+        _ body: @escaping FileBatchHandler
+    ) async {
         await io.forEachBatch(paths, sizeHint: sizeHint, readLargerFiles: readingLargerFilesWhole, body)
     }
 

@@ -218,7 +218,7 @@ final class PosixFileIO: FileIO {
     }
 
     func forEachBatch(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
+        _ paths: PathList, sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async {
         // One pool job per thread, each reading its share of the files in turn.
         let share = max(1, (paths.count + blocking.threadCount - 1) / blocking.threadCount)
@@ -244,17 +244,18 @@ final class PosixFileIO: FileIO {
     /// `buffer`, so that they can be handed over together, as under
     /// io_uring; a file larger than `sizeHint` is handed over alone.
     private static func readBatchBlocking(
-        _ paths: [FilePath], _ batch: Range<Int>, sizeHint: Int, readLargerFiles: Bool, buffer: inout [UInt8],
+        _ paths: PathList, _ batch: Range<Int>, sizeHint: Int, readLargerFiles: Bool, buffer: inout [UInt8],
         _ body: FileBatchHandler
     ) {
         var used = 0
         var files: [(index: Int, contents: Result<Range<Int>, FileSystemError>)] = []
+        let cPaths = CPathList(paths, batch)
+        defer { withExtendedLifetime(cPaths) {} }
         for index in batch {
-            let cPath = CPath(paths[index])
-            defer { withExtendedLifetime(cPath) {} }
             let limit = readLargerFiles ? Int.max : sizeHint
             let read = readWholeFileBlocking(
-                cPath.address, path: paths[index], sizeHint: sizeHint, limit: limit, into: &buffer, at: used)
+                UInt(bitPattern: cPaths.pointer(index - batch.lowerBound)), path: { paths[index] },
+                sizeHint: sizeHint, limit: limit, into: &buffer, at: used)
             switch read {
             case .success(let count) where count > sizeHint:
                 buffer.withUnsafeBytes {
@@ -275,12 +276,14 @@ final class PosixFileIO: FileIO {
 
     /// open + read until EOF + close on the current thread, into `buffer`
     /// from `start` (grown as needed, never shrunk); returns the file's
-    /// size. Fails with EFBIG once more than `limit` bytes are read.
+    /// size. Fails with EFBIG once more than `limit` bytes are read. `path`
+    /// names the file in errors (made only then).
     static func readWholeFileBlocking(
-        _ address: UInt, path: FilePath, sizeHint: Int, limit: Int = .max, into buffer: inout [UInt8], at start: Int
+        _ address: UInt, path: () -> FilePath, sizeHint: Int, limit: Int = .max, into buffer: inout [UInt8],
+        at start: Int
     ) -> Result<Int, FileSystemError> {
         let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
-        if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path)) }
+        if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path())) }
         defer { Glibc.close(descriptor) }
         var filled = 0
         while true {
@@ -292,11 +295,11 @@ final class PosixFileIO: FileIO {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(FileSystemError(code: errno, operation: "read", path: path))
+                return .failure(FileSystemError(code: errno, operation: "read", path: path()))
             }
             if count == 0 { break }
             filled += count
-            if filled > limit { return .failure(FileSystemError(code: EFBIG, operation: "read", path: path)) }
+            if filled > limit { return .failure(FileSystemError(code: EFBIG, operation: "read", path: path())) }
         }
         return .success(filled)
     }

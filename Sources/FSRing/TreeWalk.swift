@@ -1,4 +1,5 @@
 internal import CURing
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -116,11 +117,46 @@ extension FileSystem {
     }
 }
 
+extension FileSystem {
+    /// Walks the tree at `root` as `walk(at:options:)` does, but keeps the
+    /// regular files found as bytes, without a `WalkEntry` or `FilePath`
+    /// each: every other entry (directories, links, special files, errors)
+    /// comes back as an entry. For collecting the files of large trees
+    /// (`fsring hash`); the options' filter, if any, is not consulted for
+    /// regular files.
+    package func collectFiles(at root: FilePath, options: TreeWalkOptions = TreeWalkOptions()) async -> (
+        files: PathList, others: [WalkEntry]
+    ) {
+        let sink = FileSink()
+        let (stream, continuation) = AsyncStream<[WalkEntry]>.makeStream()
+        let walker = TreeWalker(options: options, fileSystem: self, output: continuation, files: sink)
+        async let walked: Void = {
+            await walker.walk(root)
+            continuation.finish()
+        }()
+        var others: [WalkEntry] = []
+        for await batch in stream { others += batch }
+        await walked
+        return (sink.take(), others)
+    }
+}
+
+/// Regular files found by a walk, as bytes, a directory's at a time.
+final class FileSink: Sendable {
+    private let files = Mutex(PathList())
+
+    func add(_ more: PathList) { files.withLock { $0.append(contentsOf: more) } }
+    func add(_ path: FilePath) { files.withLock { $0.append(path) } }
+    func take() -> PathList { files.withLock { $0 } }
+}
+
 /// The walk itself: a bounded number of directory reads in flight.
 private struct TreeWalker: Sendable {
     let options: TreeWalkOptions
     let fileSystem: FileSystem
     let output: AsyncStream<[WalkEntry]>.Continuation
+    /// Where regular files go instead of `output` (see `collectFiles`).
+    var files: FileSink? = nil
 
     struct PendingDirectory: Sendable {
         var entry: WalkEntry
@@ -141,7 +177,11 @@ private struct TreeWalker: Sendable {
         }
         let rootEntry = WalkEntry(path: root, type: info.type, depth: 0, isFollowedSymbolicLink: false, error: nil)
         if let filter = options.filter, filter.decide(rootEntry) == .skip { return }
-        output.yield([rootEntry])
+        if let files, rootEntry.type == .regular {
+            files.add(root)
+        } else {
+            output.yield([rootEntry])
+        }
         guard info.type == .directory, options.maximumDepth.map({ $0 > 0 }) ?? true else { return }
         let rootDevice = (info.deviceMajor, info.deviceMinor)
 
@@ -216,12 +256,20 @@ private struct TreeWalker: Sendable {
         let depth = directory.entry.depth + 1
         var next: [PendingDirectory] = []
         var batch: [WalkEntry] = []
-        batch.reserveCapacity(listing.children.count)
-        defer { if !batch.isEmpty { output.yield(batch) } }
+        // Regular files as bytes, when collecting them (see `collectFiles`).
+        var regular = PathList()
+        defer {
+            if !batch.isEmpty { output.yield(batch) }
+            if !regular.isEmpty { files?.add(regular) }
+        }
         if Task.isCancelled { return [] }
-        for child in listing.children {
+        for (index, type) in listing.types.enumerated() {
+            if files != nil && type == .regular {
+                listing.paths.withBytes(of: index) { regular.append(bytes: $0) }
+                continue
+            }
             var entry = WalkEntry(
-                path: child.path, type: child.type, depth: depth, isFollowedSymbolicLink: false, error: nil)
+                path: listing.paths[index], type: type, depth: depth, isFollowedSymbolicLink: false, error: nil)
             if entry.type == .unknown || (entry.type == .symbolicLink && options.followSymbolicLinks) {
                 let follow = options.followSymbolicLinks
                 do {

@@ -131,7 +131,7 @@ final class URingFileIO: FileIO {
     static let chainsPerBatch = 64
 
     func forEachBatch(
-        _ paths: [FilePath], sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
+        _ paths: PathList, sizeHint: Int, readLargerFiles: Bool, _ body: @escaping FileBatchHandler
     ) async {
         let capacity = max(sizeHint, 1) + 1  // One byte more tells "the file is larger".
         let rings = runtime.rings
@@ -150,9 +150,9 @@ final class URingFileIO: FileIO {
                     defer { self.slabs.giveBack(slab, size: slabSize) }
                     while let batch = cursor.next(below: batchCount) {
                         let start = batch * Self.chainsPerBatch
-                        let part = paths[start..<min(start + Self.chainsPerBatch, paths.count)]
                         await self.readBatch(
-                            part, capacity: capacity, slab: slab, on: ring, readLargerFiles: readLargerFiles, body)
+                            paths, start..<min(start + Self.chainsPerBatch, paths.count), capacity: capacity,
+                            slab: slab, on: ring, readLargerFiles: readLargerFiles, body)
                     }
                 }
             }
@@ -163,20 +163,20 @@ final class URingFileIO: FileIO {
     /// files handed to `body` together, straight from the slab; files larger
     /// than the buffer are finished with ordinary calls and handed over alone.
     private func readBatch(
-        _ paths: ArraySlice<FilePath>, capacity: Int, slab: UnsafeMutableRawPointer, on ring: Ring,
+        _ paths: PathList, _ batch: Range<Int>, capacity: Int, slab: UnsafeMutableRawPointer, on ring: Ring,
         readLargerFiles: Bool, _ body: FileBatchHandler
     ) async {
         guard ring.supportsDirectDescriptors else {
-            for (index, path) in zip(paths.indices, paths) {
-                deliver(await readWholeFile(path, capacity: capacity), index, body)
+            for index in batch {
+                deliver(await readWholeFile(paths[index], capacity: capacity), index, body)
             }
             return
         }
-        let cPaths = CPathList(paths)
+        let cPaths = CPathList(paths, batch)
         defer { withExtendedLifetime(cPaths) {} }
         var entries: [SubmissionEntry] = []
-        entries.reserveCapacity(paths.count * 3)
-        for index in 0..<paths.count {
+        entries.reserveCapacity(batch.count * 3)
+        for index in 0..<batch.count {
             entries.append(
                 .openIntoChainSlot(at: FSR_AT_FDCWD, path: cPaths.pointer(index), flags: O_RDONLY, mode: 0)
                     .linked().skippingSuccess())
@@ -189,27 +189,31 @@ final class URingFileIO: FileIO {
             outcomes = try await ring.submit(batch: entries, chainLength: 3)
         } catch {
             body(
-                zip(paths.indices, paths).map { index, path in
-                    (index, .failure(FileSystemError(code: ECANCELED, operation: "read", path: path)))
+                batch.map {
+                    (
+                        index: $0,
+                        contents: .failure(FileSystemError(code: ECANCELED, operation: "read", path: paths[$0]))
+                    )
                 })
             return
         }
         var files: [BatchFile] = []
-        files.reserveCapacity(paths.count)
-        for (position, (outcome, path)) in zip(outcomes, paths).enumerated() {
-            let index = paths.startIndex + position
+        files.reserveCapacity(batch.count)
+        for (position, outcome) in outcomes.enumerated() {
+            let index = batch.lowerBound + position
+            // A path is made only for a file that failed or needs more reading.
             if let open = outcome[0], open < 0 {
-                files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: path))))
+                files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: paths[index]))))
                 continue
             }
             let read = outcome[1] ?? -ECANCELED
             if read < 0 {
-                files.append((index, .failure(FileSystemError(code: -read, operation: "read", path: path))))
+                files.append((index, .failure(FileSystemError(code: -read, operation: "read", path: paths[index]))))
             } else if Int(read) == capacity {
                 if readLargerFiles {
-                    deliver(await readWholeFile(path, capacity: capacity * 2), index, body)
+                    deliver(await readWholeFile(paths[index], capacity: capacity * 2), index, body)
                 } else {
-                    files.append((index, .failure(FileSystemError(code: EFBIG, operation: "read", path: path))))
+                    files.append((index, .failure(FileSystemError(code: EFBIG, operation: "read", path: paths[index]))))
                 }
             } else {
                 files.append(

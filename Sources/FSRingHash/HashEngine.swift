@@ -51,7 +51,7 @@ public struct HashEngine: Sendable {
 
     /// The digest and size of each file, in the order given; failures per file.
     public func digests(of paths: [FilePath]) async -> [DigestResult] {
-        let table = await digestTable(of: paths)
+        let table = await digestTable(of: PathList(paths))
         return (0..<table.count).map { table[$0] }
     }
 
@@ -60,14 +60,14 @@ public struct HashEngine: Sendable {
     public func digests(
         of paths: [FilePath], finished: @escaping @Sendable (Int, DigestResult) -> Void
     ) async -> [DigestResult] {
-        let table = await digestTable(of: paths, finished: finished)
+        let table = await digestTable(of: PathList(paths), finished: finished)
         return (0..<table.count).map { table[$0] }
     }
 
     /// Every file's outcome in one flat table (see `DigestTable`), in the
     /// order given; `finished`, when given, hears of each file as it is done.
     public func digestTable(
-        of paths: [FilePath], finished: (@Sendable (Int, DigestResult) -> Void)? = nil
+        of paths: PathList, finished: (@Sendable (Int, DigestResult) -> Void)? = nil
     ) async -> DigestTable {
         let algorithm = self.algorithm
         let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)

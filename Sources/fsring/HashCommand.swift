@@ -169,14 +169,11 @@ struct HashCommand: AsyncParsableCommand {
             }
         } else {
             // Hash in the order found (neighbours in a directory together)
-            // while the paths' bytes are gathered and sorted on another core;
-            // the lines are then written from the two flat tables.
-            async let sorted = Task.detached {
-                let names = PathBytes(files)
-                return (names, names.byteOrder())
-            }.value
+            // while the paths are sorted by their bytes on another core; the
+            // lines are then written from the two flat tables.
+            async let sorted = Task.detached { files.byteOrder() }.value
             let table = await engine.digestTable(of: files)
-            let (names, order) = await sorted
+            let order = await sorted
             let format = lineFormat
             for index in order {
                 if let error = table.error(at: index) {
@@ -188,7 +185,7 @@ struct HashCommand: AsyncParsableCommand {
                 let size = table.size(at: index)
                 bytes += size
                 table.withDigest(at: index) { digest in
-                    names.withBytes(of: index) { name in
+                    files.withBytes(of: index) { name in
                         output.write { format.append(name: name, digest: digest, size: size, to: &$0) }
                     }
                 }
@@ -296,12 +293,13 @@ struct HashCommand: AsyncParsableCommand {
         let root = FilePath(rawBytes: paths.first.map(RawArguments.bytes(of:)) ?? Array(".".utf8))
         let collection = await FileCollection.collect([root], followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
-        let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(of: collection.files)
+        let files = collection.files
+        let table = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digestTable(of: files)
         var current: [(name: [UInt8], digest: [UInt8])] = []
         var unreadable = collection.errors.count
-        for (path, result) in zip(collection.files, results) {
-            switch result {
-            case .success(let file): current.append((path.rawBytes, file.digest))
+        for index in 0..<files.count {
+            switch table[index] {
+            case .success(let file): current.append((files.withBytes(of: index) { Array($0) }, file.digest))
             case .failure(let error):
                 unreadable += 1
                 report(error, to: diagnostics)
@@ -331,22 +329,25 @@ struct HashCommand: AsyncParsableCommand {
 final class StreamingPrinter: Sendable {
     private let command: HashCommand
     private let format: DigestLineFormat
-    private let files: [FilePath]
+    private let files: PathList
     // The writers, behind one lock: results arrive on several threads.
     private let outputs = Mutex((output: RawOutput(descriptor: 1), diagnostics: RawOutput(descriptor: 2)))
 
-    init(command: HashCommand, format: DigestLineFormat, files: [FilePath]) {
+    init(command: HashCommand, format: DigestLineFormat, files: PathList) {
         self.command = command
         self.format = format
         self.files = files
     }
 
     func print(_ index: Int, _ result: DigestResult) {
-        let path = files[index]
         outputs.withLock { outputs in
             switch result {
             case .success(let file):
-                outputs.output.write { format.append(path, file, to: &$0) }
+                files.withBytes(of: index) { name in
+                    file.digest.withUnsafeBytes { digest in
+                        outputs.output.write { format.append(name: name, digest: digest, size: file.size, to: &$0) }
+                    }
+                }
             case .failure(let error):
                 command.report(error, to: outputs.diagnostics)
             }

@@ -118,15 +118,4 @@ struct AlgorithmTests {
         ([4, 5, 6] as [UInt8]).withUnsafeBytes { table.set(0, digest: $0, size: 1) }
         #expect(table.error(at: 0) == nil && table.withDigest(at: 0) { Array($0) } == [4, 5, 6])
     }
-
-    /// Paths sorted by their raw bytes, as `LC_ALL=C sort` orders them
-    /// (a prefix first, bytes as unsigned).
-    @Test func pathBytesSortLikeCSort() {
-        let raw: [[UInt8]] = [[0x62], [0x61, 0x2F, 0x62], [0xFF, 0x61], [0x61], [0x41, 0x7A], [0x61, 0x2D]]
-        let names = PathBytes(raw.map { FilePath(rawBytes: $0) })
-        let order = names.byteOrder()
-        #expect(
-            order.map { raw[$0] } == [[0x41, 0x7A], [0x61], [0x61, 0x2D], [0x61, 0x2F, 0x62], [0x62], [0xFF, 0x61]])
-        #expect(names.withBytes(of: 2) { Array($0) } == [0xFF, 0x61])
-    }
 }
