@@ -174,21 +174,12 @@ struct HashCommand: AsyncParsableCommand {
             async let sorted = Task.detached { files.byteOrder() }.value
             let table = await engine.digestTable(of: files)
             let order = await sorted
-            let format = lineFormat
-            for index in order {
-                if let error = table.error(at: index) {
-                    failures += 1
-                    report(error, to: diagnostics)
-                    continue
-                }
-                hashed += 1
-                let size = table.size(at: index)
-                bytes += size
-                table.withDigest(at: index) { digest in
-                    files.withBytes(of: index) { name in
-                        output.write { format.append(name: name, digest: digest, size: size, to: &$0) }
-                    }
-                }
+            for part in await SortedLines.format(order, table: table, files: files, format: lineFormat) {
+                output.write(part.text)
+                for error in part.errors { report(error, to: diagnostics) }
+                failures += part.errors.count
+                hashed += part.hashed
+                bytes += part.bytes
             }
         }
         if json {

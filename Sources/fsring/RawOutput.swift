@@ -14,6 +14,12 @@ final class RawOutput {
     }
 
     func write(_ bytes: [UInt8]) {
+        guard bytes.count < 1 << 16 else {
+            // Large enough to go out as it is, after what waits.
+            flush()
+            bytes.withUnsafeBytes { writeAll($0) }
+            return
+        }
         pending += bytes
         if pending.count >= 1 << 16 { flush() }
     }
@@ -27,18 +33,20 @@ final class RawOutput {
     }
 
     func flush() {
+        pending.withUnsafeBytes { writeAll($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
-        while offset < pending.count {
-            let written = pending.withUnsafeBytes {
-                Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset)
-            }
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written <= 0 {
                 if written < 0 && errno == EINTR { continue }
                 break  // a closed pipe: nothing more can be said
             }
             offset += written
         }
-        pending.removeAll(keepingCapacity: true)
     }
 }
 

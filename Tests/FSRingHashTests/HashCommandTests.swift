@@ -228,6 +228,31 @@ struct HashCommandTests {
         #expect(tool.status == 0)
     }
 
+    /// A tree large enough for the lines to be formatted in several parts
+    /// (one per core): still every line, in b3sum's order of the sorted names.
+    @Test func manyFilesPrintInSortedOrder() throws {
+        let scratch = TemporaryDirectory("many")
+        let dir = scratch.path.string
+        for directory in 0..<40 {
+            mkdir("\(dir)/d\((directory * 7) % 40)", 0o755)
+            for file in 0..<120 {
+                let name = "\(dir)/d\((directory * 7) % 40)/f\((file * 13) % 120)"
+                writeFile(Array(name.utf8), Array("\(directory) \(file)".utf8))
+            }
+        }
+        let ours = try shell("cd '\(dir)' && '\(fsring)' hash .")
+        #expect(ours.status == 0)
+        let theirs = try shell("cd '\(dir)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 b3sum")
+        let lines = ours.text.split(separator: "\n")
+        let expected = theirs.text.split(separator: "\n")
+        #expect(lines.count == 4800)
+        // A plain comparison: on failure the testing library would diff the
+        // two 400 KB outputs, which takes minutes.
+        let firstDifference = zip(lines, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(
+            firstDifference == nil && lines.count == expected.count, "first differing line: \(firstDifference ?? -1)")
+    }
+
     @Test func jsonAndUnreadableFiles() throws {
         let scratch = TemporaryDirectory("json")
         let dir = scratch.path.string
