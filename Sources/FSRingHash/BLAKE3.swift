@@ -30,9 +30,14 @@ public struct BLAKE3: Sendable {
     /// The digest: 32 bytes by default, or any length (the extendable output).
     public func finalize(length: Int = 32) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: length)
-        var copy = state
-        output.withUnsafeMutableBufferPointer { fsr_blake3_hasher_finalize(&copy, $0.baseAddress, length) }
+        output.withUnsafeMutableBytes { finalize(into: $0.baseAddress!, length: length) }
         return output
+    }
+
+    /// Writes the digest (`length` bytes) to `output`.
+    public func finalize(into output: UnsafeMutableRawPointer, length: Int = 32) {
+        var copy = state
+        fsr_blake3_hasher_finalize(&copy, output.assumingMemoryBound(to: UInt8.self), length)
     }
 
     /// Adds the chaining value of a subtree hashed elsewhere (see `subtreeValue`).

@@ -55,17 +55,9 @@ public struct HashEngine: Sendable {
         return (0..<table.count).map { table[$0] }
     }
 
-    /// The same, also handing each result to `finished` as soon as it is
-    /// known (from several threads at once): for output that does not wait.
-    public func digests(
-        of paths: [FilePath], finished: @escaping @Sendable (Int, DigestResult) -> Void
-    ) async -> [DigestResult] {
-        let table = await digestTable(of: PathList(paths), finished: finished)
-        return (0..<table.count).map { table[$0] }
-    }
-
     /// Every file's outcome in one flat table (see `DigestTable`), in the
-    /// order given; `finished`, when given, hears of each file as it is done.
+    /// order given; `finished`, when given, hears of each file as soon as it
+    /// is done (from several threads at once): for output that does not wait.
     public func digestTable(
         of paths: PathList, finished: (@Sendable (Int, DigestResult) -> Void)? = nil
     ) async -> DigestTable {

@@ -63,19 +63,26 @@ public final class StreamingHasher {
 
     /// The digest of everything fed so far.
     public func finalize() -> [UInt8] {
-        if let openSSLContext {
-            var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-            var length: UInt32 = 0
-            EVP_DigestFinal_ex(openSSLContext, &digest, &length)
-            return Array(digest.prefix(Int(length)))
+        [UInt8](unsafeUninitializedCapacity: algorithm.digestLength) { bytes, count in
+            finalize(into: UnsafeMutableRawPointer(bytes.baseAddress!))
+            count = algorithm.digestLength
         }
-        if let xxh3State {
+    }
+
+    /// Writes the digest of everything fed so far (`algorithm.digestLength`
+    /// bytes) to `output`: a batch's digests go side by side with no array each.
+    public func finalize(into output: UnsafeMutableRawPointer) {
+        if let openSSLContext {
+            // EVP_DigestFinal_ex writes exactly the digest's size, which is digestLength.
+            EVP_DigestFinal_ex(openSSLContext, output.assumingMemoryBound(to: UInt8.self), nil)
+        } else if let xxh3State {
             // xxh128sum prints the canonical (big-endian) form.
             var canonical = XXH128_canonical_t()
             XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(xxh3State))
-            return withUnsafeBytes(of: canonical.digest) { Array($0) }
+            withUnsafeBytes(of: canonical.digest) { output.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        } else {
+            blake3.finalize(into: output)
         }
-        return blake3.finalize()
     }
 
     /// Starts over, as if new. Cheaper than a new hasher: OpenSSL keeps the
@@ -97,25 +104,19 @@ public final class StreamingHasher {
         return hasher.finalize()
     }
 
-    /// The digest of each input, written one after another into `output`.
+    /// The digest of each input, written one after another into `output`,
+    /// with one hasher reset between them.
     public static func digests(
         _ algorithm: HashAlgorithm, of inputs: [UnsafeRawBufferPointer], into output: UnsafeMutableRawBufferPointer
     ) {
         let length = algorithm.digestLength
         precondition(output.count >= length * inputs.count, "room for every digest")
-        for (position, digest) in digests(algorithm, of: inputs).enumerated() {
-            output.baseAddress!.advanced(by: position * length).copyMemory(from: digest, byteCount: length)
-        }
-    }
-
-    /// The digest of each input, with one hasher reset between them.
-    public static func digests(_ algorithm: HashAlgorithm, of inputs: [UnsafeRawBufferPointer]) -> [[UInt8]] {
-        guard !inputs.isEmpty else { return [] }
+        guard !inputs.isEmpty else { return }
         let hasher = StreamingHasher(algorithm)
-        return inputs.enumerated().map { position, bytes in
+        for (position, bytes) in inputs.enumerated() {
             if position > 0 { hasher.reset() }
             hasher.update(bytes)
-            return hasher.finalize()
+            hasher.finalize(into: output.baseAddress! + position * length)
         }
     }
 }
