@@ -31,23 +31,6 @@ final class CPathList {
     private let storage: UnsafeMutablePointer<CChar>
     private let starts: [Int]
 
-    init(_ paths: some Collection<FilePath>) {
-        var starts: [Int] = []
-        starts.reserveCapacity(paths.count)
-        var total = 0
-        for path in paths {
-            starts.append(total)
-            total += path.length + 1
-        }
-        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
-        for (path, start) in zip(paths, starts) {
-            let length = path.length
-            path.withPlatformString { (storage + start).initialize(from: $0, count: length + 1) }
-        }
-        self.storage = storage
-        self.starts = starts
-    }
-
     /// Paths `range` of `list`, copied in one step.
     init(_ list: PathList, _ range: Range<Int>) {
         (storage, starts) = list.withContiguousPaths(range) { bytes, offsets in

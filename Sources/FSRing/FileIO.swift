@@ -104,25 +104,20 @@ extension FileIO {
     /// All entries of the directory at `path` (without `.` and `..`) and the
     /// directory's own metadata.
     func listDirectory(_ path: FilePath) async throws -> DirectoryListing {
-        let result = await listDirectories([path])[0]
+        let cPath = CPath(path)
+        defer { withExtendedLifetime(cPath) {} }
+        let address = cPath.address
+        let result = await blocking.run(
+            { DirectoryReader.listBlocking(address, displayPath: path) },
+            onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "open", path: path)) })
         try Task.checkCancellation()
         return try result.get()
-    }
-
-    /// Several directories listed in one job of the blocking pool, in order.
-    func listDirectories(_ paths: [FilePath]) async -> [Result<DirectoryListing, FileSystemError>] {
-        let cPaths = paths.map { CPath($0) }
-        defer { withExtendedLifetime(cPaths) {} }
-        let addresses = cPaths.map(\.address)
-        return await blocking.run(
-            { zip(addresses, paths).map { DirectoryReader.listBlocking($0, displayPath: $1) } },
-            onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
     }
 
     /// Several directories' entries as full paths (see `ChildListing`),
     /// listed in one job of the blocking pool, in order.
     func listChildren(_ paths: [FilePath]) async -> [Result<ChildListing, FileSystemError>] {
-        let cPaths = CPathList(paths)
+        let cPaths = CPathList(PathList(paths), paths.indices)
         defer { withExtendedLifetime(cPaths) {} }
         let addresses = paths.indices.map { UInt(bitPattern: cPaths.pointer($0)) }
         return await blocking.run(

@@ -60,6 +60,12 @@ public struct PathList: Sendable {
         try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[index]..<end(of: index)])) }
     }
 
+    /// Runs `body` with path `index` as a C string, for a call made before
+    /// `body` returns (io_uring, which reads it later, needs a `CPathList`).
+    func withCString<Result>(of index: Int, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBytes { try body(($0.baseAddress! + starts[index]).assumingMemoryBound(to: CChar.self)) }
+    }
+
     /// Runs `body` with the NUL-terminated bytes of paths `range`, one
     /// after another, and where each starts relative to the first: a batch's
     /// paths copied in one step.

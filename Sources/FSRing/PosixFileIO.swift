@@ -249,13 +249,12 @@ final class PosixFileIO: FileIO {
     ) {
         var used = 0
         var files: [(index: Int, contents: Result<Range<Int>, FileSystemError>)] = []
-        let cPaths = CPathList(paths, batch)
-        defer { withExtendedLifetime(cPaths) {} }
         for index in batch {
             let limit = readLargerFiles ? Int.max : sizeHint
-            let read = readWholeFileBlocking(
-                UInt(bitPattern: cPaths.pointer(index - batch.lowerBound)), path: { paths[index] },
-                sizeHint: sizeHint, limit: limit, into: &buffer, at: used)
+            let read = paths.withCString(of: index) {
+                readWholeFileBlocking(
+                    $0, path: { paths[index] }, sizeHint: sizeHint, limit: limit, into: &buffer, at: used)
+            }
             switch read {
             case .success(let count) where count > sizeHint:
                 buffer.withUnsafeBytes {
@@ -279,10 +278,10 @@ final class PosixFileIO: FileIO {
     /// size. Fails with EFBIG once more than `limit` bytes are read. `path`
     /// names the file in errors (made only then).
     static func readWholeFileBlocking(
-        _ address: UInt, path: () -> FilePath, sizeHint: Int, limit: Int = .max, into buffer: inout [UInt8],
-        at start: Int
+        _ cPath: UnsafePointer<CChar>, path: () -> FilePath, sizeHint: Int, limit: Int = .max,
+        into buffer: inout [UInt8], at start: Int
     ) -> Result<Int, FileSystemError> {
-        let descriptor = fsr_openat(FSR_AT_FDCWD, .at(address), O_RDONLY | FSR_O_CLOEXEC, 0)
+        let descriptor = fsr_openat(FSR_AT_FDCWD, cPath, O_RDONLY | FSR_O_CLOEXEC, 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path())) }
         defer { Glibc.close(descriptor) }
         var filled = 0

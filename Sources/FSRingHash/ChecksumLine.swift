@@ -247,20 +247,8 @@ func hexBytes(_ text: ArraySlice<UInt8>) -> [UInt8]? {
 extension FilePath {
     /// The path's bytes, as the kernel sees them.
     public var rawBytes: [UInt8] {
-        var bytes: [UInt8] = []
-        appendRawBytes(to: &bytes)
-        return bytes
-    }
-
-    /// Appends the path's bytes to `output`, in one copy.
-    public func appendRawBytes(to output: inout [UInt8]) {
         let count = length
-        withPlatformString { pointer in
-            // CChar and UInt8 differ only in signedness, so the memory may be read as either.
-            pointer.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
-                output.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
-            }
-        }
+        return withPlatformString { [UInt8](UnsafeRawBufferPointer(start: $0, count: count)) }
     }
 
     /// A path from raw bytes (no NUL inside).

@@ -12,7 +12,6 @@ import FSRing
 /// lines, on one core after all hashing, take ~0.05 s.
 public struct DigestTable: Sendable {
     public let digestLength: Int
-    public let count: Int
     private var digests: [UInt8]
     private var sizes: [UInt64]
     private var states: [State]
@@ -25,7 +24,6 @@ public struct DigestTable: Sendable {
 
     /// A table for `count` files, none of them hashed yet.
     public init(count: Int, digestLength: Int) {
-        self.count = count
         self.digestLength = digestLength
         digests = Array(repeating: 0, count: count * digestLength)
         sizes = Array(repeating: 0, count: count)
@@ -57,6 +55,9 @@ public struct DigestTable: Sendable {
         case .failure(let error): set(index, error: error)
         }
     }
+
+    /// Files in the table.
+    public var count: Int { sizes.count }
 
     /// Whether file `index` has an outcome yet.
     public func isKnown(_ index: Int) -> Bool { states[index] != .pending }

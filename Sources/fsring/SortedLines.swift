@@ -1,9 +1,6 @@
 import FSRing
 import FSRingHash
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import URing
 
 /// The lines of a hashed tree in sorted order, formatted in parts on all
 /// cores: the digests and names are read in sorted order, which is random
@@ -24,10 +21,9 @@ struct SortedLines {
     static func format(
         _ order: [Int], table: DigestTable, files: PathList, format: DigestLineFormat
     ) async -> [Part] {
-        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         // Parts of fewer lines cost more to hand over than to write.
-        let parts = max(1, min(cores, order.count / 2048))
-        let size = (order.count + parts - 1) / max(parts, 1)
+        let parts = max(1, min(RingRuntime.onlineCores, order.count / 2048))
+        let size = (order.count + parts - 1) / parts
         return await withTaskGroup(of: (Int, Part).self) { group in
             for part in 0..<parts {
                 let range = part * size..<min((part + 1) * size, order.count)
