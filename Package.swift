@@ -11,10 +11,7 @@ let package = Package(
         .library(name: "FSRingCopy", targets: ["FSRingCopy"]),
         .executable(name: "fsring", targets: ["fsring"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-    ],
+    dependencies: [.package(url: "https://github.com/apple/swift-system", from: "1.8.1")],
     targets: [
         .systemLibrary(
             name: "CURing",
@@ -57,7 +54,6 @@ let package = Package(
                 "FSRingCopy",
                 "FSRingHash",
                 "URing",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(

@@ -1,4 +1,3 @@
-import ArgumentParser
 import FSRing
 import FSRingCopy
 import FSRingHash
@@ -10,103 +9,107 @@ import SystemPackage
 #endif
 
 /// `fsring copy`: cp -a, on every core.
-struct CopyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "copy",
-        abstract: "Copy files and directory trees with the fidelity of cp -a, concurrently.",
-        discussion: """
-            Destination rules are cp's: one SOURCE onto a DEST that does not exist creates DEST; \
-            into an existing directory, each SOURCE is copied to DEST/<name>; several sources need \
-            DEST to be a directory; -T makes DEST the copy itself.
+struct CopyCommand: Subcommand {
+    static let name = "copy"
+    static let abstract = "Copy files and directory trees with the fidelity of cp -a, concurrently."
+    static let discussion = """
+        Destination rules are cp's: one SOURCE onto a DEST that does not exist creates DEST; \
+        into an existing directory, each SOURCE is copied to DEST/<name>; several sources need \
+        DEST to be a directory; -T makes DEST the copy itself.
 
-            By default everything cp -a keeps is kept: mode, owner, times (ns), hard links, \
-            symbolic links (not followed), extended attributes, holes in sparse files, FIFOs and \
-            devices. Each file is written unnamed and appears under its name only when complete.
+        By default everything cp -a keeps is kept: mode, owner, times (ns), hard links, \
+        symbolic links (not followed), extended attributes, holes in sparse files, FIFOs and \
+        devices. Each file is written unnamed and appears under its name only when complete.
 
-            fsring copy -v src backup/           copy src to backup/src, listing each entry
-            fsring copy --update src/ backup/src copy what is newer than the backup
-            fsring copy --dry-run src dst        what would be copied
-            """
-    )
+        fsring copy -v src backup/           copy src to backup/src, listing each entry
+        fsring copy --update src/ backup/src copy what is newer than the backup
+        fsring copy --dry-run src dst        what would be copied
+        """
+    static let argumentsHelp = "Sources, then the destination."
 
-    @Argument(help: "Sources, then the destination.")
+    static let options: [CommandOption<CopyCommand>] = [
+        .value("t", "target-directory", "directory", help: "Copy every source into this directory.") {
+            command, directory in command.targetDirectory = directory
+        },
+        .flag("T", "no-target-directory", help: "Treat DEST as the copy itself.") { $0.noTargetDirectory = true },
+        .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
+        .flag("L", "dereference", help: "Follow every symbolic link in SOURCE.") { $0.dereference = true },
+        .flag("H", nil, help: "Follow symbolic links given as SOURCE, none below.") {
+            $0.dereferenceArguments = true
+        },
+        .flag("P", "no-dereference", help: "Copy symbolic links as links (default).") {
+            $0.dereference = false
+            $0.dereferenceArguments = false
+        },
+        .value(
+            nil, "preserve", "attributes",
+            help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all)."
+        ) { command, list throws(UsageError) in command.preserve = try CopyCommand.attributes(list) },
+        .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
+            command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list)
+        },
+        .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
+        .flag("u", "update", help: "Replace an existing file only when the source is newer.") { $0.update = true },
+        .value(nil, "reflink", "when", help: "auto (clone where the file system can, default), always, never.") {
+            command, when throws(UsageError) in
+            switch when {
+            case "auto": command.reflink = .auto
+            case "always": command.reflink = .always
+            case "never": command.reflink = .never
+            default: throw UsageError("--reflink takes auto, always or never, not '\(when)'")
+            }
+        },
+        .flag(
+            nil, "inplace", help: "Write into the final names directly (an interrupted copy may leave partial files)."
+        ) { $0.inplace = true },
+        .flag(nil, "verify", help: "Read every copied file back and compare BLAKE3 digests with the source.") {
+            $0.verify = true
+        },
+        .value("j", "jobs", "count", help: "Files in flight at once (default: two per core).") {
+            command, count throws(UsageError) in
+            command.jobs = try CommandLineParser.integer(count, for: "--jobs", in: 1...1024)
+        },
+        .flag(nil, "progress", help: "Show a progress line on stderr (default: when stderr is a terminal).") {
+            $0.progress = true
+        },
+        .flag(nil, "no-progress", help: "Show no progress line.") { $0.progress = false },
+        .flag("v", "verbose", help: "List each entry copied.") { $0.verbose = true },
+        .flag(nil, "dry-run", help: "List what would be copied; change nothing.") { $0.dryRun = true },
+        .flag(nil, "json", help: "Print a JSON summary at the end.") { $0.json = true },
+    ]
+
     var paths: [String] = []
-
-    @Option(name: [.short, .customLong("target-directory")], help: "Copy every source into this directory.")
     var targetDirectory: String?
-
-    @Flag(name: [.customShort("T"), .customLong("no-target-directory")], help: "Treat DEST as the copy itself.")
     var noTargetDirectory = false
-
-    @Flag(name: [.short, .long], help: "Archive mode, as cp -a (the default; accepted for habit).")
-    var archive = false
-
-    @Flag(name: [.customShort("L"), .customLong("dereference")], help: "Follow every symbolic link in SOURCE.")
     var dereference = false
-
-    @Flag(name: [.customShort("H")], help: "Follow symbolic links given as SOURCE, none below.")
     var dereferenceArguments = false
-
-    @Flag(name: [.customShort("P"), .customLong("no-dereference")], help: "Copy symbolic links as links (default).")
-    var noDereference = false
-
-    @Option(help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all).")
-    var preserve: String?
-
-    @Option(name: .customLong("no-preserve"), help: "Do not keep these attributes (same names).")
-    var noPreserve: String?
-
-    @Flag(name: [.short, .customLong("no-clobber")], help: "Never replace an existing file.")
+    var preserve: CopyOptions.Attributes?
+    var noPreserve: CopyOptions.Attributes?
     var noClobber = false
-
-    @Flag(name: [.short, .long], help: "Replace an existing file only when the source is newer.")
     var update = false
-
-    @Option(help: "auto (clone where the file system can, default), always, never.")
-    var reflink: String = "auto"
-
-    @Flag(help: "Write into the final names directly (an interrupted copy may leave partial files).")
+    var reflink = CopyOptions.Reflink.auto
     var inplace = false
-
-    @Flag(help: "Read every copied file back and compare BLAKE3 digests with the source.")
     var verify = false
-
-    @Option(name: [.short, .customLong("jobs")], help: "Files in flight at once (default: two per core).")
     var jobs: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
     var progress: Bool?
-
-    @Flag(name: [.short, .long], help: "List each entry copied.")
     var verbose = false
-
-    @Flag(help: "List what would be copied; change nothing.")
     var dryRun = false
-
-    @Flag(help: "Print a JSON summary at the end.")
     var json = false
 
-    func validate() throws {
+    func validate() throws(UsageError) {
         let needed = targetDirectory == nil ? 2 : 1
-        if paths.count < needed { throw ValidationError("give a source and a destination") }
-        if noTargetDirectory && targetDirectory != nil { throw ValidationError("-t and -T cannot be combined") }
-        if noTargetDirectory && paths.count > 2 { throw ValidationError("-T takes one source and one destination") }
-        if noClobber && update { throw ValidationError("--no-clobber and --update cannot be combined") }
-        if let jobs, jobs < 1 || jobs > 1024 { throw ValidationError("--jobs must be between 1 and 1024") }
-        _ = try copyOptions()
+        if paths.count < needed { throw UsageError("give a source and a destination") }
+        if noTargetDirectory && targetDirectory != nil { throw UsageError("-t and -T cannot be combined") }
+        if noTargetDirectory && paths.count > 2 { throw UsageError("-T takes one source and one destination") }
+        if noClobber && update { throw UsageError("--no-clobber and --update cannot be combined") }
     }
 
-    func copyOptions() throws -> CopyOptions {
+    var copyOptions: CopyOptions {
         var options = CopyOptions()
-        if let preserve { options.preserve = try Self.attributes(preserve) }
-        if let noPreserve { options.preserve.subtract(try Self.attributes(noPreserve)) }
+        if let preserve { options.preserve = preserve }
+        if let noPreserve { options.preserve.subtract(noPreserve) }
         options.overwrite = noClobber ? .keepExisting : update ? .replaceOlder : .replace
-        switch reflink {
-        case "auto": options.reflink = .auto
-        case "always": options.reflink = .always
-        case "never": options.reflink = .never
-        default: throw ValidationError("--reflink takes auto, always or never, not '\(reflink)'")
-        }
+        options.reflink = reflink
         options.followSymbolicLinks = dereference
         options.followRootSymbolicLink = dereferenceArguments
         options.inPlace = inplace
@@ -117,7 +120,7 @@ struct CopyCommand: AsyncParsableCommand {
     }
 
     /// cp's attribute names.
-    static func attributes(_ list: String) throws -> CopyOptions.Attributes {
+    static func attributes(_ list: String) throws(UsageError) -> CopyOptions.Attributes {
         var attributes: CopyOptions.Attributes = []
         for name in list.split(separator: ",") {
             switch name {
@@ -128,7 +131,7 @@ struct CopyCommand: AsyncParsableCommand {
             case "xattr": attributes.insert(.xattr)
             case "all": attributes = .all
             default:
-                throw ValidationError(
+                throw UsageError(
                     "unknown attribute '\(name)'; use mode, ownership, timestamps, links, xattr or all")
             }
         }
@@ -141,9 +144,9 @@ struct CopyCommand: AsyncParsableCommand {
             fileSystem = try FileSystem()
         } catch {
             writeToStandardError("fsring: copy: \(error)\n")
-            throw ExitCode(2)
+            throw ExitStatus(2)
         }
-        var options = try copyOptions()
+        var options = copyOptions
         let showProgress = progress ?? (isatty(2) == 1)
         options.countTotals = showProgress
         let pairs: [(source: FilePath, destination: FilePath)]
@@ -151,7 +154,7 @@ struct CopyCommand: AsyncParsableCommand {
             pairs = try plan()
         } catch let error as CopyPlanError {
             writeToStandardError("fsring: copy: \(error.message)\n")
-            throw ExitCode(2)
+            throw ExitStatus(2)
         }
         let printer = CopyPrinter(verbose: verbose, dryRun: dryRun, progress: showProgress)
         var total = CopySummary()
@@ -188,8 +191,8 @@ struct CopyCommand: AsyncParsableCommand {
         if total.failed > 0 {
             writeToStandardError("fsring: copy: \(total.failed) \(total.failed == 1 ? "entry" : "entries") failed\n")
         }
-        if fatal { throw ExitCode(2) }
-        if failed || total.failed > 0 { throw ExitCode(1) }
+        if fatal { throw ExitStatus(2) }
+        if failed || total.failed > 0 { throw ExitStatus(1) }
     }
 
     struct CopyPlanError: Error {

@@ -5,10 +5,8 @@ import SystemPackage
     import Glibc
 #endif
 
-/// How `fsring hash` writes one file's line, fixed once per run. The
-/// command's options are read here once: each read of an ArgumentParser
-/// property looks up generic metadata, which on a tree of 80,000 files cost
-/// more than formatting the lines.
+/// How `fsring hash` writes one file's line, fixed once per run, so that
+/// the printing threads share a small value instead of the whole command.
 struct DigestLineFormat: Sendable {
     var algorithm: HashAlgorithm
     var style: ChecksumLine.Style

@@ -1,4 +1,3 @@
-import ArgumentParser
 import FSRing
 import URing
 
@@ -7,11 +6,16 @@ import URing
 #endif
 
 /// `fsring doctor`: what this machine gives fsring, and which backend it uses.
-struct DoctorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "doctor",
-        abstract: "Report the kernel, the backend in use and why, and the io_uring features available."
-    )
+struct DoctorCommand: Subcommand {
+    static let name = "doctor"
+    static let abstract = "Report the kernel, the backend in use and why, and the io_uring features available."
+    static let options: [CommandOption<DoctorCommand>] = []
+
+    var paths: [String] = []
+
+    func validate() throws(UsageError) {
+        if let extra = paths.first { throw UsageError("takes no arguments, not '\(extra)'") }
+    }
 
     func run() async throws {
         print("fsring \(FSRingVersion.current)")
@@ -22,7 +26,7 @@ struct DoctorCommand: AsyncParsableCommand {
             fileSystem = try FileSystem()
         } catch {
             writeToStandardError("fsring: doctor: \(error)\n")
-            throw ExitCode(2)
+            throw ExitStatus(2)
         }
         let choice = fileSystem.choice
         print("backend: \(choice.backend == .uring ? "io_uring" : "posix") (\(choice.reason))")

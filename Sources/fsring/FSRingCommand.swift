@@ -1,4 +1,3 @@
-import ArgumentParser
 import FSRing
 
 #if canImport(Glibc)
@@ -7,38 +6,84 @@ import FSRing
 
 /// The `fsring` command: one subcommand per job.
 @main
-struct FSRingCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fsring",
-        abstract: "Fast, faithful file-tree tools on io_uring.",
-        discussion: """
-            Environment: FSRING_BACKEND=uring|posix forces a backend; by default io_uring is \
-            used where the kernel allows it, with a fallback to blocking system calls.
-            Exit status: 0 success, 1 some files failed or differed, 2 usage or fatal error.
-            """,
-        version: FSRingVersion.current,
-        subcommands: [CopyCommand.self, HashCommand.self, DoctorCommand.self]
-    )
+enum FSRingCommand {
+    static let abstract = "Fast, faithful file-tree tools on io_uring."
+    static let discussion = """
+        Environment: FSRING_BACKEND=uring|posix forces a backend; by default io_uring is \
+        used where the kernel allows it, with a fallback to blocking system calls.
+        Exit status: 0 success, 1 some files failed or differed, 2 usage or fatal error.
+        """
 
-    /// Runs the command line, with usage errors ending in exit status 2
-    /// (ArgumentParser's own default is 64).
+    static let commands: [(name: String, abstract: String)] = [
+        (CopyCommand.name, CopyCommand.abstract),
+        (HashCommand.name, HashCommand.abstract),
+        (DoctorCommand.name, DoctorCommand.abstract),
+    ]
+
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let first = arguments.first else {
+            usageError("give a command: copy, hash or doctor", help: "fsring --help")
+        }
+        let rest = arguments.dropFirst()
+        switch first {
+        case "copy": await run(CopyCommand.self, rest)
+        case "hash": await run(HashCommand.self, rest)
+        case "doctor": await run(DoctorCommand.self, rest)
+        case "--version":
+            writeToStandardOutput(FSRingVersion.current + "\n")
+        case "-h", "--help":
+            writeToStandardOutput(rootHelp)
+        case "help":
+            switch rest.first {
+            case nil: writeToStandardOutput(rootHelp)
+            case "copy": writeToStandardOutput(HelpText.command(CopyCommand.self))
+            case "hash": writeToStandardOutput(HelpText.command(HashCommand.self))
+            case "doctor": writeToStandardOutput(HelpText.command(DoctorCommand.self))
+            case let other?: usageError("no command '\(other)': use copy, hash or doctor", help: "fsring --help")
+            }
+        default:
+            usageError("no command '\(first)': use copy, hash or doctor", help: "fsring --help")
+        }
+    }
+
+    private static var rootHelp: String {
+        HelpText.root(abstract: abstract, discussion: discussion, commands: commands)
+    }
+
+    private static func run<Command: Subcommand>(_ type: Command.Type, _ arguments: ArraySlice<String>) async {
+        let command: Command
+        do throws(UsageError) {
+            switch try CommandLineParser.parse(arguments, as: type) {
+            case .help:
+                writeToStandardOutput(HelpText.command(type))
+                return
+            case .run(let parsed): command = parsed
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                var message = fullMessage(for: error)
-                if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
-                writeToStandardError("fsring: " + message + "\n")
-                Glibc.exit(2)
-            }
-            exit(withError: error)
+            usageError(
+                "\(Command.name): \(error.message)\nUsage: \(HelpText.usage(type))",
+                help: "fsring \(Command.name) --help")
         }
+        do {
+            try await command.run()
+        } catch let status as ExitStatus {
+            exit(status.code)
+        } catch {
+            writeToStandardError("fsring: \(Command.name): \(error)\n")
+            exit(2)
+        }
+    }
+
+    private static func usageError(_ message: String, help: String) -> Never {
+        writeToStandardError("fsring: \(message)\nSee '\(help)'.\n")
+        exit(2)
+    }
+
+    private static func writeToStandardOutput(_ text: String) {
+        let output = RawOutput(descriptor: 1)
+        output.write(text)
+        output.flush()
     }
 }
 

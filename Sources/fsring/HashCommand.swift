@@ -1,4 +1,3 @@
-import ArgumentParser
 import FSRing
 import FSRingHash
 import Synchronization
@@ -8,78 +7,76 @@ import SystemPackage
     import Glibc
 #endif
 
-extension HashAlgorithm: ExpressibleByArgument {}
-
 /// `fsring hash`: digests of files and trees, in the formats of sha256sum and b3sum.
-struct HashCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "hash",
-        abstract: "Hash files and directory trees; check and audit checksum lists.",
-        discussion: """
-            Directories are hashed recursively: every file, hidden ones too, no ignore rules. \
-            Output is sorted by path and accepted by `sha256sum -c` / `b3sum --check`.
+struct HashCommand: Subcommand {
+    static let name = "hash"
+    static let abstract = "Hash files and directory trees; check and audit checksum lists."
+    static let discussion = """
+        Directories are hashed recursively: every file, hidden ones too, no ignore rules. \
+        Output is sorted by path and accepted by `sha256sum -c` / `b3sum --check`.
 
-            fsring hash -a sha256 src > SHA256SUMS     write a list
-            fsring hash -c SHA256SUMS                  verify it (any supported format and algorithm)
-            fsring hash --audit SHA256SUMS src         changed, missing, new and moved files
-            fsring hash --tree src                     one digest for the whole tree
-            """
-    )
+        fsring hash -a sha256 src > SHA256SUMS     write a list
+        fsring hash -c SHA256SUMS                  verify it (any supported list format)
+        fsring hash --audit SHA256SUMS src         changed, missing, new and moved files
+        fsring hash --tree src                     one digest for the whole tree
+        """
+    static let argumentsHelp = "Files and directories (check lists with -c; the directory to audit with --audit)."
 
-    @Argument(help: "Files and directories (check lists with -c; the directory to audit with --audit).")
+    static let options: [CommandOption<HashCommand>] = [
+        .value("a", "algorithm", "algorithm", help: "blake3, sha256, sha512, sha1, md5 or xxh128.") {
+            command, name throws(UsageError) in
+            guard let algorithm = HashAlgorithm(rawValue: name) else {
+                throw UsageError("unknown algorithm '\(name)': use blake3, sha256, sha512, sha1, md5 or xxh128")
+            }
+            command.algorithm = algorithm
+        },
+        .flag(nil, "tag", help: "BSD-style lines: ALGO (PATH) = HEX.") { $0.tag = true },
+        .flag(nil, "json", help: "One JSON object per file, then a summary object.") { $0.json = true },
+        .flag(nil, "unsorted", help: "Print each file as soon as it is hashed, in no particular order.") {
+            $0.unsorted = true
+        },
+        .flag("z", "zero", help: "End each output line with NUL, not newline.") { $0.zero = true },
+        .flag("L", "dereference", help: "Follow symbolic links.") { $0.followLinks = true },
+        .flag("v", "verbose", help: "Also report skipped symbolic links and special files.") { $0.verbose = true },
+        .flag("c", "check", help: "Read checksum lists from the paths and verify them.") { $0.check = true },
+        .flag(nil, "quiet", help: "With --check: do not print OK for each verified file.") { $0.quiet = true },
+        .flag(nil, "status", help: "With --check: print nothing; the exit status tells.") { $0.status = true },
+        .flag(nil, "strict", help: "With --check: exit 1 for improperly formatted lines.") { $0.strict = true },
+        .flag("w", "warn", help: "With --check: warn about each improperly formatted line.") { $0.warn = true },
+        .flag(nil, "ignore-missing", help: "With --check: do not fail or report for missing files.") {
+            $0.ignoreMissing = true
+        },
+        .value(nil, "audit", "audit", help: "Compare the directory given (default .) with this checksum list.") {
+            command, list in command.audit = list
+        },
+        .flag(nil, "tree", help: "Print one Merkle digest for each directory (defined in the README).") {
+            $0.tree = true
+        },
+    ]
+
     var paths: [String] = []
-
-    @Option(name: [.short, .customLong("algorithm")], help: "blake3, sha256, sha512, sha1, md5 or xxh128.")
     var algorithm: HashAlgorithm?
-
-    @Flag(help: "BSD-style lines: ALGO (PATH) = HEX.")
     var tag = false
-
-    @Flag(help: "One JSON object per file, then a summary object.")
     var json = false
-
-    @Flag(help: "Print each file as soon as it is hashed, in no particular order.")
     var unsorted = false
-
-    @Flag(name: [.customShort("z"), .customLong("zero")], help: "End each output line with NUL, not newline.")
     var zero = false
-
-    @Flag(name: [.customShort("L"), .customLong("dereference")], help: "Follow symbolic links.")
     var followLinks = false
-
-    @Flag(name: [.short, .long], help: "Also report skipped symbolic links and special files.")
     var verbose = false
-
-    @Flag(name: [.short, .long], help: "Read checksum lists from the paths and verify them.")
     var check = false
-
-    @Flag(help: "With --check: do not print OK for each verified file.")
     var quiet = false
-
-    @Flag(help: "With --check: print nothing; the exit status tells.")
     var status = false
-
-    @Flag(help: "With --check: exit 1 for improperly formatted lines.")
     var strict = false
-
-    @Flag(name: [.short, .long], help: "With --check: warn about each improperly formatted line.")
     var warn = false
-
-    @Flag(help: "With --check: do not fail or report for missing files.")
     var ignoreMissing = false
-
-    @Option(help: "Compare the directory given (default .) with this checksum list.")
     var audit: String?
-
-    @Flag(help: "Print one Merkle digest for each directory (defined in the README).")
     var tree = false
 
-    func validate() throws {
+    func validate() throws(UsageError) {
         let modes = [check, audit != nil, tree].filter { $0 }.count
-        if modes > 1 { throw ValidationError("--check, --audit and --tree cannot be combined") }
-        if audit == nil && paths.isEmpty { throw ValidationError("give at least one path") }
-        if audit != nil && paths.count > 1 { throw ValidationError("--audit takes one directory") }
-        if json && (tag || check) { throw ValidationError("--json cannot be combined with --tag or --check") }
+        if modes > 1 { throw UsageError("--check, --audit and --tree cannot be combined") }
+        if audit == nil && paths.isEmpty { throw UsageError("give at least one path") }
+        if audit != nil && paths.count > 1 { throw UsageError("--audit takes one directory") }
+        if json && (tag || check) { throw UsageError("--json cannot be combined with --tag or --check") }
     }
 
     func run() async throws {
@@ -88,7 +85,7 @@ struct HashCommand: AsyncParsableCommand {
             fileSystem = try FileSystem()
         } catch {
             writeToStandardError("fsring: hash: \(error)\n")
-            throw ExitCode(2)
+            throw ExitStatus(2)
         }
         let output = RawOutput(descriptor: 1)
         let diagnostics = RawOutput(descriptor: 2)
@@ -107,7 +104,7 @@ struct HashCommand: AsyncParsableCommand {
         } else {
             failed = await runHash(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitStatus(1) }
     }
 
     var lineEnd: UInt8 { zero ? 0 : 0x0A }

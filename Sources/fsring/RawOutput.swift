@@ -50,9 +50,9 @@ final class RawOutput {
     }
 }
 
-/// Command-line arguments as the kernel passed them. ArgumentParser sees
-/// them as Strings, which replaces bytes that are not UTF-8; a path given on
-/// the command line is looked up here to recover its bytes.
+/// Command-line arguments as the kernel passed them. `CommandLine.arguments`
+/// holds them as Strings, which replaces bytes that are not UTF-8; a path
+/// given on the command line is looked up here to recover its bytes.
 enum RawArguments {
     static func bytes(of argument: String) -> [UInt8] {
         for index in 1..<Int(CommandLine.argc) {

@@ -193,7 +193,7 @@ struct HashCommandTests {
     @Test func usageErrorsExitWithTwo() throws {
         let none = try shell("'\(fsring)' hash", standardError: true)
         #expect(none.status == 2)
-        #expect(none.text.hasPrefix("fsring: give at least one path"))
+        #expect(none.text.hasPrefix("fsring: hash: give at least one path"))
         let both = try shell("'\(fsring)' hash -c --tree x", standardError: true)
         #expect(both.status == 2)
         #expect(try shell("'\(fsring)' hash -a nosuch x", standardError: true).status == 2)

@@ -65,8 +65,72 @@ struct CommandLineTests {
         let version = try runProcess([fsring, "--version"])
         #expect(version.status == 0)
         #expect(version.output.hasPrefix("0."))
-        let help = try runProcess([fsring, "--help"])
+        for arguments in [["--help"], ["-h"], ["help"]] {
+            let help = try runProcess([fsring] + arguments)
+            #expect(help.status == 0)
+            for command in ["copy", "hash", "doctor"] { #expect(help.output.contains("\n  \(command) ")) }
+        }
+    }
+
+    /// Every option a subcommand takes is listed in its help, in 80 columns,
+    /// and `fsring help X` prints the same as `fsring X --help`.
+    @Test(arguments: [
+        ("hash", ["--algorithm <algorithm>", "-c, --check", "--ignore-missing", "--audit <audit>", "-z, --zero"]),
+        ("copy", ["-t, --target-directory <directory>", "-j, --jobs <count>", "--no-progress", "-H ", "--dry-run"]),
+        ("doctor", ["-h, --help"]),
+    ])
+    func helpListsEveryOption(command: String, expected: [String]) throws {
+        let help = try runProcess([fsring, command, "--help"])
         #expect(help.status == 0)
-        #expect(help.output.contains("doctor"))
+        #expect(help.output.contains("USAGE: fsring \(command)"))
+        for option in expected { #expect(help.output.contains(option), "\(option)") }
+        for line in help.output.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
+        #expect(try runProcess([fsring, "help", command]).output == help.output)
+        #expect(try runProcess([fsring, command, "-h"]).output == help.output)
+    }
+
+    /// Arguments are read as getopt reads them: options before or after the
+    /// operands, values attached or separate, flags grouped, and `--`
+    /// ending the options so that a file named like one can be given.
+    @Test func optionsAreReadTheWayGetoptReadsThem() throws {
+        let directory = TemporaryDirectory("arguments")
+        let dir = directory.path.string
+        writeFile(directory("-a"), Array("dash".utf8))
+        writeFile(directory("plain"), Array("plain".utf8))
+        let expected = try shell("cd '\(dir)' && sha256sum -- plain -a").text
+        for arguments in [
+            "-a sha256 -- plain -a", "-asha256 -- plain -a", "--algorithm=sha256 -- plain -a",
+            "--algorithm sha256 plain -- -a", "plain -a sha256 -- -a", "--unsorted -a sha256 plain -- -a",
+        ] {
+            let ours = try shell("cd '\(dir)' && '\(fsring)' hash \(arguments)")
+            #expect(ours.status == 0, "\(arguments)")
+            let lines = ours.text.split(separator: "\n").sorted()
+            #expect(lines == expected.split(separator: "\n").sorted(), "\(arguments)")
+        }
+        // Grouped flags, the last taking its value from the next argument.
+        let grouped = try shell("cd '\(dir)' && '\(fsring)' hash -zva md5 plain")
+        #expect(grouped.status == 0)
+        #expect(grouped.output == (try shell("cd '\(dir)' && md5sum -z plain")).output)
+    }
+
+    @Test(arguments: [
+        (["hash", "--nope", "x"], "fsring: hash: unknown option '--nope'"),
+        (["hash", "-q", "x"], "fsring: hash: unknown option '-q'"),
+        (["hash", "x", "-a"], "fsring: hash: --algorithm needs a value (<algorithm>)"),
+        (["hash", "--tag=yes", "x"], "fsring: hash: --tag takes no value"),
+        (["hash", "-a", "sha3", "x"], "fsring: hash: unknown algorithm 'sha3'"),
+        (["copy", "-j", "many", "a", "b"], "fsring: copy: --jobs takes a number from 1 to 1024, not 'many'"),
+        (["copy", "--reflink=sometimes", "a", "b"], "fsring: copy: --reflink takes auto, always or never"),
+        (["copy", "a"], "fsring: copy: give a source and a destination"),
+        (["doctor", "now"], "fsring: doctor: takes no arguments, not 'now'"),
+        (["frobnicate"], "fsring: no command 'frobnicate': use copy, hash or doctor"),
+        ([], "fsring: give a command: copy, hash or doctor"),
+    ])
+    func usageErrorsSayWhatIsWrongAndExitWithTwo(arguments: [String], message: String) throws {
+        let result = try runProcess([fsring] + arguments)
+        #expect(result.status == 2)
+        #expect(result.errors.hasPrefix(message), "\(result.errors)")
+        #expect(result.errors.contains("See 'fsring"))
+        #expect(result.output.isEmpty)
     }
 }

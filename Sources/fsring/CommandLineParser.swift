@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A mistake on the command line: the message says what and where; the
+/// process ends with status 2 and a pointer to the command's help.
+struct UsageError: Error {
+    let message: String
+
+    init(_ message: String) { self.message = message }
+}
+
+/// The status the process ends with, once the command has said why.
+struct ExitStatus: Error {
+    let code: Int32
+
+    init(_ code: Int32) { self.code = code }
+}
+
+/// One option of a subcommand: its names, the value it takes (none for a
+/// flag), the line of help it shows and what it sets.
+///
+/// Options are plain tables of closures rather than reflected property
+/// wrappers: a generic argument parser built on reflection spent more time
+/// starting than `fsring hash` of a small file took in all (README, "Start-up").
+struct CommandOption<Command>: Sendable {
+    var short: UInt8?
+    var long: String?
+    /// The value's name in help, as `<name>`; nil for a flag.
+    var valueName: String?
+    var help: String
+    /// Sets the option on the command; a flag is given an empty value.
+    var apply: @Sendable (inout Command, String) throws(UsageError) -> Void
+
+    static func flag(
+        _ short: Character? = nil, _ long: String?, help: String,
+        _ apply: @escaping @Sendable (inout Command) -> Void
+    ) -> CommandOption {
+        CommandOption(
+            short: short?.asciiValue, long: long, valueName: nil, help: help,
+            apply: { command, _ in apply(&command) })
+    }
+
+    static func value(
+        _ short: Character? = nil, _ long: String?, _ valueName: String, help: String,
+        _ apply: @escaping @Sendable (inout Command, String) throws(UsageError) -> Void
+    ) -> CommandOption {
+        CommandOption(short: short?.asciiValue, long: long, valueName: valueName, help: help, apply: apply)
+    }
+
+    var takesValue: Bool { valueName != nil }
+
+    /// How the option is named in messages: its long name if it has one.
+    var displayName: String {
+        if let long { return "--" + long }
+        return "-" + String(decoding: [short ?? 0x3F], as: UTF8.self)
+    }
+}
+
+/// A subcommand of `fsring`: its help, its options and its work.
+protocol Subcommand {
+    static var name: String { get }
+    static var abstract: String { get }
+    static var discussion: String { get }
+    /// The positional arguments' name and help line.
+    static var argumentsName: String { get }
+    static var argumentsHelp: String { get }
+    static var options: [CommandOption<Self>] { get }
+
+    init()
+    /// The positional arguments, in order.
+    var paths: [String] { get set }
+    func validate() throws(UsageError)
+    func run() async throws
+}
+
+extension Subcommand {
+    static var discussion: String { "" }
+    static var argumentsName: String { "paths" }
+    static var argumentsHelp: String { "" }
+    func validate() throws(UsageError) {}
+}
+
+/// What a subcommand's arguments ask for.
+enum ParsedCommand<Command: Subcommand> {
+    case run(Command)
+    case help
+}
+
+enum CommandLineParser {
+    /// Reads a subcommand's arguments in getopt's manner: options and
+    /// operands in any order, `--name value`, `--name=value`, `-x value`,
+    /// `-xvalue`, flags grouped as `-vL`, and `--` ending the options.
+    static func parse<Command: Subcommand>(
+        _ arguments: ArraySlice<String>, as _: Command.Type
+    ) throws(UsageError) -> ParsedCommand<Command> {
+        var command = Command()
+        let options = Command.options
+        var operands: [String] = []
+        var index = arguments.startIndex
+        var optionsEnded = false
+
+        func value(for option: CommandOption<Command>, inline: String?) throws(UsageError) -> String {
+            if let inline { return inline }
+            index += 1
+            guard index < arguments.endIndex else {
+                throw UsageError("\(option.displayName) needs a value (<\(option.valueName ?? "value")>)")
+            }
+            return arguments[index]
+        }
+
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            let bytes = argument.utf8
+            if optionsEnded || bytes.count < 2 || bytes.first != UInt8(ascii: "-") {
+                // "-" alone is an operand: standard input where a command reads it.
+                operands.append(argument)
+            } else if argument == "--" {
+                optionsEnded = true
+            } else if bytes.dropFirst().first == UInt8(ascii: "-") {
+                let body = argument.dropFirst(2)
+                let name: Substring
+                var inline: String?
+                if let equals = body.firstIndex(of: "=") {
+                    name = body[..<equals]
+                    inline = String(body[body.index(after: equals)...])
+                } else {
+                    name = body
+                }
+                if name == "help" { return .help }
+                guard let option = options.first(where: { $0.long.map { $0 == name } ?? false }) else {
+                    throw UsageError("unknown option '--\(name)'")
+                }
+                if option.takesValue {
+                    try option.apply(&command, try value(for: option, inline: inline))
+                } else if inline != nil {
+                    throw UsageError("--\(name) takes no value")
+                } else {
+                    try option.apply(&command, "")
+                }
+            } else {
+                // One or more short options; the first that takes a value
+                // takes the rest of the argument, or the next one.
+                let letters = Array(bytes.dropFirst())
+                var position = 0
+                while position < letters.count {
+                    let letter = letters[position]
+                    if letter == UInt8(ascii: "h") { return .help }
+                    guard let option = options.first(where: { $0.short == letter }) else {
+                        throw UsageError("unknown option '-\(String(decoding: [letter], as: UTF8.self))'")
+                    }
+                    if option.takesValue {
+                        let rest = letters[(position + 1)...]
+                        let inline = rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self)
+                        try option.apply(&command, try value(for: option, inline: inline))
+                        break
+                    }
+                    try option.apply(&command, "")
+                    position += 1
+                }
+            }
+            index += 1
+        }
+        command.paths = operands
+        try command.validate()
+        return .run(command)
+    }
+
+    /// A whole number option value, within bounds.
+    static func integer(_ text: String, for name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let number = Int(text), range.contains(number) else {
+            throw UsageError("\(name) takes a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
+    }
+}
