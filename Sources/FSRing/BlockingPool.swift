@@ -10,22 +10,56 @@ final class BlockingPool: Sendable {
         let token: CancellationToken?
         let run: @Sendable (_ cancelled: Bool) -> Void
     }
-    private let queue = Mutex(FIFOQueue<Job>())
+    private struct State {
+        var jobs = FIFOQueue<Job>()
+        var threads = 0
+        /// Threads waiting for a job (or about to, once woken).
+        var idle = 0
+    }
+    private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
+    /// The most threads the pool starts.
     let threadCount: Int
 
+    /// Starts one thread; the others start as jobs find every thread busy.
+    /// A pool nobody gives work (the io_uring backend's, in a run that lists
+    /// no directory) then costs one thread, not `threads`: hashing one large
+    /// file started 4 threads it never used.
     init(threads: Int) throws {
-        threadCount = threads
-        for index in 0..<threads {
-            _ = try PersistentThread.spawn(name: "fsring-posix-\(index)") { [self] in
-                while true {
-                    available.wait()
-                    let job: Job? = queue.withLock { $0.popFirst() }
-                    guard let job else { continue }
-                    job.run(job.token?.isCancelled ?? false)
+        threadCount = max(1, threads)
+        state.withLock { $0.threads = 1 }
+        try startThread(index: 0)
+    }
+
+    private func startThread(index: Int) throws(PersistentThread.SpawnError) {
+        _ = try PersistentThread.spawn(name: "fsring-posix-\(index)") { [self] in
+            while true {
+                state.withLock { $0.idle += 1 }
+                available.wait()
+                let job: Job? = state.withLock { state in
+                    state.idle -= 1
+                    return state.jobs.popFirst()
                 }
+                guard let job else { continue }
+                job.run(job.token?.isCancelled ?? false)
             }
         }
+    }
+
+    private func enqueue(_ job: Job) {
+        let newThread: Int? = state.withLock { state in
+            state.jobs.append(job)
+            // More jobs waiting than threads waiting for them: one more thread.
+            guard state.jobs.count > state.idle && state.threads < threadCount else { return nil }
+            state.threads += 1
+            return state.threads - 1
+        }
+        if let newThread {
+            // The first thread always runs, so a thread that cannot start
+            // only leaves the pool smaller.
+            do { try startThread(index: newThread) } catch { state.withLock { $0.threads -= 1 } }
+        }
+        available.signal()
     }
 
     /// Runs `work` on a pool thread. A job cancelled before it starts does
@@ -36,11 +70,10 @@ final class BlockingPool: Sendable {
         let token = CancellationToken()
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                let job = Job(token: token) { cancelled in
-                    continuation.resume(returning: cancelled ? onCancel() : work())
-                }
-                queue.withLock { $0.append(job) }
-                available.signal()
+                enqueue(
+                    Job(token: token) { cancelled in
+                        continuation.resume(returning: cancelled ? onCancel() : work())
+                    })
             }
         } onCancel: {
             token.cancel()
@@ -50,8 +83,7 @@ final class BlockingPool: Sendable {
     /// Runs `work` on a pool thread; it is not cancellable once queued.
     func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
         await withUnsafeContinuation { continuation in
-            queue.withLock { $0.append(Job(token: nil) { _ in continuation.resume(returning: work()) }) }
-            available.signal()
+            enqueue(Job(token: nil) { _ in continuation.resume(returning: work()) })
         }
     }
 }
@@ -60,6 +92,8 @@ final class BlockingPool: Sendable {
 struct FIFOQueue<Element> {
     private var storage: [Element] = []
     private var head = 0
+
+    var count: Int { storage.count - head }
 
     mutating func append(_ element: Element) { storage.append(element) }
 

@@ -29,8 +29,9 @@ public final class RingRuntime: Sendable {
         self.rings = rings
     }
 
-    /// Cores the scheduler may run us on.
-    public static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// Cores the scheduler may run us on, read once: each `sysconf` call
+    /// reads /sys/devices/system/cpu/online, and a start-up asked five times.
+    public static let onlineCores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// The ring owned by the current thread, if this is a ring thread.
     public var currentRing: Ring? {
