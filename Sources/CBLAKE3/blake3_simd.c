@@ -6,6 +6,8 @@
 // without that, the kernels run at about 60% of the speed.
 #include "blake3_internal.h"
 
+#include <immintrin.h>
+
 // Transposing a square of LANES vectors of LANES words, one step per bit
 // of the word index: the step for bit D swaps element (i, j) with
 // (i ^ D, j ^ D) wherever bit D of i and j differ, so after every step
@@ -31,7 +33,7 @@
         }                                                                                                 \
     }
 
-#define DEFINE_HASH_CHUNKS(NAME, LANES, TARGET)                                                               \
+#define DEFINE_HASH_CHUNKS(NAME, LANES, TARGET, LOAD)                                                               \
     typedef uint32_t NAME##_vector __attribute__((vector_size(LANES * 4)));                                   \
                                                                                                                \
     __attribute__((target(TARGET))) static inline NAME##_vector NAME##_rotr(NAME##_vector word, int count) {   \
@@ -118,7 +120,7 @@
             if (ahead) {                                                                                       \
                 for (int lane = 0; lane < LANES; lane++) __builtin_prefetch(ahead[lane] + block * BLOCK_LEN);  \
             }                                                                                                  \
-            NAME##_load(inputs, block, m);                                                                     \
+            LOAD(inputs, block, m);                                                                            \
             uint32_t block_flags = flags | (block == 0 ? flags_start : 0) | (block == blocks - 1 ? flags_end : 0); \
             NAME##_start(v, cv, counter_low, counter_high);                                                    \
             for (int lane = 0; lane < LANES; lane++) {                                                         \
@@ -183,7 +185,7 @@
                                 : block == last_block ? last_blocks[lane]                                     \
                                                       : zero_block;                                           \
             }                                                                                                  \
-            NAME##_load(sources, 0, m);                                                                        \
+            LOAD(sources, 0, m);                                                                               \
             NAME##_vector index = (NAME##_vector){0} + (uint32_t)block;                                        \
             NAME##_vector last = (NAME##_vector)(index == lane_blocks - 1);                                    \
             NAME##_vector active = (NAME##_vector)(index < lane_blocks);                                       \
@@ -214,9 +216,45 @@
         }                                                                                                      \
     }
 
-DEFINE_HASH_CHUNKS(sse41, 4, "sse4.1")
-DEFINE_HASH_CHUNKS(avx2, 8, "avx2")
-DEFINE_HASH_CHUNKS(avx512, 16, "avx512f,avx512vl")
+// AVX-512's transpose from unpack and 128-bit-lane shuffles, which write a
+// third register: the generic steps become vpermt2d/vpermt2q, which
+// overwrite a source, so clang copied one of each pair first (about 32
+// register moves a block, on the two ports the rounds need). Rows 4k..4k+3
+// are interleaved word by word, then pair by pair, so that 128-bit lane L
+// of u[4k + j] holds word 4L + j of those four rows; two rounds of lane
+// shuffles then gather word 4L + j of all sixteen rows in order.
+typedef uint32_t avx512_words __attribute__((vector_size(64)));
+
+__attribute__((target("avx512f,avx512vl"))) static inline void avx512_load_unpacked(const uint8_t *const *inputs,
+                                                                                    int block, avx512_words m[16]) {
+    __m512i r[16], t[16], u[16];
+    for (int lane = 0; lane < 16; lane++) r[lane] = _mm512_loadu_si512(inputs[lane] + block * BLOCK_LEN);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int k = 0; k < 16; k += 4) {
+        u[k] = _mm512_unpacklo_epi64(t[k], t[k + 2]);
+        u[k + 1] = _mm512_unpackhi_epi64(t[k], t[k + 2]);
+        u[k + 2] = _mm512_unpacklo_epi64(t[k + 1], t[k + 3]);
+        u[k + 3] = _mm512_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    for (int j = 0; j < 4; j++) {
+        // Lanes 0 and 1 (then 2 and 3) of row groups 0 and 1, and of 2 and 3.
+        __m512i low01 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44);
+        __m512i high01 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xEE);
+        __m512i low23 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44);
+        __m512i high23 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xEE);
+        m[j] = (avx512_words)_mm512_shuffle_i32x4(low01, low23, 0x88);
+        m[4 + j] = (avx512_words)_mm512_shuffle_i32x4(low01, low23, 0xDD);
+        m[8 + j] = (avx512_words)_mm512_shuffle_i32x4(high01, high23, 0x88);
+        m[12 + j] = (avx512_words)_mm512_shuffle_i32x4(high01, high23, 0xDD);
+    }
+}
+
+DEFINE_HASH_CHUNKS(sse41, 4, "sse4.1", sse41_load)
+DEFINE_HASH_CHUNKS(avx2, 8, "avx2", avx2_load)
+DEFINE_HASH_CHUNKS(avx512, 16, "avx512f,avx512vl", avx512_load_unpacked)
 
 // One block, the four rows of the state in four 128-bit vectors: the column
 // step works on all four columns at once, the diagonal step on the rows
