@@ -89,8 +89,9 @@ enum ParsedCommand<Command: Subcommand> {
 
 enum CommandLineParser {
     /// Reads a subcommand's arguments in getopt's manner: options and
-    /// operands in any order, `--name value`, `--name=value`, `-x value`,
-    /// `-xvalue`, flags grouped as `-vL`, and `--` ending the options.
+    /// operands in any order, `--name value`, `--name=value`, long names
+    /// shortened to any unambiguous start, `-x value`, `-xvalue`, flags
+    /// grouped as `-vL`, and `--` ending the options.
     static func parse<Command: Subcommand>(
         _ arguments: ArraySlice<String>, as _: Command.Type
     ) throws(UsageError) -> ParsedCommand<Command> {
@@ -128,13 +129,11 @@ enum CommandLineParser {
                     name = body
                 }
                 if name == "help" { return .help }
-                guard let option = options.first(where: { $0.long.map { $0 == name } ?? false }) else {
-                    throw UsageError("unknown option '--\(name)'")
-                }
+                let option = try longOption(named: name, in: options)
                 if option.takesValue {
                     try option.apply(&command, try value(for: option, inline: inline))
                 } else if inline != nil {
-                    throw UsageError("--\(name) takes no value")
+                    throw UsageError("\(option.displayName) takes no value")
                 } else {
                     try option.apply(&command, "")
                 }
@@ -164,6 +163,20 @@ enum CommandLineParser {
         command.paths = operands
         try command.validate()
         return .run(command)
+    }
+
+    /// The option a long name means: its exact name, or as getopt_long
+    /// allows, the start of exactly one option's name (`--algo` for
+    /// `--algorithm`).
+    private static func longOption<Command>(
+        named name: Substring, in options: [CommandOption<Command>]
+    ) throws(UsageError) -> CommandOption<Command> {
+        if let exact = options.first(where: { $0.long.map { $0 == name } ?? false }) { return exact }
+        let candidates = options.filter { $0.long?.hasPrefix(name) ?? false }
+        if candidates.count == 1 { return candidates[0] }
+        if candidates.isEmpty || name.isEmpty { throw UsageError("unknown option '--\(name)'") }
+        let names = candidates.map { "'\($0.displayName)'" }.joined(separator: ", ")
+        throw UsageError("option '--\(name)' is ambiguous: \(names)")
     }
 
     /// A whole number option value, within bounds.

@@ -101,6 +101,7 @@ struct CommandLineTests {
         for arguments in [
             "-a sha256 -- plain -a", "-asha256 -- plain -a", "--algorithm=sha256 -- plain -a",
             "--algorithm sha256 plain -- -a", "plain -a sha256 -- -a", "--unsorted -a sha256 plain -- -a",
+            "--algo=sha256 -- plain -a", "--al sha256 -- plain -a",
         ] {
             let ours = try shell("cd '\(dir)' && '\(fsring)' hash \(arguments)")
             #expect(ours.status == 0, "\(arguments)")
@@ -118,6 +119,13 @@ struct CommandLineTests {
         (["hash", "-q", "x"], "fsring: hash: unknown option '-q'"),
         (["hash", "x", "-a"], "fsring: hash: --algorithm needs a value (<algorithm>)"),
         (["hash", "--tag=yes", "x"], "fsring: hash: --tag takes no value"),
+        (["hash", "--ta=yes", "x"], "fsring: hash: --tag takes no value"),
+        (["hash", "--algorithms", "sha256", "x"], "fsring: hash: unknown option '--algorithms'"),
+        (
+            ["copy", "--no", "a", "b"],
+            "fsring: copy: option '--no' is ambiguous: '--no-target-directory', '--no-dereference', "
+                + "'--no-preserve', '--no-clobber', '--no-progress'"
+        ),
         (["hash", "-a", "sha3", "x"], "fsring: hash: unknown algorithm 'sha3'"),
         (["copy", "-j", "many", "a", "b"], "fsring: copy: --jobs takes a number from 1 to 1024, not 'many'"),
         (["copy", "--reflink=sometimes", "a", "b"], "fsring: copy: --reflink takes auto, always or never"),
