@@ -146,7 +146,9 @@ enum CommandLineParser {
                     let letter = letters[position]
                     if letter == UInt8(ascii: "h") { return .help }
                     guard let option = options.first(where: { $0.short == letter }) else {
-                        throw UsageError("unknown option '-\(String(decoding: [letter], as: UTF8.self))'")
+                        // Short options are ASCII letters; a multi-byte character is shown whole.
+                        let shown = letter < 0x80 ? letters[position...position] : letters[position...]
+                        throw UsageError("unknown option '-\(String(decoding: shown, as: UTF8.self))'")
                     }
                     if option.takesValue {
                         let rest = letters[(position + 1)...]

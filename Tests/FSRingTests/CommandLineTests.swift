@@ -117,6 +117,7 @@ struct CommandLineTests {
     @Test(arguments: [
         (["hash", "--nope", "x"], "fsring: hash: unknown option '--nope'"),
         (["hash", "-q", "x"], "fsring: hash: unknown option '-q'"),
+        (["hash", "-vé", "x"], "fsring: hash: unknown option '-é'"),
         (["hash", "x", "-a"], "fsring: hash: --algorithm needs a value (<algorithm>)"),
         (["hash", "--tag=yes", "x"], "fsring: hash: --tag takes no value"),
         (["hash", "--ta=yes", "x"], "fsring: hash: --tag takes no value"),
