@@ -67,6 +67,10 @@ enum FSRingCommand {
         }
         do {
             try await command.run()
+            // Ending here, on the thread the command finished on: resuming
+            // `main` would hop to the main actor, and Dispatch starts a thread
+            // just for that, since the main thread has left to dispatch_main.
+            exit(0)
         } catch let status as ExitStatus {
             exit(status.code)
         } catch {
