@@ -1,6 +1,31 @@
+import FSRingHash
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// One command-line argument: the bytes the kernel passed, which a path
+/// keeps (a name need not be UTF-8, and two names whose invalid bytes
+/// differ must stay two paths), and as text for everything else.
+struct CommandArgument: Sendable, Equatable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var path: FilePath { FilePath(rawBytes: bytes) }
+    /// `-`, which names standard input where a command reads it.
+    var isStandardInput: Bool { bytes == [UInt8(ascii: "-")] }
+
+    /// The process's arguments after the program's name.
+    static var processArguments: [CommandArgument] {
+        (1..<Int(CommandLine.argc)).map { index in
+            guard let argument = CommandLine.unsafeArgv[index] else { return CommandArgument([]) }
+            return CommandArgument(Array(UnsafeRawBufferPointer(start: argument, count: strlen(argument))))
+        }
+    }
+}
 
 /// A mistake on the command line: the message says what and where; the
 /// process ends with status 2 and a pointer to the command's help.
@@ -30,7 +55,7 @@ struct CommandOption<Command>: Sendable {
     var valueName: String?
     var help: String
     /// Sets the option on the command; a flag is given an empty value.
-    var apply: @Sendable (inout Command, String) throws(UsageError) -> Void
+    var apply: @Sendable (inout Command, CommandArgument) throws(UsageError) -> Void
 
     static func flag(
         _ short: Character? = nil, _ long: String?, help: String,
@@ -43,7 +68,7 @@ struct CommandOption<Command>: Sendable {
 
     static func value(
         _ short: Character? = nil, _ long: String?, _ valueName: String, help: String,
-        _ apply: @escaping @Sendable (inout Command, String) throws(UsageError) -> Void
+        _ apply: @escaping @Sendable (inout Command, CommandArgument) throws(UsageError) -> Void
     ) -> CommandOption {
         CommandOption(short: short?.asciiValue, long: long, valueName: valueName, help: help, apply: apply)
     }
@@ -69,7 +94,7 @@ protocol Subcommand {
 
     init()
     /// The positional arguments, in order.
-    var paths: [String] { get set }
+    var paths: [CommandArgument] { get set }
     func validate() throws(UsageError)
     func run() async throws
 }
@@ -93,16 +118,20 @@ enum CommandLineParser {
     /// shortened to any unambiguous start, `-x value`, `-xvalue`, flags
     /// grouped as `-vL`, and `--` ending the options.
     static func parse<Command: Subcommand>(
-        _ arguments: ArraySlice<String>, as _: Command.Type
+        _ arguments: ArraySlice<CommandArgument>, as _: Command.Type
     ) throws(UsageError) -> ParsedCommand<Command> {
         var command = Command()
         let options = Command.options
-        var operands: [String] = []
+        let dash = UInt8(ascii: "-")
+        let none = CommandArgument([])
+        var operands: [CommandArgument] = []
         var index = arguments.startIndex
         var optionsEnded = false
 
-        func value(for option: CommandOption<Command>, inline: String?) throws(UsageError) -> String {
-            if let inline { return inline }
+        func value(for option: CommandOption<Command>, inline: ArraySlice<UInt8>?) throws(UsageError)
+            -> CommandArgument
+        {
+            if let inline { return CommandArgument(Array(inline)) }
             index += 1
             guard index < arguments.endIndex else {
                 throw UsageError("\(option.displayName) needs a value (<\(option.valueName ?? "value")>)")
@@ -112,22 +141,17 @@ enum CommandLineParser {
 
         while index < arguments.endIndex {
             let argument = arguments[index]
-            let bytes = argument.utf8
-            if optionsEnded || bytes.count < 2 || bytes.first != UInt8(ascii: "-") {
+            let bytes = argument.bytes
+            if optionsEnded || bytes.count < 2 || bytes[0] != dash {
                 // "-" alone is an operand: standard input where a command reads it.
                 operands.append(argument)
-            } else if argument == "--" {
+            } else if bytes == [dash, dash] {
                 optionsEnded = true
-            } else if bytes.dropFirst().first == UInt8(ascii: "-") {
-                let body = argument.dropFirst(2)
-                let name: Substring
-                var inline: String?
-                if let equals = body.firstIndex(of: "=") {
-                    name = body[..<equals]
-                    inline = String(body[body.index(after: equals)...])
-                } else {
-                    name = body
-                }
+            } else if bytes[1] == dash {
+                let body = bytes[2...]
+                let equals = body.firstIndex(of: UInt8(ascii: "="))
+                let name = String(decoding: body[..<(equals ?? body.endIndex)], as: UTF8.self)
+                let inline = equals.map { body[($0 + 1)...] }
                 if name == "help" { return .help }
                 let option = try longOption(named: name, in: options)
                 if option.takesValue {
@@ -135,28 +159,26 @@ enum CommandLineParser {
                 } else if inline != nil {
                     throw UsageError("\(option.displayName) takes no value")
                 } else {
-                    try option.apply(&command, "")
+                    try option.apply(&command, none)
                 }
             } else {
                 // One or more short options; the first that takes a value
                 // takes the rest of the argument, or the next one.
-                let letters = Array(bytes.dropFirst())
-                var position = 0
-                while position < letters.count {
-                    let letter = letters[position]
+                var position = 1
+                while position < bytes.count {
+                    let letter = bytes[position]
                     if letter == UInt8(ascii: "h") { return .help }
                     guard let option = options.first(where: { $0.short == letter }) else {
                         // Short options are ASCII letters; a multi-byte character is shown whole.
-                        let shown = letter < 0x80 ? letters[position...position] : letters[position...]
+                        let shown = letter < 0x80 ? bytes[position...position] : bytes[position...]
                         throw UsageError("unknown option '-\(String(decoding: shown, as: UTF8.self))'")
                     }
                     if option.takesValue {
-                        let rest = letters[(position + 1)...]
-                        let inline = rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self)
-                        try option.apply(&command, try value(for: option, inline: inline))
+                        let rest = bytes[(position + 1)...]
+                        try option.apply(&command, try value(for: option, inline: rest.isEmpty ? nil : rest))
                         break
                     }
-                    try option.apply(&command, "")
+                    try option.apply(&command, none)
                     position += 1
                 }
             }
@@ -171,9 +193,9 @@ enum CommandLineParser {
     /// allows, the start of exactly one option's name (`--algo` for
     /// `--algorithm`).
     private static func longOption<Command>(
-        named name: Substring, in options: [CommandOption<Command>]
+        named name: String, in options: [CommandOption<Command>]
     ) throws(UsageError) -> CommandOption<Command> {
-        if let exact = options.first(where: { $0.long.map { $0 == name } ?? false }) { return exact }
+        if let exact = options.first(where: { $0.long == name }) { return exact }
         let candidates = options.filter { $0.long?.hasPrefix(name) ?? false }
         if candidates.count == 1 { return candidates[0] }
         if candidates.isEmpty || name.isEmpty { throw UsageError("unknown option '--\(name)'") }
@@ -182,7 +204,10 @@ enum CommandLineParser {
     }
 
     /// A whole number option value, within bounds.
-    static func integer(_ text: String, for name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+    static func integer(_ argument: CommandArgument, for name: String, in range: ClosedRange<Int>) throws(UsageError)
+        -> Int
+    {
+        let text = argument.text
         guard let number = Int(text), range.contains(number) else {
             throw UsageError("\(name) takes a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
         }

@@ -29,7 +29,7 @@ struct CopyCommand: Subcommand {
 
     static let options: [CommandOption<CopyCommand>] = [
         .value("t", "target-directory", "directory", help: "Copy every source into this directory.") {
-            command, directory in command.targetDirectory = directory
+            command, directory in command.targetDirectory = directory.path
         },
         .flag("T", "no-target-directory", help: "Treat DEST as the copy itself.") { $0.noTargetDirectory = true },
         .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
@@ -44,19 +44,19 @@ struct CopyCommand: Subcommand {
         .value(
             nil, "preserve", "attributes",
             help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all)."
-        ) { command, list throws(UsageError) in command.preserve = try CopyCommand.attributes(list) },
+        ) { command, list throws(UsageError) in command.preserve = try CopyCommand.attributes(list.text) },
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
-            command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list)
+            command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
         .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
         .flag("u", "update", help: "Replace an existing file only when the source is newer.") { $0.update = true },
         .value(nil, "reflink", "when", help: "auto (clone where the file system can, default), always, never.") {
             command, when throws(UsageError) in
-            switch when {
+            switch when.text {
             case "auto": command.reflink = .auto
             case "always": command.reflink = .always
             case "never": command.reflink = .never
-            default: throw UsageError("--reflink takes auto, always or never, not '\(when)'")
+            default: throw UsageError("--reflink takes auto, always or never, not '\(when.text)'")
             }
         },
         .flag(
@@ -78,8 +78,8 @@ struct CopyCommand: Subcommand {
         .flag(nil, "json", help: "Print a JSON summary at the end.") { $0.json = true },
     ]
 
-    var paths: [String] = []
-    var targetDirectory: String?
+    var paths: [CommandArgument] = []
+    var targetDirectory: FilePath?
     var noTargetDirectory = false
     var dereference = false
     var dereferenceArguments = false
@@ -201,11 +201,10 @@ struct CopyCommand: Subcommand {
 
     /// Each source with the path its copy gets, by cp's rules.
     func plan() throws -> [(source: FilePath, destination: FilePath)] {
-        let arguments = paths.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
-        var sources = arguments
+        var sources = paths.map(\.path)
         let destination: FilePath
         if let targetDirectory {
-            destination = FilePath(rawBytes: RawArguments.bytes(of: targetDirectory))
+            destination = targetDirectory
         } else {
             destination = sources.removeLast()
         }

@@ -11,10 +11,10 @@ struct DoctorCommand: Subcommand {
     static let abstract = "Report the kernel, the backend in use and why, and the io_uring features available."
     static let options: [CommandOption<DoctorCommand>] = []
 
-    var paths: [String] = []
+    var paths: [CommandArgument] = []
 
     func validate() throws(UsageError) {
-        if let extra = paths.first { throw UsageError("takes no arguments, not '\(extra)'") }
+        if let extra = paths.first { throw UsageError("takes no arguments, not '\(extra.text)'") }
     }
 
     func run() async throws {

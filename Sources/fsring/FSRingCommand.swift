@@ -21,8 +21,8 @@ enum FSRingCommand {
     ]
 
     static func main() async {
-        let arguments = CommandLine.arguments.dropFirst()
-        guard let first = arguments.first else {
+        let arguments = CommandArgument.processArguments[...]
+        guard let first = arguments.first?.text else {
             usageError("give a command: copy, hash or doctor", help: "fsring --help")
         }
         let rest = arguments.dropFirst()
@@ -35,7 +35,7 @@ enum FSRingCommand {
         case "-h", "--help":
             writeToStandardOutput(rootHelp)
         case "help":
-            switch rest.first {
+            switch rest.first?.text {
             case nil: writeToStandardOutput(rootHelp)
             case "copy": writeToStandardOutput(HelpText.command(CopyCommand.self))
             case "hash": writeToStandardOutput(HelpText.command(HashCommand.self))
@@ -51,7 +51,7 @@ enum FSRingCommand {
         HelpText.root(abstract: abstract, discussion: discussion, commands: commands)
     }
 
-    private static func run<Command: Subcommand>(_ type: Command.Type, _ arguments: ArraySlice<String>) async {
+    private static func run<Command: Subcommand>(_ type: Command.Type, _ arguments: ArraySlice<CommandArgument>) async {
         let command: Command
         do throws(UsageError) {
             switch try CommandLineParser.parse(arguments, as: type) {

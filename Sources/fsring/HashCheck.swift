@@ -34,15 +34,14 @@ struct HashCheck {
         if !command.status { diagnostics.write("fsring: hash: WARNING: \(text)\n") }
     }
 
-    private func verify(list: String) async -> Bool {
-        let listBytes = RawArguments.bytes(of: list)
-        let listName = String(decoding: listBytes, as: UTF8.self)
+    private func verify(list: CommandArgument) async -> Bool {
+        let listName = list.text
         let text: [UInt8]
-        if list == "-" {
+        if list.isStandardInput {
             text = readStandardInput()
         } else {
             do {
-                text = try await fileSystem.readFile(at: FilePath(rawBytes: listBytes))
+                text = try await fileSystem.readFile(at: list.path)
             } catch let error as FileSystemError {
                 command.report(error, to: diagnostics)
                 return true

@@ -25,8 +25,8 @@ struct HashCommand: Subcommand {
     static let options: [CommandOption<HashCommand>] = [
         .value("a", "algorithm", "algorithm", help: "blake3, sha256, sha512, sha1, md5 or xxh128.") {
             command, name throws(UsageError) in
-            guard let algorithm = HashAlgorithm(rawValue: name) else {
-                throw UsageError("unknown algorithm '\(name)': use blake3, sha256, sha512, sha1, md5 or xxh128")
+            guard let algorithm = HashAlgorithm(rawValue: name.text) else {
+                throw UsageError("unknown algorithm '\(name.text)': use blake3, sha256, sha512, sha1, md5 or xxh128")
             }
             command.algorithm = algorithm
         },
@@ -47,14 +47,14 @@ struct HashCommand: Subcommand {
             $0.ignoreMissing = true
         },
         .value(nil, "audit", "audit", help: "Compare the directory given (default .) with this checksum list.") {
-            command, list in command.audit = list
+            command, list in command.audit = list.path
         },
         .flag(nil, "tree", help: "Print one Merkle digest for each directory (defined in the README).") {
             $0.tree = true
         },
     ]
 
-    var paths: [String] = []
+    var paths: [CommandArgument] = []
     var algorithm: HashAlgorithm?
     var tag = false
     var json = false
@@ -68,7 +68,7 @@ struct HashCommand: Subcommand {
     var strict = false
     var warn = false
     var ignoreMissing = false
-    var audit: String?
+    var audit: FilePath?
     var tree = false
 
     func validate() throws(UsageError) {
@@ -124,7 +124,7 @@ struct HashCommand: Subcommand {
         let started = ContinuousClock.now
         // "-" is standard input, hashed first, as sha256sum and b3sum read it.
         var stdinFailed = false
-        if paths.contains("-") {
+        if paths.contains(where: \.isStandardInput) {
             do {
                 output.write(lineFormat.line("-", try await hashStandardInput(algorithm, fileSystem: fileSystem)))
             } catch let error as FileSystemError {
@@ -134,7 +134,7 @@ struct HashCommand: Subcommand {
                 stdinFailed = true
             }
         }
-        let roots = paths.filter { $0 != "-" }.map { FilePath(rawBytes: RawArguments.bytes(of: $0)) }
+        let roots = paths.filter { !$0.isStandardInput }.map(\.path)
         let collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
         if verbose {
@@ -227,7 +227,7 @@ struct HashCommand: Subcommand {
             engine: HashEngine(fileSystem: fileSystem, algorithm: algorithm), followLinks: followLinks)
         var failed = false
         for argument in paths {
-            let root = FilePath(rawBytes: RawArguments.bytes(of: argument))
+            let root = argument.path
             let outcome = await digester.digest(ofDirectory: root)
             for error in outcome.errors { report(error, to: diagnostics) }
             if verbose {
@@ -248,13 +248,12 @@ struct HashCommand: Subcommand {
 
     // MARK: Audit
 
-    private func runAudit(manifest: String, fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput)
+    private func runAudit(manifest: FilePath, fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput)
         async -> Bool
     {
-        let manifestPath = FilePath(rawBytes: RawArguments.bytes(of: manifest))
         let text: [UInt8]
         do {
-            text = try await fileSystem.readFile(at: manifestPath)
+            text = try await fileSystem.readFile(at: manifest)
         } catch let error as FileSystemError {
             report(error, to: diagnostics)
             return true
@@ -278,7 +277,7 @@ struct HashCommand: Subcommand {
         } else {
             algorithm = await entries.algorithm(in: fileSystem) ?? .blake3
         }
-        let root = FilePath(rawBytes: paths.first.map(RawArguments.bytes(of:)) ?? Array(".".utf8))
+        let root = paths.first?.path ?? FilePath(".")
         let collection = await FileCollection.collect([root], followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
         let files = collection.files

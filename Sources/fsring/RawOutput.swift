@@ -49,17 +49,3 @@ final class RawOutput {
         }
     }
 }
-
-/// Command-line arguments as the kernel passed them. `CommandLine.arguments`
-/// holds them as Strings, which replaces bytes that are not UTF-8; a path
-/// given on the command line is looked up here to recover its bytes.
-enum RawArguments {
-    static func bytes(of argument: String) -> [UInt8] {
-        for index in 1..<Int(CommandLine.argc) {
-            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
-            let raw = Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) }
-            if String(decoding: raw, as: UTF8.self) == argument { return raw }
-        }
-        return Array(argument.utf8)
-    }
-}

@@ -89,6 +89,28 @@ struct CommandLineTests {
         #expect(try runProcess([fsring, command, "-h"]).output == help.output)
     }
 
+    /// Arguments keep the bytes the kernel passed: two names that differ
+    /// only in bytes that are not UTF-8 are two files, as an operand and as
+    /// an option's value.
+    @Test func argumentsThatAreNotUTF8StayDistinct() throws {
+        let directory = TemporaryDirectory("raw-arguments")
+        let dir = directory.path.string
+        let first = "\"$(printf 'a\\377')\""
+        let second = "\"$(printf 'a\\376')\""
+        #expect(try shell("cd '\(dir)' && printf one > \(first) && printf two > \(second)").status == 0)
+        let ours = try shell("cd '\(dir)' && '\(fsring)' hash -a sha256 \(first) \(second)")
+        let theirs = try shell("cd '\(dir)' && sha256sum \(first) \(second)")
+        #expect(ours.status == 0)
+        #expect(
+            ours.output.split(separator: 0x0A).sorted { $0.lexicographicallyPrecedes($1) }
+                == theirs.output.split(separator: 0x0A).sorted { $0.lexicographicallyPrecedes($1) })
+        // Both sources copied, each itself; the target named by -t's value.
+        let copied = try shell(
+            "cd '\(dir)' && mkdir \(second)x && '\(fsring)' copy -t \(second)x \(first) \(second)"
+                + " && cmp \(first) \(second)x/\(first) && cmp \(second) \(second)x/\(second)")
+        #expect(copied.status == 0)
+    }
+
     /// Arguments are read as getopt reads them: options before or after the
     /// operands, values attached or separate, flags grouped, and `--`
     /// ending the options so that a file named like one can be given.
