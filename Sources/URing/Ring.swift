@@ -300,7 +300,11 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
             var wait = false
             if core.jobs.isEmpty {
                 wait = inbox.withLock { inbox in
-                    let idle = inbox.jobs.isEmpty && inbox.requests.isEmpty && inbox.cancellations.isEmpty
+                    // A shutdown that came after the top of the loop finds
+                    // `sleeping` false and wakes nobody: never sleep then.
+                    let idle =
+                        inbox.jobs.isEmpty && inbox.requests.isEmpty && inbox.cancellations.isEmpty
+                        && !inbox.stopping
                     if idle { inbox.sleeping = true }
                     return idle
                 }

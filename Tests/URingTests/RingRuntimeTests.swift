@@ -1,3 +1,4 @@
+import Dispatch
 import FSRingTestSupport
 import Glibc
 import Testing
@@ -139,6 +140,25 @@ struct RingRuntimeTests {
             after = openDescriptorCount()
         }
         #expect(after <= before)
+    }
+}
+
+extension RingRuntimeTests {
+    /// A shutdown right after start can come between the ring thread's look
+    /// at its inbox and its sleep; it must still end the thread. Run on a
+    /// thread of its own so that a hang fails the test instead of stalling
+    /// the run.
+    @Test func ringsShutDownRightAfterStartingEveryTime() throws {
+        let done = DispatchSemaphore(value: 0)
+        let rounds = 2000
+        _ = try PersistentThread.spawn(name: "shutdown-race") {
+            for _ in 0..<rounds {
+                guard let runtime = try? RingRuntime(ringCount: 1) else { break }
+                runtime.shutdown()
+            }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + .seconds(60)) == .success, "a ring's shutdown hung")
     }
 }
 
