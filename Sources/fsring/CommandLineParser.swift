@@ -83,7 +83,7 @@ struct CommandOption<Command>: Sendable {
 }
 
 /// A subcommand of `fsring`: its help, its options and its work.
-protocol Subcommand {
+protocol Subcommand: SendableMetatype {
     static var name: String { get }
     static var abstract: String { get }
     static var discussion: String { get }

@@ -14,56 +14,95 @@ enum FSRingCommand {
         Exit status: 0 success, 1 some files failed or differed, 2 usage or fatal error.
         """
 
-    static let commands: [(name: String, abstract: String)] = [
-        (CopyCommand.name, CopyCommand.abstract),
-        (HashCommand.name, HashCommand.abstract),
-        (DoctorCommand.name, DoctorCommand.abstract),
-    ]
+    /// Every subcommand: the one list that dispatch, help and messages read.
+    static let commands = [entry(CopyCommand.self), entry(HashCommand.self), entry(DoctorCommand.self)]
+
+    /// A subcommand's name and abstract, and its entry points, as values.
+    struct Entry: Sendable {
+        var name: String
+        var abstract: String
+        var main: @Sendable (ArraySlice<CommandArgument>) async -> Void
+        var help: @Sendable () -> String
+    }
+
+    private static func entry<Command: Subcommand>(_: Command.Type) -> Entry {
+        Entry(
+            name: Command.name, abstract: Command.abstract, main: { await Command.main($0) },
+            help: { Command.help })
+    }
 
     static func main() async {
         let arguments = CommandArgument.processArguments[...]
         guard let first = arguments.first?.text else {
-            usageError("give a command: copy, hash or doctor", help: "fsring --help")
+            usageError("give a command: \(commandNames)", help: "fsring --help")
         }
         let rest = arguments.dropFirst()
+        if let command = command(named: first) {
+            await command.main(rest)
+            return
+        }
         switch first {
-        case "copy": await run(CopyCommand.self, rest)
-        case "hash": await run(HashCommand.self, rest)
-        case "doctor": await run(DoctorCommand.self, rest)
         case "--version":
             writeToStandardOutput(FSRingVersion.current + "\n")
         case "-h", "--help":
             writeToStandardOutput(rootHelp)
         case "help":
-            switch rest.first?.text {
-            case nil: writeToStandardOutput(rootHelp)
-            case "copy": writeToStandardOutput(HelpText.command(CopyCommand.self))
-            case "hash": writeToStandardOutput(HelpText.command(HashCommand.self))
-            case "doctor": writeToStandardOutput(HelpText.command(DoctorCommand.self))
-            case let other?: usageError("no command '\(other)': use copy, hash or doctor", help: "fsring --help")
+            guard let name = rest.first?.text else {
+                writeToStandardOutput(rootHelp)
+                return
             }
+            guard let command = command(named: name) else {
+                usageError("no command '\(name)': use \(commandNames)", help: "fsring --help")
+            }
+            writeToStandardOutput(command.help())
         default:
-            usageError("no command '\(first)': use copy, hash or doctor", help: "fsring --help")
+            usageError("no command '\(first)': use \(commandNames)", help: "fsring --help")
         }
     }
 
-    private static var rootHelp: String {
-        HelpText.root(abstract: abstract, discussion: discussion, commands: commands)
+    private static func command(named name: String) -> Entry? {
+        commands.first { $0.name == name }
     }
 
-    private static func run<Command: Subcommand>(_ type: Command.Type, _ arguments: ArraySlice<CommandArgument>) async {
-        let command: Command
+    /// "copy, hash or doctor".
+    private static var commandNames: String {
+        let names = commands.map(\.name)
+        return names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
+    }
+
+    private static var rootHelp: String {
+        HelpText.root(abstract: abstract, discussion: discussion, commands: commands.map { ($0.name, $0.abstract) })
+    }
+
+    static func usageError(_ message: String, help: String) -> Never {
+        writeToStandardError("fsring: \(message)\nSee '\(help)'.\n")
+        exit(2)
+    }
+
+    static func writeToStandardOutput(_ text: String) {
+        let output = RawOutput(descriptor: 1)
+        output.write(text)
+        output.flush()
+    }
+}
+
+extension Subcommand {
+    /// The subcommand's help screen.
+    static var help: String { HelpText.command(Self.self) }
+
+    /// Parses `arguments` and runs the command; exits with its status.
+    static func main(_ arguments: ArraySlice<CommandArgument>) async {
+        let command: Self
         do throws(UsageError) {
-            switch try CommandLineParser.parse(arguments, as: type) {
+            switch try CommandLineParser.parse(arguments, as: Self.self) {
             case .help:
-                writeToStandardOutput(HelpText.command(type))
+                FSRingCommand.writeToStandardOutput(help)
                 return
             case .run(let parsed): command = parsed
             }
         } catch {
-            usageError(
-                "\(Command.name): \(error.message)\nUsage: \(HelpText.usage(type))",
-                help: "fsring \(Command.name) --help")
+            FSRingCommand.usageError(
+                "\(name): \(error.message)\nUsage: \(HelpText.usage(Self.self))", help: "fsring \(name) --help")
         }
         do {
             try await command.run()
@@ -74,20 +113,9 @@ enum FSRingCommand {
         } catch let status as ExitStatus {
             exit(status.code)
         } catch {
-            writeToStandardError("fsring: \(Command.name): \(error)\n")
+            writeToStandardError("fsring: \(name): \(error)\n")
             exit(2)
         }
-    }
-
-    private static func usageError(_ message: String, help: String) -> Never {
-        writeToStandardError("fsring: \(message)\nSee '\(help)'.\n")
-        exit(2)
-    }
-
-    private static func writeToStandardOutput(_ text: String) {
-        let output = RawOutput(descriptor: 1)
-        output.write(text)
-        output.flush()
     }
 }
 
