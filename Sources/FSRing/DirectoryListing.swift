@@ -24,11 +24,20 @@ package enum DirectoryReader {
     /// Lists a directory with raw getdents64 (there is no io_uring opcode for
     /// it), blocking the calling thread: run it on a blocking pool.
     static func listBlocking(_ path: UInt, displayPath: FilePath) -> Result<DirectoryListing, FileSystemError> {
-        let descriptor = fsr_openat(
-            FSR_AT_FDCWD, UnsafePointer<CChar>.at(path), O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
+        withOpenDirectory(UnsafePointer<CChar>.at(path), displayPath: displayPath) {
+            listBlocking(descriptor: $0, displayPath: displayPath)
+        }
+    }
+
+    /// Runs `body` with the directory at `path` open, closed after.
+    private static func withOpenDirectory<Success>(
+        _ path: UnsafePointer<CChar>, displayPath: FilePath,
+        _ body: (Int32) -> Result<Success, FileSystemError>
+    ) -> Result<Success, FileSystemError> {
+        let descriptor = fsr_openat(FSR_AT_FDCWD, path, O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: displayPath)) }
         defer { Glibc.close(descriptor) }
-        return listBlocking(descriptor: descriptor, displayPath: displayPath)
+        return body(descriptor)
     }
 
     /// Lists an open directory from its start.
@@ -49,22 +58,21 @@ package enum DirectoryReader {
     /// path object from it.
     static func listChildrenBlocking(_ path: UInt, displayPath: FilePath) -> Result<ChildListing, FileSystemError> {
         let parent = UnsafePointer<CChar>.at(path)
-        let descriptor = fsr_openat(FSR_AT_FDCWD, parent, O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
-        if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: displayPath)) }
-        defer { Glibc.close(descriptor) }
-        // The directory's bytes, then a separator unless there is nothing
-        // to separate (an empty path, or the root), then each name in turn.
-        var buffer = [UInt8](UnsafeRawBufferPointer(start: parent, count: strlen(parent)))
-        if let last = buffer.last, last != 0x2F { buffer.append(0x2F) }
-        let prefix = buffer.count
-        var paths = PathList()
-        var types: [FileType] = []
-        return readBlocking(descriptor: descriptor, displayPath: displayPath) { name, length, type, _ in
-            buffer.removeSubrange(prefix...)
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: name, count: length))
-            buffer.withUnsafeBytes { paths.append(bytes: $0) }
-            types.append(FileType(directoryEntryType: type))
-        }.map { ChildListing(paths: paths, types: types, info: $0) }
+        return withOpenDirectory(parent, displayPath: displayPath) { descriptor in
+            // The directory's bytes, then a separator unless there is nothing
+            // to separate (an empty path, or the root), then each name in turn.
+            var buffer = [UInt8](UnsafeRawBufferPointer(start: parent, count: strlen(parent)))
+            if let last = buffer.last, last != 0x2F { buffer.append(0x2F) }
+            let prefix = buffer.count
+            var paths = PathList()
+            var types: [FileType] = []
+            return readBlocking(descriptor: descriptor, displayPath: displayPath) { name, length, type, _ in
+                buffer.removeSubrange(prefix...)
+                buffer.append(contentsOf: UnsafeRawBufferPointer(start: name, count: length))
+                buffer.withUnsafeBytes { paths.append(bytes: $0) }
+                types.append(FileType(directoryEntryType: type))
+            }.map { ChildListing(paths: paths, types: types, info: $0) }
+        }
     }
 
     /// Reads every entry of an open directory from its start but `.` and
