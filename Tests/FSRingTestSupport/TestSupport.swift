@@ -188,8 +188,13 @@ public var productsDirectory: String {
     return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
 }
 
-/// The built `fsring` executable.
-public var fsringExecutable: String { productsDirectory + "/fsring" }
+/// The `fsring` executable under test: `FSRING_EXECUTABLE` when set (the
+/// test script runs the command-line suites again on the release binary,
+/// which is linked differently), else the one built beside the tests.
+public var fsringExecutable: String {
+    if let chosen = getenv("FSRING_EXECUTABLE"), chosen.pointee != 0 { return String(cString: chosen) }
+    return productsDirectory + "/fsring"
+}
 
 // MARK: Descriptors
 
