@@ -143,40 +143,62 @@ public struct HashEngine: Sendable {
 
     /// Hashes the first `size` bytes in place, window after window, then
     /// reads whatever the file has gained since `size` was taken. For BLAKE3
-    /// every whole piece but the last is a subtree hashed on any core; the
-    /// rest goes through `update`, so that the root is computed where the
-    /// input ends.
+    /// the subtrees of `subtreePlan` are hashed on any core; the last bytes
+    /// go through `update`, so that the root is computed where the input ends.
     private func mapped(_ handle: FileHandle, size: Int) async throws -> FileDigest {
         let hasher = StreamingHasher(algorithm)
-        let pieceSize = self.pieceSize
-        let subtrees = algorithm == .blake3 ? (size - 1) / pieceSize : 0
+        let plan = algorithm == .blake3 ? subtreePlan(size: size) : []
+        let updatesFrom = plan.last?.upperBound ?? 0
         var offset = 0
         while offset < size {
             let count = min(mappingWindow, size - offset)
-            try await handle.withMappedRegion(offset: Int64(offset), count: count) { region in
-                let firstPiece = offset / pieceSize
-                let pieces = firstPiece..<max(firstPiece, min(subtrees, (offset + count) / pieceSize))
-                // Each task maps its piece's pages before hashing it. They stay
+            try await handle.withMappedRegion(offset: Int64(offset), count: count) { [offset] region in
+                // Windows are whole pieces, so no subtree straddles two.
+                let inWindow = plan.filter { $0.lowerBound >= offset && $0.upperBound <= offset + count }
+                // Each task maps its subtree's pages before hashing it. They stay
                 // mapped until the window is unmapped: releasing each piece
                 // behind (MADV_DONTNEED) cost a TLB flush on every core each
                 // time, and 1 GiB took 0.165-0.168 s that way against
                 // 0.157-0.165 s without (three rounds of five; XXH3 likewise).
-                let range: @Sendable (Int) -> Range<Int> = { piece in
-                    (piece - firstPiece) * pieceSize..<(piece - firstPiece + 1) * pieceSize
+                let values = try await subtreeValues(inWindow, buffered: false) { subtree, _ in
+                    let inRegion = subtree.lowerBound - offset..<subtree.upperBound - offset
+                    region.prefault(inRegion)
+                    return region.bytes(inRegion)
                 }
-                let values = try await subtreeValues(pieces, buffered: false) { piece, _ in
-                    region.prefault(range(piece))
-                    return region.bytes(range(piece))
+                for (subtree, value) in zip(inWindow, values) {
+                    hasher.appendBLAKE3Subtree(value, chunks: subtree.count / BLAKE3.chunkLength)
                 }
-                for value in values {
-                    hasher.appendBLAKE3Subtree(value, chunks: pieceSize / BLAKE3.chunkLength)
-                }
-                await hashInOrder(region, from: max(offset, subtrees * pieceSize) - offset, into: hasher)
+                await hashInOrder(region, from: max(offset, updatesFrom) - offset, into: hasher)
             }
             offset += count
         }
         let end = try await hashToEnd(handle, from: offset, into: hasher)
         return FileDigest(digest: hasher.finalize(), size: UInt64(end))
+    }
+
+    /// The BLAKE3 subtrees, in order, that cover a file of `size` bytes up to
+    /// the part that goes through `update`: its whole pieces but the last;
+    /// then, for a file of more than one piece, the rest but its last 1 to
+    /// 1,024 bytes, as aligned power-of-two subtrees each half the one
+    /// before. Those are hashed on all cores too, last and smallest, so that
+    /// no core waits while another hashes the end of the file alone (a 2 MiB
+    /// piece is about 1 ms of one core).
+    func subtreePlan(size: Int) -> [Range<Int>] {
+        let wholePieces = (size - 1) / pieceSize
+        var plan = (0..<wholePieces).map { $0 * pieceSize..<($0 + 1) * pieceSize }
+        guard wholePieces > 0 else { return plan }
+        var start = wholePieces * pieceSize
+        // Each subtree starts at a multiple of its size: the ones before it
+        // were larger powers of two.
+        var length = pieceSize / 2
+        while length >= BLAKE3.chunkLength {
+            if start + length < size {
+                plan.append(start..<start + length)
+                start += length
+            }
+            length /= 2
+        }
+        return plan
     }
 
     /// Reads and hashes from `offset` to the end of the file (the last
@@ -193,28 +215,29 @@ public struct HashEngine: Sendable {
         }
     }
 
-    /// The BLAKE3 chaining values of `pieces` (whole pieces of `pieceSize`
-    /// bytes), in order, computed by `parallelPieces` tasks that take pieces
-    /// in turn. `bytes` gives a piece's bytes to its task, in that task's
-    /// buffer when `buffered`.
+    /// The BLAKE3 chaining values of `subtrees` (byte ranges of the file, from
+    /// `subtreePlan`), in order, computed by `parallelPieces` tasks that take
+    /// subtrees in turn. `bytes` gives a subtree's bytes to its task, in that
+    /// task's buffer (of `pieceSize` bytes) when `buffered`.
     private func subtreeValues(
-        _ pieces: Range<Int>, buffered: Bool,
-        bytes: @escaping @Sendable (_ piece: Int, _ buffer: PieceBuffer?) async throws -> UnsafeRawBufferPointer
+        _ subtrees: [Range<Int>], buffered: Bool,
+        bytes:
+            @escaping @Sendable (_ subtree: Range<Int>, _ buffer: PieceBuffer?) async throws -> UnsafeRawBufferPointer
     ) async throws -> [[UInt8]] {
         let pieceSize = self.pieceSize
         let cursor = WorkCursor()
-        var values = [[UInt8]](repeating: [], count: pieces.count)
+        var values = [[UInt8]](repeating: [], count: subtrees.count)
         try await withThrowingTaskGroup(of: [(Int, [UInt8])].self) { group in
-            for _ in 0..<min(parallelPieces, pieces.count) {
+            for _ in 0..<min(parallelPieces, subtrees.count) {
                 group.addTask {
                     let buffer = buffered ? PieceBuffer.take(size: pieceSize) : nil
                     defer { buffer?.giveBack() }
                     var finished: [(Int, [UInt8])] = []
-                    while let index = cursor.next(below: pieces.count) {
-                        let piece = pieces.lowerBound + index
-                        let chunkIndex = piece * (pieceSize / BLAKE3.chunkLength)
+                    while let index = cursor.next(below: subtrees.count) {
+                        let subtree = subtrees[index]
+                        let chunkIndex = subtree.lowerBound / BLAKE3.chunkLength
                         finished.append(
-                            (index, BLAKE3.subtreeValue(try await bytes(piece, buffer), chunkIndex: chunkIndex)))
+                            (index, BLAKE3.subtreeValue(try await bytes(subtree, buffer), chunkIndex: chunkIndex)))
                     }
                     return finished
                 }
@@ -295,21 +318,24 @@ public struct HashEngine: Sendable {
         return FileDigest(digest: hasher.finalize(), size: hashed)
     }
 
-    /// BLAKE3 over pieces hashed as subtrees on all cores: every piece but the
-    /// last becomes one chaining value; the last goes through `update`, so
-    /// that the root is computed where the input ends.
+    /// BLAKE3 over the subtrees of `subtreePlan`, read and hashed on all
+    /// cores; the last bytes go through `update`, so that the root is
+    /// computed where the input ends.
     private func blake3InPieces(_ handle: FileHandle, size: Int) async throws -> FileDigest {
-        let pieceSize = self.pieceSize
-        let subtrees = (size - 1) / pieceSize
-        let values = try await subtreeValues(0..<subtrees, buffered: true) { piece, buffer in
-            let filled = try await buffer!.fill(from: handle, at: Int64(piece) * Int64(pieceSize))
+        let plan = subtreePlan(size: size)
+        let values = try await subtreeValues(plan, buffered: true) { subtree, buffer in
+            let filled = try await buffer!.fill(from: handle, at: Int64(subtree.lowerBound), count: subtree.count)
             // The file shrank while it was read.
-            guard filled == pieceSize else { throw FileSystemError(code: EIO, operation: "read", path: handle.path) }
+            guard filled == subtree.count else {
+                throw FileSystemError(code: EIO, operation: "read", path: handle.path)
+            }
             return buffer!.bytes(count: filled)
         }
         let hasher = StreamingHasher(.blake3)
-        for value in values { hasher.appendBLAKE3Subtree(value, chunks: pieceSize / BLAKE3.chunkLength) }
-        let end = try await hashToEnd(handle, from: subtrees * pieceSize, into: hasher)
+        for (subtree, value) in zip(plan, values) {
+            hasher.appendBLAKE3Subtree(value, chunks: subtree.count / BLAKE3.chunkLength)
+        }
+        let end = try await hashToEnd(handle, from: plan.last?.upperBound ?? 0, into: hasher)
         return FileDigest(digest: hasher.finalize(), size: UInt64(end))
     }
 }
@@ -363,12 +389,14 @@ final class PieceBuffer: @unchecked Sendable {
 
     func bytes(count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[..<count]) }
 
-    /// Reads from `offset` until the buffer is full or the file ends.
-    func fill(from handle: FileHandle, at offset: Int64) async throws -> Int {
+    /// Reads from `offset` until `count` bytes (by default the whole buffer)
+    /// are in or the file ends.
+    func fill(from handle: FileHandle, at offset: Int64, count wanted: Int? = nil) async throws -> Int {
+        let wanted = min(wanted ?? storage.count, storage.count)
         var filled = 0
-        while filled < storage.count {
+        while filled < wanted {
             let count = try await handle.read(
-                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled...]),
+                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<wanted]),
                 fromAbsoluteOffset: offset + Int64(filled))
             if count == 0 { break }
             filled += count

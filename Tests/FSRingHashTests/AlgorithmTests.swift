@@ -1,9 +1,10 @@
 import FSRing
-import FSRingHash
 import FSRingTestSupport
 import Glibc
 import SystemPackage
 import Testing
+
+@testable import FSRingHash
 
 @Suite("Hash algorithms")
 struct AlgorithmTests {
@@ -60,11 +61,19 @@ struct AlgorithmTests {
 
     /// Large files hashed in pieces, from mappings (in several windows) and
     /// through reads, on both backends: the digest of one pass over the bytes.
+    /// Sizes: pieces and windows with a short end; exactly four windows;
+    /// one byte, one chunk and a chunk and a byte past a window.
     @Test(arguments: allBackends, [true, false])
     func largeFilesInPiecesMatchOnePass(backend: Backend, mapped: Bool) async throws {
+        for size in [(5 << 20) + 777, 4 << 20, (1 << 20) + 1, (1 << 20) + 1024, (1 << 20) + 1025] {
+            try await expectPiecesMatchOnePass(size: size, backend: backend, mapped: mapped)
+        }
+    }
+
+    private func expectPiecesMatchOnePass(size: Int, backend: Backend, mapped: Bool) async throws {
         let scratch = TemporaryDirectory("pieces")
         let path = Array("\(scratch.path.string)/big".utf8)
-        let bytes = (0..<((5 << 20) + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
         writeFile(path, bytes)
         let fs = try fileSystem(backend)
         for algorithm in [HashAlgorithm.blake3, .sha256, .xxh128] {
@@ -77,10 +86,32 @@ struct AlgorithmTests {
                 engine.sequentialPieceSize = 192 * 1024
                 engine.mappingWindow = 1 << 20  // six windows, the last one short
                 let digest = try await engine.digest(ofFileAt: FilePath(rawBytes: path))
-                #expect(digest.digest == whole, "\(algorithm) parallel \(parallel)")
+                #expect(digest.digest == whole, "\(algorithm) parallel \(parallel), \(size) bytes")
                 #expect(digest.size == UInt64(bytes.count))
             }
         }
+    }
+
+    /// A large file's BLAKE3 subtrees run from its start, one after another,
+    /// each a power of two of whole chunks starting at a multiple of its
+    /// size, and leave 1 to 1,024 bytes for the end.
+    @Test(arguments: [(2 << 20) + 1, 4 << 20, (4 << 20) + 1, (4 << 20) + 1024, (4 << 20) + 1025, (7 << 20) - 1])
+    func subtreePlanCoversAllButTheEnd(size: Int) throws {
+        var engine = HashEngine(fileSystem: try FileSystem(), algorithm: .blake3)
+        engine.pieceSize = 2 << 20
+        let plan = engine.subtreePlan(size: size)
+        var expectedStart = 0
+        for subtree in plan {
+            #expect(subtree.lowerBound == expectedStart)
+            let chunks = subtree.count / BLAKE3.chunkLength
+            #expect(chunks * BLAKE3.chunkLength == subtree.count && chunks & (chunks - 1) == 0, "\(subtree)")
+            #expect(subtree.lowerBound % subtree.count == 0, "\(subtree) is aligned")
+            #expect(subtree.count <= engine.pieceSize)
+            expectedStart = subtree.upperBound
+        }
+        #expect((1...BLAKE3.chunkLength).contains(size - expectedStart), "\(size - expectedStart) bytes left")
+        // A file of one piece or less is hashed through `update` alone.
+        #expect(engine.subtreePlan(size: 2 << 20).isEmpty)
     }
 
     @Test func unreadableAndMissingFilesAreReportedPerFile() async throws {
