@@ -162,6 +162,32 @@ extension RingRuntimeTests {
     }
 }
 
+@Suite("Ring setup failures")
+struct RingSetupFailureTests {
+    /// When rings cannot be set up, the runtime throws the kernel's reason
+    /// and leaves no thread or descriptor behind.
+    @Test func ringsThatCannotBeSetUpFailCleanly() throws {
+        var impossible = RingConfiguration()
+        impossible.submissionQueueEntries = 1 << 20  // above the kernel's limit of 32,768
+        impossible.maximumInFlight = 1 << 20
+        let before = openDescriptorCount()
+        for count in [1, 3] {
+            do {
+                _ = try RingRuntime(ringCount: count, configuration: impossible)
+                Issue.record("a ring of 2^20 entries was set up")
+            } catch {
+                #expect(error.code == EINVAL, "\(error)")
+            }
+        }
+        #expect(openDescriptorCount() == before)
+        // And rings that can be set up still are, all of them.
+        let runtime = try RingRuntime(ringCount: 3)
+        #expect(runtime.rings.map(\.index) == [0, 1, 2])
+        runtime.shutdown()
+        #expect(openDescriptorCount() == before)
+    }
+}
+
 /// Descriptors of the kinds the runtime creates: rings, eventfds, pipes.
 func openDescriptorCount() -> Int {
     openDescriptorTargets().filter { $0.contains("io_uring") || $0.contains("eventfd") || $0.hasPrefix("pipe:") }.count
