@@ -40,7 +40,7 @@ public struct HashEngine: Sendable {
     /// reading copies every byte once more, which cost BLAKE3 15-20% and
     /// XXH3 about 10% of their speed against b3sum and xxh128sum.
     public var mapsLargeFiles = true
-    /// Bytes mapped at once; a multiple of `pieceSize`. Larger files are
+    /// Bytes mapped at once (rounded down to whole pieces). Larger files are
     /// mapped window after window, which bounds the page tables one file needs.
     public var mappingWindow = 1 << 30
 
@@ -149,11 +149,12 @@ public struct HashEngine: Sendable {
         let hasher = StreamingHasher(algorithm)
         let plan = algorithm == .blake3 ? subtreePlan(size: size) : []
         let updatesFrom = plan.last?.upperBound ?? 0
+        // Whole pieces, so that no subtree straddles two windows.
+        let window = max(pieceSize, mappingWindow / pieceSize * pieceSize)
         var offset = 0
         while offset < size {
-            let count = min(mappingWindow, size - offset)
+            let count = min(window, size - offset)
             try await handle.withMappedRegion(offset: Int64(offset), count: count) { [offset] region in
-                // Windows are whole pieces, so no subtree straddles two.
                 let inWindow = plan.filter { $0.lowerBound >= offset && $0.upperBound <= offset + count }
                 // Each task maps its subtree's pages before hashing it. They stay
                 // mapped until the window is unmapped: releasing each piece
