@@ -152,10 +152,13 @@ public struct HashEngine: Sendable {
         // Whole pieces, so that no subtree straddles two windows.
         let window = max(pieceSize, mappingWindow / pieceSize * pieceSize)
         var offset = 0
+        var unhashed = plan[...]
         while offset < size {
             let count = min(window, size - offset)
+            // The plan is in order: this window's subtrees come next.
+            let inWindow = Array(unhashed.prefix { $0.upperBound <= offset + count })
+            unhashed = unhashed.dropFirst(inWindow.count)
             try await handle.withMappedRegion(offset: Int64(offset), count: count) { [offset] region in
-                let inWindow = plan.filter { $0.lowerBound >= offset && $0.upperBound <= offset + count }
                 // Each task maps its subtree's pages before hashing it. They stay
                 // mapped until the window is unmapped: releasing each piece
                 // behind (MADV_DONTNEED) cost a TLB flush on every core each
