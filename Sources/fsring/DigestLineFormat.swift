@@ -1,9 +1,4 @@
 import FSRingHash
-import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// How `fsring hash` writes one file's line, fixed once per run, so that
 /// the printing threads share a small value instead of the whole command.
@@ -13,23 +8,14 @@ struct DigestLineFormat: Sendable {
     var json: Bool
     var lineEnd: UInt8
 
-    /// One file's line: a checksum line, or with --json an object.
-    func line(_ path: FilePath, _ file: FileDigest) -> [UInt8] {
+    /// One file's line (a checksum line, or with --json an object), for a
+    /// file named by `name`'s bytes.
+    func line(name: [UInt8], _ file: FileDigest) -> [UInt8] {
         var line: [UInt8] = []
-        append(path, file, to: &line)
-        return line
-    }
-
-    /// Appends one file's line to `output`.
-    func append(_ path: FilePath, _ file: FileDigest, to output: inout [UInt8]) {
-        let length = path.length
-        path.withPlatformString { name in
-            file.digest.withUnsafeBytes { digest in
-                append(
-                    name: UnsafeRawBufferPointer(start: name, count: length), digest: digest, size: file.size,
-                    to: &output)
-            }
+        name.withUnsafeBytes { name in
+            file.digest.withUnsafeBytes { append(name: name, digest: $0, size: file.size, to: &line) }
         }
+        return line
     }
 
     /// Appends the line of a file named by `name`'s bytes.

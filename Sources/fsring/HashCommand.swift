@@ -126,7 +126,9 @@ struct HashCommand: Subcommand {
         var stdinFailed = false
         if paths.contains(where: \.isStandardInput) {
             do {
-                output.write(lineFormat.line("-", try await hashStandardInput(algorithm, fileSystem: fileSystem)))
+                output.write(
+                    lineFormat.line(
+                        name: [UInt8(ascii: "-")], try await hashStandardInput(algorithm, fileSystem: fileSystem)))
             } catch let error as FileSystemError {
                 report(error, to: diagnostics)
                 stdinFailed = true
