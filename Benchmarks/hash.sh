@@ -29,10 +29,14 @@ fi
 echo "building (release)..." >&2
 "$here/scripts/build-release" >&2
 (cd "$here/Benchmarks" && swift build -c release >&2)
-fsring="$here/.build/release/fsring"
 bench="$here/Benchmarks/.build/release/fsring-bench"
 
 mkdir -p "$corpus"
+# The binary timed is an installed copy, as users run it: the linker's own
+# output sits in the page cache in small pieces, and starting it took 25 more
+# page faults and 0.35 ms more (3.80 against 3.46 ms, 200 paired starts).
+install -D -m 755 "$here/.build/release/fsring" "$corpus/bin/fsring"
+fsring="$corpus/bin/fsring"
 if [ ! -d "$corpus/linux-source-6.1" ]; then
     echo "unpacking the Linux source tree..." >&2
     tar -C "$corpus" -xJf /usr/src/linux-source-6.1.tar.xz
