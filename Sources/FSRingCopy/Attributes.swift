@@ -51,8 +51,8 @@ struct Attributes {
     /// For a directory, once its contents are done; by path.
     func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
         let context = EntryContext(
-            sourceDirectory: AT_FDCWD, sourceName: finish.source, source: finish.source, destinationDirectory: AT_FDCWD,
-            destinationName: finish.destination, destination: finish.destination, destinationIsNew: false,
+            sourceDirectory: AT_FDCWD, sourceName: finish.source, destinationDirectory: AT_FDCWD,
+            destinationName: finish.destination, destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
         try finish.destination.withEntryPath { (name) throws(EntryError) in
             try apply(finish.info, directory: AT_FDCWD, name: name, isLink: false, context: context)

@@ -49,9 +49,9 @@ struct CopyFinisher {
     /// copy's owner is needed (and looked up) only when it is copied whole.
     private func pathContext(_ follower: HardLinkTable.Follower, copyOwner: FileOwner? = nil) -> EntryContext {
         EntryContext(
-            sourceDirectory: AT_FDCWD, sourceName: follower.source, source: follower.source,
-            destinationDirectory: AT_FDCWD, destinationName: follower.destination, destination: follower.destination,
-            destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0, followLink: false,
+            sourceDirectory: AT_FDCWD, sourceName: follower.source, destinationDirectory: AT_FDCWD,
+            destinationName: follower.destination, destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0,
+            followLink: false,
             detectsHardLinks: false)
     }
 

@@ -54,10 +54,38 @@ public struct CopiedItem: Sendable {
         /// `dryRun`: would be copied.
         case wouldCopy
     }
-    public var source: FilePath
-    public var destination: FilePath
+    public var source: FilePath { sourcePath.whole }
+    public var destination: FilePath { destinationPath.whole }
     public var type: FSRing.FileType
     public var outcome: Outcome
+    let sourcePath: DeferredPath
+    let destinationPath: DeferredPath
+
+    init(source: DeferredPath, destination: DeferredPath, type: FSRing.FileType, outcome: Outcome) {
+        sourcePath = source
+        destinationPath = destination
+        self.type = type
+        self.outcome = outcome
+    }
+}
+
+/// A path kept as its directory's path and a name, and joined only when
+/// asked for: most entries' whole paths are never needed (no message, no
+/// listing), and joining two for every file was a visible part of fsring's
+/// own time on small files.
+struct DeferredPath: Sendable {
+    /// Nil when `name` is the whole path.
+    var parent: FilePath?
+    var name: FilePath
+
+    init(_ parent: FilePath?, _ name: FilePath) {
+        self.parent = parent
+        self.name = name
+    }
+
+    init(whole: FilePath) { self.init(nil, whole) }
+
+    var whole: FilePath { parent.map { $0.pushing(name) } ?? name }
 }
 
 /// One entry that could not be copied.

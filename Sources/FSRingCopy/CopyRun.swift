@@ -29,6 +29,8 @@ final class CopyRun: Sendable {
     /// Device pairs (source, destination) where FICLONE or copy_file_range
     /// failed once: not tried again (cp tries FICLONE on every file).
     private let refusals = Mutex<[DevicePair: DataPath]>([:])
+    /// Counts changes to `refusals`, so a thread can tell its cached answer is current.
+    private let refusalGeneration = Atomic<Int>(0)
     private let temporaryCounter = Atomic<Int>(0)
     /// The top directory of the copy, which the source must not reach
     /// (through a followed link) or the copy would never end.
@@ -91,7 +93,15 @@ final class CopyRun: Sendable {
     }
 
     func report(_ source: FilePath, _ destination: FilePath, _ type: FileType, _ outcome: CopiedItem.Outcome) {
-        onItem?(CopiedItem(source: source, destination: destination, type: type, outcome: outcome))
+        onItem?(
+            CopiedItem(
+                source: DeferredPath(whole: source), destination: DeferredPath(whole: destination), type: type,
+                outcome: outcome))
+    }
+
+    func report(_ context: EntryContext, _ type: FileType, _ outcome: CopiedItem.Outcome) {
+        onItem?(
+            CopiedItem(source: context.sourcePath, destination: context.destinationPath, type: type, outcome: outcome))
     }
 
     func setDestinationRoot(_ identity: FileIdentity) { destinationRoot.withLock { $0 = identity } }
@@ -119,15 +129,25 @@ final class CopyRun: Sendable {
     func finishLater(_ finish: DirectoryFinish) { finishes.withLock { $0.append(finish) } }
     func takeDirectoryFinishes() -> [DirectoryFinish] { finishes.withLock { $0 } }
 
-    func verifyLater(_ source: FilePath, _ destination: FilePath) {
+    func verifyLater(_ context: EntryContext) {
         guard options.verify else { return }
-        verifiable.withLock { $0.append((source, destination)) }
+        verifiable.withLock { $0.append((context.source, context.destination)) }
     }
     func takeVerifiable() -> [(source: FilePath, destination: FilePath)] { verifiable.withLock { $0 } }
 
-    func refusal(for pair: DevicePair) -> DataPath? { refusals.withLock { $0[pair] } }
+    /// The way a device pair moved to, through the copy thread's cache: the
+    /// shared table (a lock both threads take, and a hash) is read again
+    /// only after it changed.
+    func refusal(for pair: DevicePair, cachedIn scratch: Scratch) -> DataPath? {
+        let generation = refusalGeneration.load(ordering: .acquiring)
+        if let cached = scratch.refusal, cached.pair == pair, cached.generation == generation { return cached.way }
+        let way = refusals.withLock { $0[pair] }
+        scratch.refusal = (pair, way, generation)
+        return way
+    }
     func recordRefusal(_ path: DataPath, for pair: DevicePair) {
         refusals.withLock { $0[pair] = max($0[pair] ?? path, path) }
+        refusalGeneration.add(1, ordering: .releasing)
     }
 
     /// A name no other file of this run uses, for a file written before it

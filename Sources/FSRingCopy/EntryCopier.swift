@@ -8,14 +8,20 @@ import SystemPackage
 
 /// One entry to copy: where it is and where it goes. Names are relative to
 /// the open directories (or whole paths under AT_FDCWD).
+///
+/// The whole paths are put together only when asked for (messages,
+/// reports, hard links, verification): building two paths for every file
+/// cost more user time than any system call fsring makes for it.
 struct EntryContext {
     var sourceDirectory: Int32
     var sourceName: FilePath
-    var source: FilePath
+    /// The path of `sourceDirectory`; nil when `sourceName` is the whole path.
+    var sourceParent: FilePath?
     /// -1 in a dry run whose destination directory does not exist.
     var destinationDirectory: Int32
     var destinationName: FilePath
-    var destination: FilePath
+    /// The path of `destinationDirectory`; nil when `destinationName` is the whole path.
+    var destinationParent: FilePath?
     /// Nothing can be in the way at the destination.
     var destinationIsNew: Bool
     /// Who owns the copy: for a new entry the copier, with the group new
@@ -29,6 +35,11 @@ struct EntryContext {
     var detectsHardLinks = true
     /// The rest of this entry's job, for a large file to hand back before it starts.
     var remainder: JobRemainder? = nil
+
+    var sourcePath: DeferredPath { DeferredPath(sourceParent, sourceName) }
+    var destinationPath: DeferredPath { DeferredPath(destinationParent, destinationName) }
+    var source: FilePath { sourcePath.whole }
+    var destination: FilePath { destinationPath.whole }
 }
 
 /// The entries of a job not yet started, which go back to the queue for
@@ -78,13 +89,14 @@ struct EntryCopier {
             let entry = job.entries[index]
             let destinationName = entry.destinationName ?? entry.name
             let context = EntryContext(
-                sourceDirectory: job.source.descriptor, sourceName: entry.name,
-                source: job.source.path.pushing(entry.name),
+                sourceDirectory: job.source.descriptor, sourceName: entry.name, sourceParent: job.source.path,
                 destinationDirectory: job.destination?.descriptor ?? -1, destinationName: destinationName,
-                destination: job.destinationPath.pushing(destinationName),
+                destinationParent: job.destinationPath,
                 destinationIsNew: job.destination?.isNew ?? true,
                 copyOwner: FileOwner(user: run.effectiveUser, group: job.destination?.groupOfNewFiles ?? getegid()),
-                destinationDevice: job.destination?.device ?? 0, followLink: entry.followLink, remainder: remainder)
+                destinationDevice: job.destination?.device ?? 0,
+                followLink: entry.followLink || options.followSymbolicLinks,
+                remainder: remainder)
             do throws(EntryError) {
                 try copy(entry.type, context, job: job)
             } catch {
@@ -97,11 +109,8 @@ struct EntryCopier {
 
     private func copy(_ listedType: FileType, _ context: EntryContext, job: EntriesJob) throws(EntryError) {
         var type = listedType
-        var context = context
-        if type == .symbolicLink && (options.followSymbolicLinks || context.followLink) {
-            context.followLink = true
-            type = .unknown
-        }
+        // With -L (or for a link named on the command line) the link's target is copied.
+        if type == .symbolicLink && context.followLink { type = .unknown }
         if type == .unknown {
             guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
             type = info.type
@@ -117,7 +126,7 @@ struct EntryCopier {
             try makeSpecialFile(context)
         case .socket:
             run.counters.skipped.add(1, ordering: .relaxed)
-            run.report(context.source, context.destination, .socket, .skipped("a socket cannot be copied"))
+            run.report(context, .socket, .skipped("a socket cannot be copied"))
         case .unknown:
             throw .code(EINVAL, "copy", context.source, detail: "unknown file type")
         }
@@ -165,7 +174,7 @@ struct EntryCopier {
 
     func skip(_ context: EntryContext, _ type: FileType, _ reason: String) {
         run.counters.skipped.add(1, ordering: .relaxed)
-        run.report(context.source, context.destination, type, .skipped(reason))
+        run.report(context, type, .skipped(reason))
     }
 
     /// Whether the entry is a later member of a hard-link group, to be
@@ -196,7 +205,7 @@ struct EntryCopier {
             }
         }
         run.counters.directories.add(1, ordering: .relaxed)
-        run.report(context.source, context.destination, .directory, options.dryRun ? .wouldCopy : .copied)
+        run.report(context, .directory, options.dryRun ? .wouldCopy : .copied)
         let directory = DirectoryJob(
             name: context.sourceName, sourceParent: job.source, destinationParent: job.destination,
             source: context.source, destination: context.destination, depth: job.depth + 1, destinationIsNew: isNew,
@@ -222,7 +231,7 @@ struct EntryCopier {
         guard made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: true)
         run.counters.symbolicLinks.add(1, ordering: .relaxed)
-        run.report(context.source, context.destination, .symbolicLink, .copied)
+        run.report(context, .symbolicLink, .copied)
     }
 
     private func readLink(_ context: EntryContext) throws(EntryError) -> FilePath {
@@ -249,7 +258,7 @@ struct EntryCopier {
         guard made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: false)
         run.counters.specialFiles.add(1, ordering: .relaxed)
-        run.report(context.source, context.destination, info.type, .copied)
+        run.report(context, info.type, .copied)
     }
 
     /// Creates a link or node under its name; when something is there
@@ -301,7 +310,7 @@ struct EntryCopier {
         case .symbolicLink: run.counters.symbolicLinks.add(1, ordering: .relaxed)
         default: run.counters.specialFiles.add(1, ordering: .relaxed)
         }
-        run.report(context.source, context.destination, info.type, .wouldCopy)
+        run.report(context, info.type, .wouldCopy)
     }
 }
 
@@ -321,6 +330,8 @@ final class Scratch {
     /// (XATTR_LIST_MAX and XATTR_SIZE_MAX).
     let attributeNames = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
     let attributeValue = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    /// The last answer from `CopyRun.refusal(for:cachedIn:)`.
+    var refusal: (pair: DevicePair, way: DataPath?, generation: Int)?
 
     deinit {
         dataStorage?.deallocate()

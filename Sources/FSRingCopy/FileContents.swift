@@ -22,7 +22,7 @@ struct FileContents {
         from source: Int32, to destination: Int32, info: FileInfo, devices: DevicePair, context: EntryContext
     ) throws(EntryError) {
         guard info.size > 0 else { return }
-        var way = run.refusal(for: devices) ?? .clone
+        var way = run.refusal(for: devices, cachedIn: scratch) ?? .clone
         switch run.options.reflink {
         case .never:
             // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.

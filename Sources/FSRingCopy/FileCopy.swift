@@ -56,8 +56,8 @@ extension EntryCopier {
         finished = true
         guard placed else { return }
         run.counters.files.add(1, ordering: .relaxed)
-        run.verifyLater(context.source, context.destination)
-        run.report(context.source, context.destination, .regular, .copied)
+        run.verifyLater(context)
+        run.report(context, .regular, .copied)
     }
 
     /// The file to write: unnamed where the file system allows (O_TMPFILE),
