@@ -8,45 +8,43 @@ public final class StreamingHasher {
     // Exactly one of these is in use, by algorithm. The C states are owned
     // by this object and freed in deinit.
     private var blake3 = BLAKE3()
-    private let openSSLContext: OpaquePointer?  // EVP_MD_CTX
+    private let openSSL: (kind: fsr_digest_kind, state: UnsafeMutablePointer<fsr_digest_state>)?
     private let xxh3State: OpaquePointer?  // XXH3_state_t
 
     public init(_ algorithm: HashAlgorithm) {
         self.algorithm = algorithm
         switch algorithm {
         case .blake3:
-            openSSLContext = nil
+            openSSL = nil
             xxh3State = nil
         case .xxh128:
-            openSSLContext = nil
+            openSSL = nil
             xxh3State = XXH3_createState()
             XXH3_128bits_reset(xxh3State)
         case .sha256, .sha512, .sha1, .md5:
-            openSSLContext = EVP_MD_CTX_new()
+            let kind: fsr_digest_kind =
+                switch algorithm {
+                case .sha512: FSR_DIGEST_SHA512
+                case .sha1: FSR_DIGEST_SHA1
+                case .md5: FSR_DIGEST_MD5
+                default: FSR_DIGEST_SHA256
+                }
+            let state = UnsafeMutablePointer<fsr_digest_state>.allocate(capacity: 1)
+            fsr_digest_start(kind, state)
+            openSSL = (kind, state)
             xxh3State = nil
-            EVP_DigestInit_ex(openSSLContext, Self.evpDigest(algorithm), nil)
         }
     }
 
     deinit {
-        if let openSSLContext { EVP_MD_CTX_free(openSSLContext) }
+        openSSL?.state.deallocate()
         if let xxh3State { XXH3_freeState(xxh3State) }
-    }
-
-    private static func evpDigest(_ algorithm: HashAlgorithm) -> OpaquePointer? {
-        switch algorithm {
-        case .sha256: FetchedDigests.shared.sha256.pointer
-        case .sha512: FetchedDigests.shared.sha512.pointer
-        case .sha1: FetchedDigests.shared.sha1.pointer
-        case .md5: FetchedDigests.shared.md5.pointer
-        case .blake3, .xxh128: nil
-        }
     }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        if let openSSLContext {
-            EVP_DigestUpdate(openSSLContext, base, bytes.count)
+        if let openSSL {
+            fsr_digest_update(openSSL.kind, openSSL.state, base, bytes.count)
         } else if let xxh3State {
             XXH3_128bits_update(xxh3State, base, bytes.count)
         } else {
@@ -72,9 +70,9 @@ public final class StreamingHasher {
     /// Writes the digest of everything fed so far (`algorithm.digestLength`
     /// bytes) to `output`: a batch's digests go side by side with no array each.
     public func finalize(into output: UnsafeMutableRawPointer) {
-        if let openSSLContext {
-            // EVP_DigestFinal_ex writes exactly the digest's size, which is digestLength.
-            EVP_DigestFinal_ex(openSSLContext, output.assumingMemoryBound(to: UInt8.self), nil)
+        if let openSSL {
+            // Writes exactly the digest's size, which is digestLength.
+            fsr_digest_finish(openSSL.kind, openSSL.state, output.assumingMemoryBound(to: UInt8.self))
         } else if let xxh3State {
             // xxh128sum prints the canonical (big-endian) form.
             var canonical = XXH128_canonical_t()
@@ -85,11 +83,10 @@ public final class StreamingHasher {
         }
     }
 
-    /// Starts over, as if new. Cheaper than a new hasher: OpenSSL keeps the
-    /// context it set up for the digest.
+    /// Starts over, as if new, in the same state's memory.
     public func reset() {
-        if let openSSLContext {
-            EVP_DigestInit_ex(openSSLContext, Self.evpDigest(algorithm), nil)
+        if let openSSL {
+            fsr_digest_start(openSSL.kind, openSSL.state)
         } else if let xxh3State {
             XXH3_128bits_reset(xxh3State)
         } else {
@@ -119,23 +116,4 @@ public final class StreamingHasher {
             hasher.finalize(into: output.baseAddress! + position * length)
         }
     }
-}
-
-/// OpenSSL 3 looks a digest up in its providers each time EVP_sha256() and
-/// friends initialise a context, which costs more than hashing a small file;
-/// fetching each digest once and reusing it avoids that.
-private struct FetchedDigests: Sendable {
-    /// An EVP_MD fetched once and kept for the life of the process.
-    struct Digest: @unchecked Sendable {
-        // @unchecked: a fetched EVP_MD is immutable and may be shared between
-        // threads (OpenSSL's documented contract); it is never freed.
-        let pointer: OpaquePointer?
-        init(_ name: String) { pointer = EVP_MD_fetch(nil, name, nil) }
-    }
-    let sha256 = Digest("SHA256")
-    let sha512 = Digest("SHA512")
-    let sha1 = Digest("SHA1")
-    let md5 = Digest("MD5")
-
-    static let shared = FetchedDigests()
 }
