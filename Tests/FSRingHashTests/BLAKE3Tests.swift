@@ -133,6 +133,19 @@ struct BLAKE3Tests {
         #expect(BLAKE3.digests(of: []).isEmpty)
     }
 
+    /// The kernel picked by default is the widest the CPU offers, as the
+    /// kernel itself reports the CPU's flags (an independent reading of
+    /// `cpuid`; the choice comes from glibc's).
+    @Test func defaultKernelIsTheWidestTheCPUHas() throws {
+        let cpuinfo = readTextFile("/proc/cpuinfo")
+        let flagsLine = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let expected =
+            flags.isSuperset(of: ["avx512f", "avx512vl"])
+            ? "avx512" : flags.contains("avx2") ? "avx2" : flags.contains("sse4_1") ? "sse4.1" : "portable"
+        #expect(defaultKernel == expected)
+    }
+
     @Test func subtreesHashedApartGiveTheSameDigest() {
         // 3 MiB + 5 bytes: three 1 MiB subtrees, then the rest through update.
         let input = (0..<(3 << 20) + 5).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
