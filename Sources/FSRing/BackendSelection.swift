@@ -34,13 +34,7 @@ enum SharedBackends {
             do throws(RingSetupError) {
                 let runtime = try RingRuntime(
                     ringCount: ringCountFromEnvironment(), configuration: fileSystemRingConfiguration)
-                do throws(any Error) {
-                    made = .success(URingFileIO(runtime: runtime, blocking: try listingPool()))
-                } catch {
-                    runtime.shutdown()
-                    let code = (error as? PersistentThread.SpawnError)?.code ?? EAGAIN
-                    made = .failure(RingSetupError(code: code, stage: "starting listing threads"))
-                }
+                made = .success(URingFileIO(runtime: runtime, blocking: listingPool()))
             } catch {
                 made = .failure(error)
             }
@@ -69,10 +63,10 @@ enum SharedBackends {
     private static let listingPoolState = Mutex<BlockingPool?>(nil)
 
     /// Threads for getdents64 and readlink under io_uring, shared by every ring runtime.
-    static func listingPool() throws -> BlockingPool {
-        try listingPoolState.withLock { pool in
+    static func listingPool() -> BlockingPool {
+        listingPoolState.withLock { pool in
             if let pool { return pool }
-            let made = try BlockingPool(threads: blockingThreads)
+            let made = BlockingPool(threads: blockingThreads)
             pool = made
             return made
         }
@@ -109,8 +103,8 @@ extension FileSystem {
     /// A file system on io_uring with a runtime the caller configured (ring
     /// count, queue sizes, buffers). The caller shuts the runtime down, after
     /// the last use of this file system.
-    public init(runtime: RingRuntime) throws {
-        io = URingFileIO(runtime: runtime, blocking: try SharedBackends.listingPool())
+    public init(runtime: RingRuntime) {
+        io = URingFileIO(runtime: runtime, blocking: SharedBackends.listingPool())
         choice = BackendChoice(backend: .uring, reason: "runtime given by the caller", runtime: runtime)
     }
 

@@ -20,15 +20,15 @@ final class BlockingPool: Sendable {
     private let available = DispatchSemaphore(value: 0)
     /// The most threads the pool starts.
     let threadCount: Int
+    /// Threads started so far.
+    var startedThreads: Int { state.withLock { $0.threads } }
 
-    /// Starts one thread; the others start as jobs find every thread busy.
-    /// A pool nobody gives work (the io_uring backend's, in a run that lists
-    /// no directory) then costs one thread, not `threads`: hashing one large
-    /// file started 4 threads it never used.
-    init(threads: Int) throws {
+    /// Starts no thread: threads start as jobs find every thread busy, so a
+    /// pool nobody gives work (the io_uring backend's, in a run that lists
+    /// no directory, such as hashing one file) costs none. Starting all of
+    /// them made hashing one large file start four it never used.
+    init(threads: Int) {
         threadCount = max(1, threads)
-        state.withLock { $0.threads = 1 }
-        try startThread(index: 0)
     }
 
     private func startThread(index: Int) throws(PersistentThread.SpawnError) {
@@ -55,9 +55,17 @@ final class BlockingPool: Sendable {
             return state.threads - 1
         }
         if let newThread {
-            // The first thread always runs, so a thread that cannot start
-            // only leaves the pool smaller.
-            do { try startThread(index: newThread) } catch { state.withLock { $0.threads -= 1 } }
+            do {
+                try startThread(index: newThread)
+            } catch {
+                // A thread that cannot start leaves the pool smaller; with no
+                // thread at all, nobody would run the jobs queued: run them here.
+                let stranded: [Job] = state.withLock { state in
+                    state.threads -= 1
+                    return state.threads == 0 ? state.jobs.takeAll() : []
+                }
+                for job in stranded { job.run(job.token?.isCancelled ?? false) }
+            }
         }
         available.signal()
     }
@@ -96,6 +104,15 @@ struct FIFOQueue<Element> {
     var count: Int { storage.count - head }
 
     mutating func append(_ element: Element) { storage.append(element) }
+
+    /// Every element, first first; the queue is left empty.
+    mutating func takeAll() -> [Element] {
+        defer {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return Array(storage[head...])
+    }
 
     mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }

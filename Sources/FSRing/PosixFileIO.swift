@@ -15,7 +15,7 @@ final class PosixFileIO: FileIO {
     private let poller: ReadinessPoller
 
     init(threads: Int) throws {
-        blocking = try BlockingPool(threads: threads)
+        blocking = BlockingPool(threads: threads)
         poller = try ReadinessPoller()
     }
 

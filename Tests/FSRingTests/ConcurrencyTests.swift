@@ -65,7 +65,7 @@ struct ConcurrencyTests {
         configuration.registeredBufferCount = 0
         let runtime = try RingRuntime(ringCount: 1, configuration: configuration)
         defer { runtime.shutdown() }
-        let fs = try FileSystem(runtime: runtime)
+        let fs = FileSystem(runtime: runtime)
         #expect(fs.choice.runtime?.rings.count == 1)
         let directory = TemporaryDirectory("custom")
         let paths = (0..<100).map { directory("f\($0)") }
