@@ -13,8 +13,14 @@ public struct FileCollection: Sendable {
     public var files = PathList()
     /// Symbolic links not followed (reported under `-v`).
     public var skippedLinks: [FilePath] = []
-    /// Entries that are neither files, directories nor links (FIFOs, sockets, devices).
+    /// Entries inside directories that are neither files, directories nor
+    /// links (FIFOs, sockets, devices): skipped, since reading a FIFO met in
+    /// a tree could wait forever.
     public var skippedSpecial: [(FilePath, FSRing.FileType)] = []
+    /// FIFOs and devices named as paths themselves (a process substitution's
+    /// `/dev/fd/63`, `/dev/stdin`, a disk): read to their end, as sha256sum
+    /// and b3sum read them, in the order given. Sockets too, which fail to open.
+    public var streams: [FilePath] = []
     /// Paths that could not be read or walked.
     public var errors: [FileSystemError] = []
 
@@ -41,7 +47,12 @@ public struct FileCollection: Sendable {
                 case .regular: collection.files.append(entry.path)
                 case .directory: break
                 case .symbolicLink: collection.skippedLinks.append(entry.path)
-                default: collection.skippedSpecial.append((entry.path, entry.type))
+                default:
+                    if entry.path == path {
+                        collection.streams.append(path)
+                    } else {
+                        collection.skippedSpecial.append((entry.path, entry.type))
+                    }
                 }
             }
         }

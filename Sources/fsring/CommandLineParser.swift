@@ -90,6 +90,8 @@ protocol Subcommand: SendableMetatype {
     /// The positional arguments' name and help line.
     static var argumentsName: String { get }
     static var argumentsHelp: String { get }
+    /// Whether the command runs without positional arguments.
+    static var argumentsAreOptional: Bool { get }
     static var options: [CommandOption<Self>] { get }
 
     init()
@@ -103,6 +105,7 @@ extension Subcommand {
     static var discussion: String { "" }
     static var argumentsName: String { "paths" }
     static var argumentsHelp: String { "" }
+    static var argumentsAreOptional: Bool { false }
     func validate() throws(UsageError) {}
 }
 

@@ -20,7 +20,11 @@ struct HashCommand: Subcommand {
         fsring hash --audit SHA256SUMS src         changed, missing, new and moved files
         fsring hash --tree src                     one digest for the whole tree
         """
-    static let argumentsHelp = "Files and directories (check lists with -c; the directory to audit with --audit)."
+    static let argumentsHelp = """
+        Files and directories (check lists with -c; the directory to audit with --audit). \
+        None, or -, reads standard input.
+        """
+    static let argumentsAreOptional = true
 
     static let options: [CommandOption<HashCommand>] = [
         .value("a", "algorithm", "algorithm", help: "blake3, sha256, sha512, sha1, md5 or xxh128.") {
@@ -74,7 +78,7 @@ struct HashCommand: Subcommand {
     func validate() throws(UsageError) {
         let modes = [check, audit != nil, tree].filter { $0 }.count
         if modes > 1 { throw UsageError("--check, --audit and --tree cannot be combined") }
-        if audit == nil && paths.isEmpty { throw UsageError("give at least one path") }
+        if tree && paths.isEmpty { throw UsageError("--tree needs at least one directory") }
         if audit != nil && paths.count > 1 { throw UsageError("--audit takes one directory") }
         if json && (tag || check) { throw UsageError("--json cannot be combined with --tag or --check") }
     }
@@ -93,16 +97,20 @@ struct HashCommand: Subcommand {
             output.flush()
             diagnostics.flush()
         }
+        // No path reads standard input, as sha256sum and b3sum do (a list
+        // to check, with -c).
+        var command = self
+        if command.paths.isEmpty && audit == nil { command.paths = [CommandArgument([UInt8(ascii: "-")])] }
         let failed: Bool
         if check {
-            failed = await HashCheck(command: self, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+            failed = await HashCheck(command: command, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
                 .run()
         } else if let audit {
             failed = await runAudit(manifest: audit, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
         } else if tree {
             failed = await runTree(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
         } else {
-            failed = await runHash(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
+            failed = await command.runHash(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
         }
         if failed { throw ExitStatus(1) }
     }
@@ -123,22 +131,25 @@ struct HashCommand: Subcommand {
         let algorithm = self.algorithm ?? .blake3
         let started = ContinuousClock.now
         // "-" is standard input, hashed first, as sha256sum and b3sum read it.
-        var stdinFailed = false
+        var streamsFailed = 0
         if paths.contains(where: \.isStandardInput) {
-            do {
-                output.write(
-                    lineFormat.line(
-                        name: [UInt8(ascii: "-")], try await hashStandardInput(algorithm, fileSystem: fileSystem)))
-            } catch let error as FileSystemError {
-                report(error, to: diagnostics)
-                stdinFailed = true
-            } catch {
-                stdinFailed = true
+            let hashed = await hashStream(name: "-", algorithm, output: output, diagnostics: diagnostics) {
+                let descriptor = dup(0)
+                if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
+                return FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
             }
+            if !hashed { streamsFailed += 1 }
         }
         let roots = paths.filter { !$0.isStandardInput }.map(\.path)
         let collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
+        // FIFOs and devices named on the command line, read to their end next.
+        for stream in collection.streams {
+            let hashed = await hashStream(name: stream, algorithm, output: output, diagnostics: diagnostics) {
+                try await fileSystem.openFile(forReadingAt: stream)
+            }
+            if !hashed { streamsFailed += 1 }
+        }
         if verbose {
             for link in collection.skippedLinks {
                 diagnostics.write(
@@ -150,7 +161,7 @@ struct HashCommand: Subcommand {
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
         let files = collection.files
-        var failures = collection.errors.count + (stdinFailed ? 1 : 0)
+        var failures = collection.errors.count + streamsFailed
         var hashed = 0
         var bytes: UInt64 = 0
         if unsorted {
@@ -202,11 +213,34 @@ struct HashCommand: Subcommand {
         DigestLineFormat(algorithm: algorithm ?? .blake3, style: style, json: json, lineEnd: lineEnd)
     }
 
-    /// Standard input, read to its end (a pipe, a terminal or a file).
-    private func hashStandardInput(_ algorithm: HashAlgorithm, fileSystem: FileSystem) async throws -> FileDigest {
-        let descriptor = dup(0)
-        if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
-        let handle = FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
+    /// Reads a stream (standard input, a FIFO, a device) to its end and
+    /// prints its line; false, with the reason on stderr, when it fails.
+    private func hashStream(
+        name: FilePath, _ algorithm: HashAlgorithm, output: RawOutput, diagnostics: RawOutput,
+        open: () async throws -> FileHandle
+    ) async -> Bool {
+        do {
+            let handle = try await open()
+            let digest: FileDigest
+            do {
+                digest = try await Self.readToEnd(handle, algorithm)
+            } catch {
+                try? await handle.close()
+                throw error
+            }
+            try await handle.close()
+            output.write(lineFormat.line(name: name.rawBytes, digest))
+            return true
+        } catch let error as FileSystemError {
+            report(error, to: diagnostics)
+        } catch {
+            report(FileSystemError(code: EIO, operation: "read", path: name), to: diagnostics)
+        }
+        return false
+    }
+
+    /// The digest of everything left to read from `handle`.
+    private static func readToEnd(_ handle: FileHandle, _ algorithm: HashAlgorithm) async throws -> FileDigest {
         let hasher = StreamingHasher(algorithm)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
@@ -217,7 +251,6 @@ struct HashCommand: Subcommand {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             size += UInt64(count)
         }
-        try await handle.close()
         return FileDigest(digest: hasher.finalize(), size: size)
     }
 

@@ -38,7 +38,10 @@ enum HelpText {
     static func usage<Command: Subcommand>(_: Command.Type) -> String {
         var line = "fsring \(Command.name)"
         if !Command.options.isEmpty { line += " [<options>]" }
-        if !Command.argumentsHelp.isEmpty { line += " <\(Command.argumentsName)> ..." }
+        if !Command.argumentsHelp.isEmpty {
+            line +=
+                Command.argumentsAreOptional ? " [<\(Command.argumentsName)> ...]" : " <\(Command.argumentsName)> ..."
+        }
         return line
     }
 

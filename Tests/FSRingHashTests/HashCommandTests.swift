@@ -190,10 +190,74 @@ struct HashCommandTests {
         #expect(b3.output == (try shell("head -c 3000000 /dev/zero | b3sum -")).output)
     }
 
+    /// With no path, as sha256sum and b3sum: the data, or with -c the list,
+    /// comes from standard input.
+    @Test func noPathReadsStandardInput() throws {
+        let ours = try shell("printf 'no path given' | '\(fsring)' hash -a sha256")
+        #expect(ours.status == 0)
+        #expect(ours.output == (try shell("printf 'no path given' | sha256sum")).output)
+        let b3 = try shell("printf 'no path given' | '\(fsring)' hash")
+        #expect(b3.output == (try shell("printf 'no path given' | b3sum")).output)
+        let scratch = TemporaryDirectory("stdin-list")
+        writeFile(scratch("listed"), Array("checked through a pipe".utf8))
+        let check = try shell("cd '\(scratch.path.string)' && sha256sum listed | '\(fsring)' hash -c")
+        #expect(check.status == 0)
+        #expect(check.text == "listed: OK\n")
+    }
+
+    /// FIFOs and devices named as paths are read to their end, as sha256sum
+    /// reads them (a process substitution is one); met inside a directory
+    /// they are skipped, since a FIFO there could keep the walk waiting.
+    @Test(arguments: ["uring", "posix"])
+    func streamsNamedAsPathsAreRead(backend: String) throws {
+        let scratch = TemporaryDirectory("streams-\(backend)")
+        let directory = scratch.path.string
+        writeFile(scratch("file"), Array("a regular file".utf8))
+        #expect(mkfifo("\(directory)/pipe", 0o600) == 0)
+        // The writer gives up after 10 s, so a reader that never comes fails the test instead of hanging it.
+        let feed = "(timeout 10 sh -c 'printf \"through a FIFO\" > pipe' &)"
+        let ours = try shell(
+            "cd '\(directory)' && \(feed) && FSRING_BACKEND=\(backend) timeout 20 '\(fsring)' hash -a sha256 pipe /dev/null file"
+        )
+        #expect(ours.status == 0)
+        let theirs = try shell("cd '\(directory)' && \(feed) && sha256sum pipe /dev/null file")
+        #expect(ours.text == theirs.text)
+
+        // A socket cannot be opened: reported with the reason, as sha256sum does, and exit 1.
+        let socketPath = "\(directory)/socket"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        #expect(bound == 0)
+        let refused = try shell(
+            "cd '\(directory)' && FSRING_BACKEND=\(backend) timeout 20 '\(fsring)' hash socket file",
+            standardError: true)
+        #expect(refused.status == 1)
+        #expect(refused.text.contains("'socket': No such device or address"))
+        #expect(refused.text.contains("  file\n"))
+
+        let tree = TemporaryDirectory("streams-tree-\(backend)")
+        writeFile(tree("file"), Array("in a tree".utf8))
+        #expect(mkfifo("\(tree.path.string)/pipe", 0o600) == 0)
+        let walked = try shell(
+            "cd '\(tree.path.string)' && FSRING_BACKEND=\(backend) timeout 20 '\(fsring)' hash -v -a sha256 . 2>&1")
+        #expect(walked.status == 0)
+        #expect(walked.text.contains("fsring: hash: skipped fifo './pipe'"))
+        #expect(walked.text.contains("  ./file\n"))
+        #expect(!walked.text.contains("  ./pipe"))
+    }
+
     @Test func usageErrorsExitWithTwo() throws {
-        let none = try shell("'\(fsring)' hash", standardError: true)
+        let none = try shell("'\(fsring)' hash --tree", standardError: true)
         #expect(none.status == 2)
-        #expect(none.text.hasPrefix("fsring: hash: give at least one path"))
+        #expect(none.text.hasPrefix("fsring: hash: --tree needs at least one directory"))
         let both = try shell("'\(fsring)' hash -c --tree x", standardError: true)
         #expect(both.status == 2)
         #expect(try shell("'\(fsring)' hash -a nosuch x", standardError: true).status == 2)

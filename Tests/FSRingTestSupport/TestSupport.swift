@@ -132,8 +132,22 @@ public func runProcess(_ arguments: [String], environment: [String: String] = [:
         argv.forEach { free($0) }
         envp.forEach { free($0) }
     }
+    // The child starts with no signal blocked and default handlers: the
+    // calling thread may be one of Dispatch's, which block signals, and a
+    // child inheriting that mask could not be stopped by `timeout`.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGALRM, SIGCHLD] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid = pid_t()
-    let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+    let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
     close(outputPipe[1])
     close(errorPipe[1])
     guard status == 0 else {
