@@ -88,13 +88,25 @@ struct HashCheck {
         }
 
         // Hash every named file once per candidate algorithm, all at once.
+        // "-" is standard input, as in sha256sum's lists: read once, with
+        // every algorithm its lines need.
+        let standardInput = [UInt8(ascii: "-")]
         var digests: [HashAlgorithm: [[UInt8]: DigestResult]] = [:]
         for algorithm in HashAlgorithm.allCases {
-            let names = Array(Set(entries.filter { $0.algorithms.contains(algorithm) }.map(\.line.name)))
+            let names = Array(
+                Set(entries.filter { $0.algorithms.contains(algorithm) }.map(\.line.name)).subtracting([standardInput]))
             if names.isEmpty { continue }
             let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(
                 of: names.map { FilePath(rawBytes: $0) })
             digests[algorithm] = Dictionary(uniqueKeysWithValues: zip(names, results))
+        }
+        let standardInputAlgorithms = HashAlgorithm.allCases.filter { algorithm in
+            entries.contains { $0.line.name == standardInput && $0.algorithms.contains(algorithm) }
+        }
+        if !standardInputAlgorithms.isEmpty {
+            for (algorithm, result) in zip(standardInputAlgorithms, await hashStandardInput(standardInputAlgorithms)) {
+                digests[algorithm, default: [:]][standardInput] = result
+            }
         }
 
         var mismatched = 0
@@ -145,6 +157,16 @@ struct HashCheck {
             return true
         }
         return mismatched > 0 || unreadable > 0 || (command.strict && malformed > 0)
+    }
+
+    /// Standard input's digest by each of `algorithms` (what is left of it,
+    /// when the list itself came from there).
+    private func hashStandardInput(_ algorithms: [HashAlgorithm]) async -> [DigestResult] {
+        switch await HashCommand.readToEnd(name: "-", algorithms, open: { try HashCommand.standardInput(fileSystem) })
+        {
+        case .success(let digests): return digests.map { .success($0) }
+        case .failure(let error): return algorithms.map { _ in .failure(error) }
+        }
     }
 
     private func readStandardInput() -> [UInt8] {

@@ -134,9 +134,7 @@ struct HashCommand: Subcommand {
         var streamsFailed = 0
         if paths.contains(where: \.isStandardInput) {
             let hashed = await hashStream(name: "-", algorithm, output: output, diagnostics: diagnostics) {
-                let descriptor = dup(0)
-                if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
-                return FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
+                try Self.standardInput(fileSystem)
             }
             if !hashed { streamsFailed += 1 }
         }
@@ -219,39 +217,59 @@ struct HashCommand: Subcommand {
         name: FilePath, _ algorithm: HashAlgorithm, output: RawOutput, diagnostics: RawOutput,
         open: () async throws -> FileHandle
     ) async -> Bool {
+        switch await Self.readToEnd(name: name, [algorithm], open: open) {
+        case .success(let digests):
+            output.write(lineFormat.line(name: name.rawBytes, digests[0]))
+            return true
+        case .failure(let error):
+            report(error, to: diagnostics)
+            return false
+        }
+    }
+
+    /// Opens a stream, reads it to its end and closes it: its digest by
+    /// each of `algorithms`, or why it could not be read.
+    static func readToEnd(name: FilePath, _ algorithms: [HashAlgorithm], open: () async throws -> FileHandle) async
+        -> Result<[FileDigest], FileSystemError>
+    {
         do {
             let handle = try await open()
-            let digest: FileDigest
+            let digests: [FileDigest]
             do {
-                digest = try await Self.readToEnd(handle, algorithm)
+                digests = try await readToEnd(handle, algorithms)
             } catch {
                 try? await handle.close()
                 throw error
             }
             try await handle.close()
-            output.write(lineFormat.line(name: name.rawBytes, digest))
-            return true
-        } catch let error as FileSystemError {
-            report(error, to: diagnostics)
+            return .success(digests)
         } catch {
-            report(FileSystemError(code: EIO, operation: "read", path: name), to: diagnostics)
+            return .failure((error as? FileSystemError) ?? FileSystemError(code: EIO, operation: "read", path: name))
         }
-        return false
     }
 
-    /// The digest of everything left to read from `handle`.
-    private static func readToEnd(_ handle: FileHandle, _ algorithm: HashAlgorithm) async throws -> FileDigest {
-        let hasher = StreamingHasher(algorithm)
+    /// Standard input as a handle of its own: a duplicate, so closing it
+    /// leaves descriptor 0 open.
+    static func standardInput(_ fileSystem: FileSystem) throws -> FileHandle {
+        let descriptor = dup(0)
+        if descriptor < 0 { throw FileSystemError(code: errno, operation: "dup", path: "-") }
+        return FileHandle(takingOwnershipOf: descriptor, path: "-", fileSystem: fileSystem)
+    }
+
+    /// The digests, one per algorithm, of everything left to read from
+    /// `handle`, read once.
+    private static func readToEnd(_ handle: FileHandle, _ algorithms: [HashAlgorithm]) async throws -> [FileDigest] {
+        let hashers = algorithms.map { StreamingHasher($0) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var size: UInt64 = 0
         while true {
             let count = try await handle.read(into: buffer)
             if count == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            for hasher in hashers { hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count])) }
             size += UInt64(count)
         }
-        return FileDigest(digest: hasher.finalize(), size: size)
+        return hashers.map { FileDigest(digest: $0.finalize(), size: size) }
     }
 
     // MARK: Tree

@@ -205,6 +205,22 @@ struct HashCommandTests {
         #expect(check.text == "listed: OK\n")
     }
 
+    /// A list line naming "-" is checked against standard input, as
+    /// sha256sum -c and b3sum --check do.
+    @Test func checkListsNameStandardInputAsDash() throws {
+        let scratch = TemporaryDirectory("dash-list")
+        let directory = scratch.path.string
+        _ = try shell("cd '\(directory)' && printf 'piped' | sha256sum > sha && printf 'piped' | b3sum > b3")
+        for list in ["sha", "b3"] {
+            let good = try shell("cd '\(directory)' && printf 'piped' | '\(fsring)' hash -c \(list)")
+            #expect(good.status == 0)
+            #expect(good.text == "-: OK\n")
+            let bad = try shell("cd '\(directory)' && printf 'other' | '\(fsring)' hash -c \(list)")
+            #expect(bad.status == 1)
+            #expect(bad.text == "-: FAILED\n")
+        }
+    }
+
     /// FIFOs and devices named as paths are read to their end, as sha256sum
     /// reads them (a process substitution is one); met inside a directory
     /// they are skipped, since a FIFO there could keep the walk waiting.
