@@ -33,6 +33,8 @@ struct CopyCommand: Subcommand {
         },
         .flag("T", "no-target-directory", help: "Treat DEST as the copy itself.") { $0.noTargetDirectory = true },
         .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
+        .flag("r", "recursive", help: "Copy directories recursively (always done; accepted for habit).") { _ in },
+        .flag("R", nil, help: "The same as -r.") { _ in },
         .flag("L", "dereference", help: "Follow every symbolic link in SOURCE.") { $0.dereference = true },
         .flag("H", nil, help: "Follow symbolic links given as SOURCE, none below.") {
             $0.dereferenceArguments = true

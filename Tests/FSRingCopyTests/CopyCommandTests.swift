@@ -29,6 +29,9 @@ struct CopyCommandTests {
         #expect(several.errors.contains("is not a directory"))
         #expect(try copy(["\(root)/single", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
         #expect(libcRead(directory("new/single")) == [2])
+        // cp's habits -a, -r and -R are accepted; directories are always copied whole.
+        #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
+        #expect(libcRead(directory("habits/file")) == [1])
         // -T: DEST is the copy itself, merged into when it exists.
         #expect(try copy(["-T", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
         #expect(libcRead(directory("new/file")) == [1])
