@@ -215,6 +215,19 @@ struct CopyCommand: Subcommand {
             return stat(path, &result) == 0 ? result : nil
         }
         let isDirectory = info.map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+        // A DEST written with a trailing slash names a directory, as for cp:
+        // an existing one, or one the single directory SOURCE becomes.
+        // (The path itself has lost the slash.)
+        if targetDirectory == nil, let written = paths.last?.bytes, written.count > 1,
+            written.last == UInt8(ascii: "/"),
+            !isDirectory
+        {
+            let name = paths.last!.text
+            if info != nil { throw CopyPlanError(message: "'\(name)' is not a directory") }
+            guard sources.count == 1, isDirectoryCopied(sources[0]) else {
+                throw CopyPlanError(message: "cannot copy a non-directory to '\(name)': it names a directory")
+            }
+        }
         if noTargetDirectory { return [(sources[0], destination)] }
         if targetDirectory != nil || isDirectory || sources.count > 1 {
             guard isDirectory else {
@@ -228,6 +241,16 @@ struct CopyCommand: Subcommand {
             }
         }
         return [(sources[0], destination)]
+    }
+
+    /// Whether `source` is copied as a directory: a directory, or with -L
+    /// or -H a link to one.
+    private func isDirectoryCopied(_ source: FilePath) -> Bool {
+        source.withPlatformString { path in
+            var result = stat()
+            let found = dereference || dereferenceArguments ? stat(path, &result) : lstat(path, &result)
+            return found == 0 && result.st_mode & S_IFMT == S_IFDIR
+        }
     }
 
     static func json(_ summary: CopySummary) -> [UInt8] {

@@ -29,6 +29,17 @@ struct CopyCommandTests {
         #expect(several.errors.contains("is not a directory"))
         #expect(try copy(["\(root)/single", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
         #expect(libcRead(directory("new/single")) == [2])
+        // A DEST written with a trailing slash names a directory, as for cp.
+        let slashed = try copy(["\(root)/single", "\(root)/no-such/"], backend: backend)
+        #expect(slashed.status == 2)
+        #expect(slashed.errors.contains("'\(root)/no-such/': it names a directory"))
+        #expect(access(directory("no-such").string, F_OK) != 0)
+        let ontoFile = try copy(["\(root)/tree/file", "\(root)/single/"], backend: backend)
+        #expect(ontoFile.status == 2)
+        #expect(ontoFile.errors.contains("'\(root)/single/' is not a directory"))
+        #expect(libcRead(directory("single")) == [2])
+        #expect(try copy(["\(root)/tree", "\(root)/slashed/"], backend: backend).status == 0)
+        #expect(libcRead(directory("slashed/file")) == [1])
         // cp's habits -a, -r and -R are accepted; directories are always copied whole.
         #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
         #expect(libcRead(directory("habits/file")) == [1])
