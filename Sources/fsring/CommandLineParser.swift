@@ -18,6 +18,19 @@ struct CommandArgument: Sendable, Equatable {
     /// `-`, which names standard input where a command reads it.
     var isStandardInput: Bool { bytes == [UInt8(ascii: "-")] }
 
+    /// Written with a trailing slash (other than `/` alone): it names a
+    /// directory, which `path` no longer says (FilePath drops the slash).
+    var endsWithSlash: Bool { bytes.count > 1 && bytes.last == UInt8(ascii: "/") }
+
+    /// Why the argument, followed through links as the kernel resolves it
+    /// with its trailing slash, is not a directory: 0 when it is one, else
+    /// the errno (ENOTDIR for a file that is not a directory).
+    func directoryError() -> Int32 {
+        let written = bytes.map { CChar(bitPattern: $0) } + [0]
+        var target = stat()
+        return stat(written, &target) == 0 ? (target.st_mode & S_IFMT == S_IFDIR ? 0 : ENOTDIR) : errno
+    }
+
     /// The process's arguments after the program's name.
     static var processArguments: [CommandArgument] {
         (1..<Int(CommandLine.argc)).map { index in

@@ -3,6 +3,7 @@ import FSRingCopy
 import FSRingHash
 import Synchronization
 import SystemPackage
+import URing
 
 #if canImport(Glibc)
     import Glibc
@@ -151,7 +152,7 @@ struct CopyCommand: Subcommand {
         var options = copyOptions
         let showProgress = progress ?? (isatty(2) == 1)
         options.countTotals = showProgress
-        let pairs: [(source: FilePath, destination: FilePath)]
+        let pairs: [(source: FilePath, destination: FilePath, followLink: Bool)]
         do {
             pairs = try plan()
         } catch let error as CopyPlanError {
@@ -165,9 +166,11 @@ struct CopyCommand: Subcommand {
         var progressHandler: (@Sendable (CopyProgress) -> Void)?
         if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
         for pair in pairs {
+            var pairOptions = options
+            if pair.followLink { pairOptions.followRootSymbolicLink = true }
             do throws(CopyError) {
                 let summary = try await fileSystem.copyItem(
-                    at: pair.source, to: pair.destination, options: options, progress: progressHandler,
+                    at: pair.source, to: pair.destination, options: pairOptions, progress: progressHandler,
                     onItem: { printer.item($0) },
                     onError: { failure in
                         printer.failure(failure)
@@ -202,7 +205,29 @@ struct CopyCommand: Subcommand {
     }
 
     /// Each source with the path its copy gets, by cp's rules.
-    func plan() throws -> [(source: FilePath, destination: FilePath)] {
+    func plan() throws -> [(source: FilePath, destination: FilePath, followLink: Bool)] {
+        let pairs = try destinations()
+        // A SOURCE written with a trailing slash names a directory, as for
+        // cp: a link to one is followed (the directory is copied, not the
+        // link), and anything else is refused. (The path has lost the slash.)
+        let written = targetDirectory == nil ? paths.dropLast() : paths[...]
+        return try zip(written, pairs).map { argument, pair in
+            guard argument.endsWithSlash else { return (pair.source, pair.destination, false) }
+            let error = argument.directoryError()
+            if error == ENOTDIR { throw CopyPlanError(message: "'\(argument.text)' is not a directory") }
+            guard error == 0 else {
+                throw CopyPlanError(message: "cannot copy '\(argument.text)': \(ErrnoName.describe(error))")
+            }
+            let isLink = pair.source.withPlatformString { path in
+                var entry = stat()
+                return lstat(path, &entry) == 0 && entry.st_mode & S_IFMT == S_IFLNK
+            }
+            return (pair.source, pair.destination, isLink)
+        }
+    }
+
+    /// Where each SOURCE goes, by cp's rules.
+    private func destinations() throws -> [(source: FilePath, destination: FilePath)] {
         var sources = paths.map(\.path)
         let destination: FilePath
         if let targetDirectory {
@@ -218,10 +243,7 @@ struct CopyCommand: Subcommand {
         // A DEST written with a trailing slash names a directory, as for cp:
         // an existing one, or one the single directory SOURCE becomes.
         // (The path itself has lost the slash.)
-        if targetDirectory == nil, let written = paths.last?.bytes, written.count > 1,
-            written.last == UInt8(ascii: "/"),
-            !isDirectory
-        {
+        if targetDirectory == nil, paths.last?.endsWithSlash == true, !isDirectory {
             let name = paths.last!.text
             if info != nil { throw CopyPlanError(message: "'\(name)' is not a directory") }
             guard sources.count == 1, isDirectoryCopied(sources[0]) else {

@@ -2,6 +2,7 @@ import FSRing
 import FSRingHash
 import Synchronization
 import SystemPackage
+import URing
 
 #if canImport(Glibc)
     import Glibc
@@ -131,14 +132,26 @@ struct HashCommand: Subcommand {
         let algorithm = self.algorithm ?? .blake3
         let started = ContinuousClock.now
         // "-" is standard input, hashed first, as sha256sum and b3sum read it.
-        var streamsFailed = 0
+        var argumentsFailed = 0
         if paths.contains(where: \.isStandardInput) {
             let hashed = await hashStream(name: "-", algorithm, output: output, diagnostics: diagnostics) {
                 try Self.standardInput(fileSystem)
             }
-            if !hashed { streamsFailed += 1 }
+            if !hashed { argumentsFailed += 1 }
         }
-        let roots = paths.filter { !$0.isStandardInput }.map(\.path)
+        // A path written with a trailing slash must reach a directory, as
+        // for sha256sum and b3sum (`file/` is "Not a directory").
+        var roots: [FilePath] = []
+        for argument in paths where !argument.isStandardInput {
+            let error = argument.endsWithSlash ? argument.directoryError() : 0
+            if error != 0 {
+                diagnostics.write(
+                    Array("fsring: hash: '".utf8) + argument.bytes + Array("': \(ErrnoName.describe(error))\n".utf8))
+                argumentsFailed += 1
+                continue
+            }
+            roots.append(argument.path)
+        }
         let collection = await FileCollection.collect(roots, followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
         // FIFOs and devices named on the command line, read to their end next.
@@ -146,7 +159,7 @@ struct HashCommand: Subcommand {
             let hashed = await hashStream(name: stream, algorithm, output: output, diagnostics: diagnostics) {
                 try await fileSystem.openFile(forReadingAt: stream)
             }
-            if !hashed { streamsFailed += 1 }
+            if !hashed { argumentsFailed += 1 }
         }
         if verbose {
             for link in collection.skippedLinks {
@@ -159,7 +172,7 @@ struct HashCommand: Subcommand {
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
         let files = collection.files
-        var failures = collection.errors.count + streamsFailed
+        var failures = collection.errors.count + argumentsFailed
         var hashed = 0
         var bytes: UInt64 = 0
         if unsorted {

@@ -40,6 +40,21 @@ struct CopyCommandTests {
         #expect(libcRead(directory("single")) == [2])
         #expect(try copy(["\(root)/tree", "\(root)/slashed/"], backend: backend).status == 0)
         #expect(libcRead(directory("slashed/file")) == [1])
+        // On SOURCE, a trailing slash names a directory: a link to one is
+        // followed (the directory is copied, as by cp), a file is refused.
+        #expect(symlink("tree", directory("tree-link").string) == 0)
+        #expect(try copy(["\(root)/tree-link/", "\(root)/through-link"], backend: backend).status == 0)
+        #expect(libcRead(directory("through-link/file")) == [1])
+        var linkCopy = stat()
+        #expect(lstat(directory("through-link").string, &linkCopy) == 0 && linkCopy.st_mode & S_IFMT == S_IFDIR)
+        _ = try runProcess(["/bin/cp", "-a", "\(root)/tree-link/", "\(root)/through-link-cp"])
+        #expect(lstat(directory("through-link-cp").string, &linkCopy) == 0 && linkCopy.st_mode & S_IFMT == S_IFDIR)
+        #expect(try copy(["\(root)/tree-link", "\(root)/the-link"], backend: backend).status == 0)
+        #expect(lstat(directory("the-link").string, &linkCopy) == 0 && linkCopy.st_mode & S_IFMT == S_IFLNK)
+        let fileSlash = try copy(["\(root)/single/", "\(root)/from-slash"], backend: backend)
+        #expect(fileSlash.status == 2)
+        #expect(fileSlash.errors.contains("'\(root)/single/' is not a directory"))
+        #expect(access(directory("from-slash").string, F_OK) != 0)
         // cp's habits -a, -r and -R are accepted; directories are always copied whole.
         #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
         #expect(libcRead(directory("habits/file")) == [1])

@@ -270,6 +270,20 @@ struct HashCommandTests {
         #expect(!walked.text.contains("  ./pipe"))
     }
 
+    /// A path written with a trailing slash must be a directory, as for
+    /// sha256sum: `file/` is reported and the other paths are still hashed.
+    @Test func trailingSlashNamesADirectory() throws {
+        let scratch = TemporaryDirectory("slash")
+        mkdir(scratch("dir").string, 0o755)
+        writeFile(scratch("dir/inside"), Array("inside".utf8))
+        writeFile(scratch("file"), Array("a file".utf8))
+        let result = try shell("cd '\(scratch.path.string)' && '\(fsring)' hash -a sha256 file/ dir/ 2>&1")
+        #expect(result.status == 1)
+        #expect(result.text.contains("fsring: hash: 'file/': Not a directory"))
+        let inside = try shell("cd '\(scratch.path.string)' && sha256sum dir/inside")
+        #expect(result.text.contains(inside.text))
+    }
+
     @Test func usageErrorsExitWithTwo() throws {
         let none = try shell("'\(fsring)' hash --tree", standardError: true)
         #expect(none.status == 2)
