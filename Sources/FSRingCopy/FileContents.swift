@@ -17,12 +17,25 @@ struct FileContents {
 
     /// Pieces of copy_file_range, so progress and stopping are seen within large files.
     static let piece = 64 << 20
+    /// What is asked for at a time once a file has given all the bytes its
+    /// size promised.
+    static let beyondTheSize = 1 << 16
 
     func copy(
         from source: Int32, to destination: Int32, info: FileInfo, devices: DevicePair, context: EntryContext
     ) throws(EntryError) {
-        guard info.size > 0 else { return }
         var way = run.refusal(for: devices, cachedIn: scratch) ?? .clone
+        guard info.size > 0 else {
+            // A file that reports no size may still have content (those of
+            // /proc and /sys do): read it to its end, as cp does. For a file
+            // that is empty, that is one call that returns nothing.
+            // Nothing to clone; and `never` means reads and writes (see below).
+            if way == .clone { way = .copyRange }
+            if run.options.reflink == .never { way = .readWrite }
+            _ = try copyRange(
+                from: source, to: destination, offset: nil, length: 0, way: &way, devices: devices, context)
+            return
+        }
         switch run.options.reflink {
         case .never:
             // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.
@@ -76,7 +89,10 @@ struct FileContents {
             if run.isStopped { throw .code(ECANCELED, "copy", context.source) }
             let remaining = length > total ? length - total : 0
             if bounded && remaining == 0 { break }
-            let wanted = Int(min(remaining + (bounded ? 0 : 1), UInt64(Self.piece)))
+            // Unbounded, one byte more than expected; past the expected end
+            // (a file that grew, or reported no size), a whole buffer's worth.
+            let unexpected = remaining == 0 ? UInt64(Self.beyondTheSize) : remaining + 1
+            let wanted = Int(min(bounded ? remaining : unexpected, UInt64(Self.piece)))
             let count: Int
             if way == .copyRange {
                 var sourceOffset = (offset ?? 0) + Int64(total)
@@ -154,9 +170,23 @@ struct FileContents {
             guard hole >= 0 else { throw .last("lseek", context.source) }
             let end = min(UInt64(hole), size)
             guard end > UInt64(data) else { break }
-            _ = try copyRange(
+            let copied = try copyRange(
                 from: source, to: destination, offset: Int64(data), length: end - UInt64(data), way: &way,
                 devices: devices, context)
+            if copied < end - UInt64(data) {
+                // The file ended before the size it reports. sysfs says 4096
+                // bytes for every file whatever it holds: the copy is what
+                // reading gave, as with cp. A file that shrank meanwhile is
+                // a failure, as in `copy`.
+                let now = FileInfo.blockingLookup(source, "", followLinks: false)?.size
+                guard now == size else {
+                    throw .code(
+                        EIO, "copy", context.source,
+                        detail:
+                            "changed size during the copy (\(size) bytes before, \(now.map(String.init) ?? "?") now)")
+                }
+                return
+            }
             position = Int64(end)
         }
         if ftruncate(destination, off_t(size)) != 0 { throw .last("ftruncate", context.destination) }

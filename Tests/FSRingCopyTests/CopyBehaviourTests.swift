@@ -33,6 +33,26 @@ struct CopyBehaviourTests {
         #expect(libcRead(directory("file")) == [1])
     }
 
+    /// Files whose reported size is not their content: /proc says 0 bytes,
+    /// sysfs 4096, whatever they hold. The copy is what reading gives, as
+    /// with cp, not an empty file or one padded with zeros.
+    @Test(arguments: allBackends)
+    func pseudoFilesCopyWhatReadingGives(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-pseudo")
+        var copied = 0
+        // Files whose content stays put while the test runs (this process's limits included).
+        for source in ["/proc/version", "/proc/self/limits", "/sys/devices/system/cpu/online"] {
+            guard let reported = libcStat(FilePath(source)), let expected = libcRead(FilePath(source)) else { continue }
+            #expect(UInt64(reported.st_size) != UInt64(expected.count), "\(source) reports its size truly")
+            let destination = directory("copy-\(copied)")
+            _ = try await fs.copyItem(at: FilePath(source), to: destination)
+            #expect(libcRead(destination) == expected, "\(source)")
+            copied += 1
+        }
+        #expect(copied >= 2, "no pseudo file to read here")
+    }
+
     @Test(arguments: allBackends)
     func overwritePolicies(backend: Backend) async throws {
         let fs = try fileSystem(backend)
