@@ -89,6 +89,21 @@ struct CopyBehaviourTests {
         #expect(summary.failed == 1)
         #expect(failures.all.first?.error.code == EISDIR)
         #expect(libcStat(directory("target/blocked")).map { $0.st_mode & S_IFMT } == S_IFDIR)
+        // A symbolic link in the way is replaced by the file, never written
+        // through: what it points at, outside the copy, stays as it was;
+        // with --inplace too.
+        for inPlace in [false, true] {
+            writeFile(directory("outside"), Array("outside".utf8))
+            writeFile(directory("source/linked"), Array("from the source".utf8))
+            unlink(directory("target/linked").string)
+            #expect(symlink("../outside", directory("target/linked").string) == 0)
+            var replacing = CopyOptions()
+            replacing.inPlace = inPlace
+            _ = try await fs.copyItem(at: directory("source"), to: directory("target"), options: replacing)
+            #expect(libcStat(directory("target/linked"), followLinks: false).map { $0.st_mode & S_IFMT } == S_IFREG)
+            #expect(libcRead(directory("target/linked")) == Array("from the source".utf8))
+            #expect(libcRead(directory("outside")) == Array("outside".utf8))
+        }
     }
 
     @Test(arguments: allBackends)
