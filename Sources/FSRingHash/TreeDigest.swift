@@ -48,6 +48,9 @@ public struct TreeDigest: Sendable {
         let fs = engine.fileSystem
         var options = TreeWalkOptions()
         options.followSymbolicLinks = followLinks
+        // The directory named is followed if it is a link, as `fsring hash`
+        // follows links named on the command line.
+        options.followRootSymbolicLink = true
         var errors: [FileSystemError] = []
         var skipped: [FilePath] = []
         var files: [FilePath] = []

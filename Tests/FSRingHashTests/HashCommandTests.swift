@@ -124,6 +124,10 @@ struct HashCommandTests {
         _ = try shell(
             "cp -r '\(dir)/.' '\(copy.path.string)/' && touch -d '2001-01-01' '\(copy.path.string)/sub/size-0'")
         #expect(try shell("'\(fsring)' hash --tree '\(copy.path.string)'").text.prefix(64) == original.prefix(64))
+        // A link to the tree, named as the directory, is followed.
+        #expect(symlink(dir, "\(copy.path.string)-link") == 0)
+        defer { unlink("\(copy.path.string)-link") }
+        #expect(try shell("'\(fsring)' hash --tree '\(copy.path.string)-link'").text.prefix(64) == original.prefix(64))
 
         var seen: Set<String> = [original]
         func changed(_ command: String, _ label: String) throws {
