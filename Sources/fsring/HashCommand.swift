@@ -131,13 +131,20 @@ struct HashCommand: Subcommand {
     private func runHash(fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput) async -> Bool {
         let algorithm = self.algorithm ?? .blake3
         let started = ContinuousClock.now
+        var failures = 0
+        var hashed = 0
+        var bytes: UInt64 = 0
+        func count(_ stream: FileDigest?) {
+            guard let stream else { return failures += 1 }
+            hashed += 1
+            bytes += stream.size
+        }
         // "-" is standard input, hashed first, as sha256sum and b3sum read it.
-        var argumentsFailed = 0
         if paths.contains(where: \.isStandardInput) {
-            let hashed = await hashStream(name: "-", algorithm, output: output, diagnostics: diagnostics) {
-                try Self.standardInput(fileSystem)
-            }
-            if !hashed { argumentsFailed += 1 }
+            count(
+                await hashStream(name: "-", algorithm, output: output, diagnostics: diagnostics) {
+                    try Self.standardInput(fileSystem)
+                })
         }
         // A path written with a trailing slash must reach a directory, as
         // for sha256sum and b3sum (`file/` is "Not a directory").
@@ -147,7 +154,7 @@ struct HashCommand: Subcommand {
             if error != 0 {
                 diagnostics.write(
                     Array("fsring: hash: '".utf8) + argument.bytes + Array("': \(ErrnoName.describe(error))\n".utf8))
-                argumentsFailed += 1
+                failures += 1
                 continue
             }
             roots.append(argument.path)
@@ -156,10 +163,10 @@ struct HashCommand: Subcommand {
         for error in collection.errors { report(error, to: diagnostics) }
         // FIFOs and devices named on the command line, read to their end next.
         for stream in collection.streams {
-            let hashed = await hashStream(name: stream, algorithm, output: output, diagnostics: diagnostics) {
-                try await fileSystem.openFile(forReadingAt: stream)
-            }
-            if !hashed { argumentsFailed += 1 }
+            count(
+                await hashStream(name: stream, algorithm, output: output, diagnostics: diagnostics) {
+                    try await fileSystem.openFile(forReadingAt: stream)
+                })
         }
         if verbose {
             for link in collection.skippedLinks {
@@ -172,9 +179,7 @@ struct HashCommand: Subcommand {
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
         let files = collection.files
-        var failures = collection.errors.count + argumentsFailed
-        var hashed = 0
-        var bytes: UInt64 = 0
+        failures += collection.errors.count
         if unsorted {
             // Each line goes out as its file finishes, from whichever thread finished it.
             let printer = StreamingPrinter(command: self, format: lineFormat, files: files)
@@ -225,18 +230,18 @@ struct HashCommand: Subcommand {
     }
 
     /// Reads a stream (standard input, a FIFO, a device) to its end and
-    /// prints its line; false, with the reason on stderr, when it fails.
+    /// prints its line; nil, with the reason on stderr, when it fails.
     private func hashStream(
         name: FilePath, _ algorithm: HashAlgorithm, output: RawOutput, diagnostics: RawOutput,
         open: () async throws -> FileHandle
-    ) async -> Bool {
+    ) async -> FileDigest? {
         switch await Self.readToEnd(name: name, [algorithm], open: open) {
         case .success(let digests):
             output.write(lineFormat.line(name: name.rawBytes, digests[0]))
-            return true
+            return digests[0]
         case .failure(let error):
             report(error, to: diagnostics)
-            return false
+            return nil
         }
     }
 

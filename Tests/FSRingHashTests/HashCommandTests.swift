@@ -202,6 +202,9 @@ struct HashCommandTests {
         #expect(ours.output == (try shell("printf 'no path given' | sha256sum")).output)
         let b3 = try shell("printf 'no path given' | '\(fsring)' hash")
         #expect(b3.output == (try shell("printf 'no path given' | b3sum")).output)
+        // The summary counts what came from standard input.
+        let json = try shell("printf 'no path given' | '\(fsring)' hash --json")
+        #expect(json.text.contains("{\"summary\":{\"files\":1,\"bytes\":13,\"errors\":0,"), "\(json.text)")
         let scratch = TemporaryDirectory("stdin-list")
         writeFile(scratch("listed"), Array("checked through a pipe".utf8))
         let check = try shell("cd '\(scratch.path.string)' && sha256sum listed | '\(fsring)' hash -c")
