@@ -135,9 +135,12 @@ struct HashCommand: Subcommand {
         var hashed = 0
         var bytes: UInt64 = 0
         func count(_ stream: FileDigest?) {
-            guard let stream else { return failures += 1 }
-            hashed += 1
-            bytes += stream.size
+            if let stream {
+                hashed += 1
+                bytes += stream.size
+            } else {
+                failures += 1
+            }
         }
         // "-" is standard input, hashed first, as sha256sum and b3sum read it.
         if paths.contains(where: \.isStandardInput) {
