@@ -165,7 +165,27 @@ struct CopyCommand: Subcommand {
         var fatal = false
         var progressHandler: (@Sendable (CopyProgress) -> Void)?
         if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
+        // As cp: two sources meeting at one destination are copied both only
+        // when both are directories (merged); the same file given twice is
+        // copied once, and another file is not written over the one just
+        // copied there.
+        var copiedTo: [FilePath: SourceKind] = [:]
         for pair in pairs {
+            let kind = SourceKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
+            if let first = copiedTo[pair.destination] {
+                if kind.identity != nil && kind.identity == first.identity {
+                    printer.diagnostic("warning: '\(pair.source.string)' is given more than once")
+                    continue
+                }
+                if !(first.isDirectory && kind.isDirectory) {
+                    printer.diagnostic(
+                        "will not overwrite just-copied '\(pair.destination.string)' with '\(pair.source.string)'")
+                    failed = true
+                    continue
+                }
+            } else {
+                copiedTo[pair.destination] = kind
+            }
             var pairOptions = options
             if pair.followLink { pairOptions.followRootSymbolicLink = true }
             do throws(CopyError) {
@@ -198,6 +218,21 @@ struct CopyCommand: Subcommand {
         }
         if fatal { throw ExitStatus(2) }
         if failed || total.failed > 0 { throw ExitStatus(1) }
+    }
+
+    /// What a SOURCE is, to tell repeated sources apart.
+    private struct SourceKind {
+        /// Device and inode; nil when the source cannot be looked up (its copy reports why).
+        var identity: [UInt64]?
+        var isDirectory = false
+
+        init(_ source: FilePath, followLink: Bool) {
+            var info = stat()
+            let found = source.withPlatformString { followLink ? stat($0, &info) : lstat($0, &info) } == 0
+            guard found else { return }
+            identity = [UInt64(info.st_dev), UInt64(info.st_ino)]
+            isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        }
     }
 
     struct CopyPlanError: Error {

@@ -71,7 +71,7 @@ final class CopyPrinter: Sendable {
     func fatal(_ error: CopyError) { diagnostic("\(error)") }
 
     /// A line on stderr, after what stdout has so far, with the progress line out of the way.
-    private func diagnostic(_ text: String) {
+    func diagnostic(_ text: String) {
         state.withLock { state in
             clearProgress(&state)
             state.output.flush()

@@ -55,6 +55,29 @@ struct CopyCommandTests {
         #expect(fileSlash.status == 2)
         #expect(fileSlash.errors.contains("'\(root)/single/' is not a directory"))
         #expect(access(directory("from-slash").string, F_OK) != 0)
+        // Two sources meeting at one name, as cp: another file is not written
+        // over the one just copied there; directories merge; the same file
+        // given twice is copied once.
+        for name in ["a", "b"] {
+            mkdir(directory(name).string, 0o755)
+            writeFile(directory("\(name)/same"), Array(name.utf8))
+            mkdir(directory("\(name)/dir").string, 0o755)
+            writeFile(directory("\(name)/dir/\(name)"), Array(name.utf8))
+        }
+        mkdir(directory("meet").string, 0o755)
+        let meeting = try copy(["\(root)/a/same", "\(root)/b/same", "\(root)/meet"], backend: backend)
+        #expect(meeting.status == 1)
+        #expect(meeting.errors.contains("will not overwrite just-copied '\(root)/meet/same' with '\(root)/b/same'"))
+        #expect(libcRead(directory("meet/same")) == Array("a".utf8))
+        #expect(try copy(["\(root)/a/dir", "\(root)/b/dir", "\(root)/meet"], backend: backend).status == 0)
+        #expect(
+            libcRead(directory("meet/dir/a")) == Array("a".utf8) && libcRead(directory("meet/dir/b")) == Array("b".utf8)
+        )
+        mkdir(directory("twice").string, 0o755)
+        let twice = try copy(["\(root)/a/same", "\(root)/a/same", "\(root)/twice"], backend: backend)
+        #expect(twice.status == 0)
+        #expect(twice.errors.contains("'\(root)/a/same' is given more than once"))
+        #expect(libcRead(directory("twice/same")) == Array("a".utf8))
         // cp's habits -a, -r and -R are accepted; directories are always copied whole.
         #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
         #expect(libcRead(directory("habits/file")) == [1])
