@@ -1,3 +1,4 @@
+import Synchronization
 import URing
 
 /// How a tree is copied. The defaults are those of `cp -a`.
@@ -64,10 +65,22 @@ public struct CopyOptions: Sendable {
     public var countTotals = false
     /// How often `progress` is called during the copy.
     public var progressInterval: Duration = .milliseconds(100)
+    /// Shared by several `copyItem` calls made for one command (several
+    /// sources), so that hard links between their files stay hard links, as
+    /// cp keeps them across its sources; nil: each call keeps its own.
+    public var hardLinkRegistry: HardLinkRegistry? = nil
 
     /// Two threads per core: copying is mostly kernel work (inode creation,
     /// page-cache copies), and a second thread per core covers the waits.
     public static var defaultConcurrency: Int { max(2, RingRuntime.onlineCores * 2) }
+
+    public init() {}
+}
+
+/// The hard-link groups seen by one or more copies: which copy each group's
+/// first member became, so later members are linked to it.
+public final class HardLinkRegistry: Sendable {
+    let table = Mutex(HardLinkTable())
 
     public init() {}
 }

@@ -23,7 +23,7 @@ final class CopyRun: Sendable {
 
     private let stopReason = Mutex<CopyFailure?>(nil)
     private let stopped = Atomic<Bool>(false)
-    private let hardLinks = Mutex<HardLinkTable>(HardLinkTable())
+    private let hardLinks: HardLinkRegistry
     private let finishes = Mutex<[DirectoryFinish]>([])
     private let verifiable = Mutex<[(source: FilePath, destination: FilePath)]>([])
     /// Device pairs (source, destination) where FICLONE or copy_file_range
@@ -48,6 +48,7 @@ final class CopyRun: Sendable {
             if case .entries(let entries) = job { entries.destination?.descriptor } else { nil }
         }
         self.placement = placement
+        hardLinks = options.hardLinkRegistry ?? HardLinkRegistry()
         creationMask = Self.currentUmask()
     }
 
@@ -112,16 +113,16 @@ final class CopyRun: Sendable {
     /// Whether the file is the first of its hard-link group seen (and is to
     /// be copied), or a later one (and becomes a link once the copy is done).
     func claimHardLink(_ info: FileInfo, source: FilePath, destination: FilePath) -> Bool {
-        hardLinks.withLock { $0.claim(info.identity, source: source, destination: destination) }
+        hardLinks.table.withLock { $0.claim(info.identity, source: source, destination: destination) }
     }
 
     /// Records that the first of a group failed, so a later one is copied instead.
     func hardLinkLeaderFailed(_ info: FileInfo) {
-        hardLinks.withLock { $0.leaderFailed(info.identity) }
+        hardLinks.table.withLock { $0.leaderFailed(info.identity) }
     }
 
     func takeHardLinkFollowers() -> [HardLinkTable.Follower] {
-        hardLinks.withLock { $0.takeFollowers() }
+        hardLinks.table.withLock { $0.takeFollowers() }
     }
 
     // MARK: Directories, verification, data paths

@@ -170,6 +170,8 @@ struct CopyCommand: Subcommand {
         // copied once, and another file is not written over the one just
         // copied there.
         var copiedTo: [FilePath: SourceKind] = [:]
+        // Hard links between files of different sources stay hard links, as with cp.
+        options.hardLinkRegistry = HardLinkRegistry()
         for pair in pairs {
             let kind = SourceKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
             if let first = copiedTo[pair.destination] {

@@ -78,6 +78,17 @@ struct CopyCommandTests {
         #expect(twice.status == 0)
         #expect(twice.errors.contains("'\(root)/a/same' is given more than once"))
         #expect(libcRead(directory("twice/same")) == Array("a".utf8))
+        // Hard links between files of different sources stay hard links, as with cp -a.
+        mkdir(directory("linked").string, 0o755)
+        writeFile(directory("linked/first"), [7])
+        #expect(link(directory("linked/first").string, directory("linked/second").string) == 0)
+        mkdir(directory("linked-copy").string, 0o755)
+        let linked = try copy(
+            ["\(root)/linked/first", "\(root)/linked/second", "\(root)/linked-copy"], backend: backend)
+        #expect(linked.status == 0)
+        let first = libcStat(directory("linked-copy/first"))
+        let second = libcStat(directory("linked-copy/second"))
+        #expect(first?.st_ino == second?.st_ino && first?.st_nlink == 2, "not one file with two names")
         // cp's habits -a, -r and -R are accepted; directories are always copied whole.
         #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
         #expect(libcRead(directory("habits/file")) == [1])
