@@ -25,27 +25,20 @@ struct FileContents {
         from source: Int32, to destination: Int32, info: FileInfo, devices: DevicePair, context: EntryContext
     ) throws(EntryError) {
         var way = run.refusal(for: devices, cachedIn: scratch) ?? .clone
+        // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.
+        if run.options.reflink == .never { way = .readWrite }
         guard info.size > 0 else {
             // A file that reports no size may still have content (those of
             // /proc and /sys do): read it to its end, as cp does. For a file
-            // that is empty, that is one call that returns nothing.
-            // Nothing to clone; and `never` means reads and writes (see below).
+            // that is empty, that is one call that returns nothing, and
+            // there is nothing to clone.
             if way == .clone { way = .copyRange }
-            if run.options.reflink == .never { way = .readWrite }
             _ = try copyRange(
                 from: source, to: destination, offset: nil, length: 0, way: &way, devices: devices, context)
             return
         }
-        switch run.options.reflink {
-        case .never:
-            // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.
-            way = .readWrite
-        case .always:
-            guard way == .clone else {
-                throw .code(EOPNOTSUPP, "clone", context.destination, detail: "reflink is not supported here")
-            }
-        case .auto:
-            break
+        if run.options.reflink == .always && way != .clone {
+            throw .code(EOPNOTSUPP, "clone", context.destination, detail: "reflink is not supported here")
         }
         if way == .clone {
             if fsr_ficlone(destination, source) == 0 {
