@@ -169,13 +169,13 @@ struct CopyCommand: Subcommand {
         // when both are directories (merged); the same file given twice is
         // copied once, and another file is not written over the one just
         // copied there.
-        var copiedTo: [FilePath: SourceKind] = [:]
+        var copiedTo: [FilePath: PathKind] = [:]
         // Hard links between files of different sources stay hard links, as with cp.
         options.hardLinkRegistry = HardLinkRegistry()
         for pair in pairs {
-            let kind = SourceKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
+            let kind = PathKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
             if let first = copiedTo[pair.destination] {
-                if kind.identity != nil && kind.identity == first.identity {
+                if kind.exists && kind.identity == first.identity {
                     printer.diagnostic("warning: '\(pair.source.string)' is given more than once")
                     continue
                 }
@@ -222,11 +222,14 @@ struct CopyCommand: Subcommand {
         if failed || total.failed > 0 { throw ExitStatus(1) }
     }
 
-    /// What a SOURCE is, to tell repeated sources apart.
-    private struct SourceKind {
-        /// Device and inode; nil when the source cannot be looked up (its copy reports why).
+    /// What a path names (through a link with `followLink`): to tell
+    /// repeated sources apart, and directories and links from the rest.
+    private struct PathKind {
+        /// Device and inode; nil when nothing is there (a source's copy reports why).
         var identity: [UInt64]?
+        var exists: Bool { identity != nil }
         var isDirectory = false
+        var isLink = false
 
         init(_ source: FilePath, followLink: Bool) {
             var info = stat()
@@ -234,6 +237,7 @@ struct CopyCommand: Subcommand {
             guard found else { return }
             identity = [UInt64(info.st_dev), UInt64(info.st_ino)]
             isDirectory = info.st_mode & S_IFMT == S_IFDIR
+            isLink = info.st_mode & S_IFMT == S_IFLNK
         }
     }
 
@@ -255,11 +259,7 @@ struct CopyCommand: Subcommand {
             guard error == 0 else {
                 throw CopyPlanError(message: "cannot copy '\(argument.text)': \(ErrnoName.describe(error))")
             }
-            let isLink = pair.source.withPlatformString { path in
-                var entry = stat()
-                return lstat(path, &entry) == 0 && entry.st_mode & S_IFMT == S_IFLNK
-            }
-            return (pair.source, pair.destination, isLink)
+            return (pair.source, pair.destination, PathKind(pair.source, followLink: false).isLink)
         }
     }
 
@@ -272,18 +272,17 @@ struct CopyCommand: Subcommand {
         } else {
             destination = sources.removeLast()
         }
-        let info = destination.withPlatformString { path -> stat? in
-            var result = stat()
-            return stat(path, &result) == 0 ? result : nil
-        }
-        let isDirectory = info.map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+        let target = PathKind(destination, followLink: true)
+        let isDirectory = target.isDirectory
         // A DEST written with a trailing slash names a directory, as for cp:
         // an existing one, or one the single directory SOURCE becomes.
         // (The path itself has lost the slash.)
         if targetDirectory == nil, paths.last?.endsWithSlash == true, !isDirectory {
             let name = paths.last!.text
-            if info != nil { throw CopyPlanError(message: "'\(name)' is not a directory") }
-            guard sources.count == 1, isDirectoryCopied(sources[0]) else {
+            if target.exists { throw CopyPlanError(message: "'\(name)' is not a directory") }
+            guard sources.count == 1,
+                PathKind(sources[0], followLink: dereference || dereferenceArguments).isDirectory
+            else {
                 throw CopyPlanError(message: "cannot copy a non-directory to '\(name)': it names a directory")
             }
         }
@@ -300,16 +299,6 @@ struct CopyCommand: Subcommand {
             }
         }
         return [(sources[0], destination)]
-    }
-
-    /// Whether `source` is copied as a directory: a directory, or with -L
-    /// or -H a link to one.
-    private func isDirectoryCopied(_ source: FilePath) -> Bool {
-        source.withPlatformString { path in
-            var result = stat()
-            let found = dereference || dereferenceArguments ? stat(path, &result) : lstat(path, &result)
-            return found == 0 && result.st_mode & S_IFMT == S_IFDIR
-        }
     }
 
     static func json(_ summary: CopySummary) -> [UInt8] {
