@@ -230,11 +230,9 @@ struct CopyCommandTests {
                 + "&& chmod 000 source/closed && chown -R 65534:65534 source && chmod 777 . "
                 + "&& echo root > source/owned-by-root && chmod 644 source/owned-by-root")
         #expect(setup.status == 0)
-        let result = try runProcess(
-            [
-                "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", fsringExecutable, "copy",
-                "\(root)/source", "\(root)/copy",
-            ], environment: ["FSRING_BACKEND": backend.rawValue])
+        let result = try runAsNobody(
+            [fsringExecutable, "copy", "\(root)/source", "\(root)/copy"],
+            environment: ["FSRING_BACKEND": backend.rawValue])
         #expect(result.status == 1)
         #expect(result.errors.contains("open '\(root)/source/secret': Permission denied (EACCES)"), "\(result.errors)")
         #expect(result.errors.contains("open '\(root)/source/closed': Permission denied (EACCES)"))

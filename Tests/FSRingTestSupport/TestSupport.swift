@@ -1,6 +1,7 @@
 // Helpers shared by the test targets: temporary directories, files written
 // and read with plain libc (independent of fsring), child processes, and
 // the process's open descriptors.
+import Dispatch
 import FSRing
 import Glibc
 import SystemPackage
@@ -102,6 +103,42 @@ public struct ProcessResult {
 }
 
 public struct SpawnFailure: Error { public let code: Int32 }
+
+/// Taken while processes run as an unprivileged user, and while such
+/// users are refused io_uring: a process of one test never meets the other
+/// test's restriction.
+private let unprivilegedProcesses = DispatchSemaphore(value: 1)
+
+private let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+/// Runs a program as the unprivileged user nobody (65534); needs root.
+public func runAsNobody(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    unprivilegedProcesses.wait()
+    defer { unprivilegedProcesses.signal() }
+    return try runProcess(asNobody + arguments, environment: environment)
+}
+
+/// Runs `body` while processes without CAP_SYS_ADMIN may not set up
+/// io_uring (kernel.io_uring_disabled=1), giving it a way to run programs
+/// as nobody under that rule. Root keeps io_uring, so the tests running as
+/// root at the same time are not affected (=2 refused every new ring, the
+/// other tests' included). Needs root and a writable sysctl.
+public func withIoUringRefusedToNobody<Result>(
+    _ body: (_ runAsNobody: ([String], [String: String]) throws -> ProcessResult) throws -> Result
+) throws -> Result {
+    unprivilegedProcesses.wait()
+    defer { unprivilegedProcesses.signal() }
+    let setting = "/proc/sys/kernel/io_uring_disabled"
+    let before = String(decoding: try runProcess(["/bin/cat", setting]).standardOutput, as: UTF8.self).filter(
+        \.isNumber)
+    func set(_ value: String) throws {
+        let result = try runProcess(["/bin/sh", "-c", "echo \(value) > \(setting)"])
+        guard result.status == 0 else { throw SpawnFailure(code: EPERM) }
+    }
+    try set("1")
+    defer { try? set(before.isEmpty ? "0" : before) }
+    return try body { try runProcess(asNobody + $0, environment: $1) }
+}
 
 /// Runs a program to completion, capturing stdout and stderr.
 public func runProcess(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {

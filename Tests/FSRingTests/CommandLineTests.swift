@@ -41,24 +41,19 @@ struct CommandLineTests {
     @Test(
         .enabled(if: canDisableIoUring, "needs root and a writable /proc/sys/kernel/io_uring_disabled"))
     func fallsBackToPOSIXWhereIoUringIsDisabled() throws {
-        // kernel.io_uring_disabled=2 refuses new rings machine-wide; this
-        // suite runs serially, and rings that already exist keep working.
-        func setDisabled(_ value: String) throws {
-            let result = try runProcess(["/bin/sh", "-c", "echo \(value) > /proc/sys/kernel/io_uring_disabled"])
-            try #require(result.status == 0, "\(result.errors)")
+        try withIoUringRefusedToNobody { runAsNobody in
+            let automatic = try runAsNobody([fsring, "doctor"], ["FSRING_BACKEND": ""])
+            #expect(automatic.status == 0)
+            let reason = "io_uring unavailable: io_uring_queue_init: Operation not permitted (EPERM)"
+            #expect(automatic.errors == "fsring: \(reason); using the POSIX backend\n")
+            #expect(automatic.output.contains("backend: posix (\(reason))"))
+            #expect(
+                automatic.output.contains("io_uring: unavailable: io_uring_queue_init: Operation not permitted (EPERM)")
+            )
+            let forced = try runAsNobody([fsring, "doctor"], ["FSRING_BACKEND": "uring"])
+            #expect(forced.status == 2)
+            #expect(forced.errors.contains("fsring: doctor: FSRING_BACKEND=uring, but \(reason)"))
         }
-        try setDisabled("2")
-        defer { try? setDisabled("0") }
-        let automatic = try runProcess([fsring, "doctor"], environment: ["FSRING_BACKEND": ""])
-        #expect(automatic.status == 0)
-        let reason = "io_uring unavailable: io_uring_queue_init: Operation not permitted (EPERM)"
-        #expect(automatic.errors == "fsring: \(reason); using the POSIX backend\n")
-        #expect(automatic.output.contains("backend: posix (\(reason))"))
-        #expect(
-            automatic.output.contains("io_uring: unavailable: io_uring_queue_init: Operation not permitted (EPERM)"))
-        let forced = try runProcess([fsring, "doctor"], environment: ["FSRING_BACKEND": "uring"])
-        #expect(forced.status == 2)
-        #expect(forced.errors.contains("fsring: doctor: FSRING_BACKEND=uring, but \(reason)"))
     }
 
     @Test func versionAndHelp() throws {

@@ -67,11 +67,9 @@ struct UnprivilegedRunner {
         let copy = folder("tests")
         #expect(try runProcess(["/bin/cp", source, copy.string]).status == 0)
         chmod(copy.string, 0o755)
-        let result = try runProcess(
-            [
-                "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", copy.string,
-                "--testing-library", "swift-testing", "--filter", "UnprivilegedTests",
-            ], environment: ["FSRING_UNPRIVILEGED_RUN": "1"])
+        let result = try runAsNobody(
+            [copy.string, "--testing-library", "swift-testing", "--filter", "UnprivilegedTests"],
+            environment: ["FSRING_UNPRIVILEGED_RUN": "1"])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         // Both tests, each on both backends, ran and passed (Swift Testing reports on stderr).
         let report = result.output + result.errors
