@@ -1,4 +1,3 @@
-import FSRingHash
 import SystemPackage
 
 #if canImport(Glibc)
