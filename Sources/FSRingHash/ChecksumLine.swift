@@ -8,9 +8,11 @@ import SystemPackage
 /// One line of a checksum list, in the formats of `sha256sum` and `b3sum`
 /// (GNU: `HEX  NAME`) and of their `--tag` option (BSD: `ALGO (NAME) = HEX`).
 ///
-/// Names are bytes. As coreutils does, a name holding a backslash, newline
-/// or carriage return is written escaped (`\\`, `\n`, `\r`) and the line then
-/// starts with a backslash.
+/// Names are bytes. As coreutils does, in a list of lines ended by newlines
+/// a name holding a backslash, newline or carriage return is written escaped
+/// (`\\`, `\n`, `\r`) and the line then starts with a backslash; in a list
+/// of NUL-ended lines (`-z`) names are written as they are, since only NUL
+/// could end them early, and no name holds one.
 public struct ChecksumLine: Sendable, Equatable {
     public var algorithm: HashAlgorithm?
     public var digest: [UInt8]
@@ -29,17 +31,23 @@ public struct ChecksumLine: Sendable, Equatable {
         case bsd
     }
 
-    /// The line's bytes, without the terminator.
-    public func formatted(_ style: Style, algorithm: HashAlgorithm) -> [UInt8] {
+    /// The line's bytes, without the terminator; `escapingNames` false for a
+    /// NUL-ended line.
+    public func formatted(_ style: Style, algorithm: HashAlgorithm, escapingNames: Bool = true) -> [UInt8] {
         var line: [UInt8] = []
-        append(style, algorithm: algorithm, to: &line)
+        append(style, algorithm: algorithm, escapingNames: escapingNames, to: &line)
         return line
     }
 
     /// Appends the line's bytes, without the terminator, to `output`.
-    public func append(_ style: Style, algorithm: HashAlgorithm, to output: inout [UInt8]) {
+    public func append(
+        _ style: Style, algorithm: HashAlgorithm, escapingNames: Bool = true, to output: inout [UInt8]
+    ) {
         digest.withUnsafeBytes { digest in
-            name.withUnsafeBytes { Self.append(style, algorithm: algorithm, digest: digest, name: $0, to: &output) }
+            name.withUnsafeBytes {
+                Self.append(
+                    style, algorithm: algorithm, digest: digest, name: $0, escapingNames: escapingNames, to: &output)
+            }
         }
     }
 
@@ -49,9 +57,9 @@ public struct ChecksumLine: Sendable, Equatable {
     /// more than hashing the tree's small files on one core).
     public static func append(
         _ style: Style, algorithm: HashAlgorithm, digest: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer,
-        to output: inout [UInt8]
+        escapingNames: Bool = true, to output: inout [UInt8]
     ) {
-        let escaped = name.contains { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }
+        let escaped = escapingNames && name.contains { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }
         if escaped { output.append(0x5C) }
         switch style {
         case .gnu:
@@ -117,12 +125,17 @@ public struct ChecksumLine: Sendable, Equatable {
     }
 
     /// Parses one line (without its terminator) in either format; nil when
-    /// it is not a properly formatted checksum line.
-    public static func parse(_ line: ArraySlice<UInt8>) -> ChecksumLine? {
+    /// it is not a properly formatted checksum line. `escapedNames` is false
+    /// for the lines of a NUL-ended list, whose names are raw. A NUL inside
+    /// a line makes it improperly formatted: no name holds one, and taking
+    /// the name up to it (as the C library would) could hide the lines of a
+    /// NUL-ended list read as a newline-ended one behind the first.
+    public static func parse(_ line: ArraySlice<UInt8>, escapedNames: Bool = true) -> ChecksumLine? {
+        guard !line.contains(0) else { return nil }
         var body = line
-        if body.last == 0x0D { body = body.dropLast() }  // lists written on Windows
+        if escapedNames && body.last == 0x0D { body = body.dropLast() }  // lists written on Windows
         var escaped = false
-        if body.first == 0x5C {
+        if escapedNames && body.first == 0x5C {
             escaped = true
             body = body.dropFirst()
         }

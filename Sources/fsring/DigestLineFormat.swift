@@ -28,7 +28,9 @@ struct DigestLineFormat: Sendable {
             output.append(0x0A)
             return
         }
-        ChecksumLine.append(style, algorithm: algorithm, digest: digest, name: name, to: &output)
+        // NUL-ended lines (-z) carry names as they are, as coreutils writes them.
+        ChecksumLine.append(
+            style, algorithm: algorithm, digest: digest, name: name, escapingNames: lineEnd != 0, to: &output)
         output.append(lineEnd)
     }
 }

@@ -52,10 +52,11 @@ struct HashCheck {
 
         var entries: [Entry] = []
         var malformed = 0
-        let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
+        // With -z the list's lines end with NUL, as `fsring hash -z` writes them.
+        let lines = text.split(separator: command.lineEnd, omittingEmptySubsequences: false)
         for (number, line) in lines.enumerated() {
-            if line.isEmpty && number == lines.count - 1 { continue }  // after the newline that ends the last line
-            guard let parsed = ChecksumLine.parse(line) else {
+            if line.isEmpty && number == lines.count - 1 { continue }  // after the end of the last line
+            guard let parsed = ChecksumLine.parse(line, escapedNames: !command.zero) else {
                 malformed += 1
                 if command.warn && !command.status {
                     diagnostics.write("fsring: hash: \(listName): \(number + 1): improperly formatted checksum line\n")
@@ -82,7 +83,9 @@ struct HashCheck {
         }
         guard !entries.isEmpty else {
             if !command.status {
-                diagnostics.write("fsring: hash: \(listName): no properly formatted checksum lines found\n")
+                // A list written with -z, read without it, is one long line with NULs in it.
+                let hint = !command.zero && text.contains(0) ? " (its lines end with NUL: check it with -z)" : ""
+                diagnostics.write("fsring: hash: \(listName): no properly formatted checksum lines found\(hint)\n")
             }
             return true
         }

@@ -40,7 +40,10 @@ struct HashCommand: Subcommand {
         .flag(nil, "unsorted", help: "Print each file as soon as it is hashed, in no particular order.") {
             $0.unsorted = true
         },
-        .flag("z", "zero", help: "End each output line with NUL, not newline.") { $0.zero = true },
+        .flag(
+            "z", "zero",
+            help: "End each output line with NUL, not newline, paths unescaped; with -c or --audit, read such lists."
+        ) { $0.zero = true },
         .flag("L", "dereference", help: "Follow symbolic links.") { $0.followLinks = true },
         .flag("v", "verbose", help: "Also report skipped symbolic links and special files.") { $0.verbose = true },
         .flag("c", "check", help: "Read checksum lists from the paths and verify them.") { $0.check = true },
@@ -315,7 +318,7 @@ struct HashCommand: Subcommand {
                 continue
             }
             let line = ChecksumLine(algorithm: algorithm, digest: digest, name: root.rawBytes)
-            output.write(line.formatted(style, algorithm: algorithm) + [lineEnd])
+            output.write(line.formatted(style, algorithm: algorithm, escapingNames: !zero) + [lineEnd])
         }
         return failed
     }
@@ -337,7 +340,11 @@ struct HashCommand: Subcommand {
         var entries: [ChecksumLine] = []
         var malformed = 0
         for line in text.split(separator: lineEnd, omittingEmptySubsequences: true) {
-            if let entry = ChecksumLine.parse(line) { entries.append(entry) } else { malformed += 1 }
+            if let entry = ChecksumLine.parse(line, escapedNames: !zero) {
+                entries.append(entry)
+            } else {
+                malformed += 1
+            }
         }
         if malformed > 0 {
             diagnostics.write(

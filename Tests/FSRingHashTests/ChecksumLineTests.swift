@@ -39,11 +39,26 @@ struct ChecksumLineTests {
         #expect(parse("\\\(hex)  bad\\q") == nil)
     }
 
+    /// NUL-ended lines (-z) carry names as they are: no escapes written or read.
+    @Test func rawNamesInNulEndedLines() {
+        let name = Array("a\\b\nc\rd".utf8)
+        for style in [ChecksumLine.Style.gnu, .bsd] {
+            let line = ChecksumLine(algorithm: .blake3, digest: digest, name: name)
+            let text = line.formatted(style, algorithm: .blake3, escapingNames: false)
+            #expect(text.first != UInt8(ascii: "\\"))
+            #expect(text.contains(0x0A))
+            #expect(ChecksumLine.parse(text[...], escapedNames: false)?.name == name)
+        }
+        #expect(ChecksumLine.parse(Array("\\\(hex)  x".utf8)[...], escapedNames: false) == nil)
+    }
+
     @Test func malformedLines() {
         #expect(parse("") == nil)
         #expect(parse("not a checksum line") == nil)
         #expect(parse("\(hex)") == nil)
         #expect(parse("\(hex) x") == nil)  // one space and no marker
+        // A NUL ends no name: the line is not taken for one naming what comes before it.
+        #expect(ChecksumLine.parse(Array("\(hex)  first\0\(hex)  second".utf8)[...]) == nil)
         #expect(parse("abc  file") == nil)  // odd number of hex digits
         #expect(parse(String(repeating: "0", count: 30) + "  file") == nil)  // no algorithm has 15 bytes
     }

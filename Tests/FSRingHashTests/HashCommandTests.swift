@@ -26,6 +26,39 @@ struct HashCommandTests {
         #expect(tagged.output == theirsTagged.output)
     }
 
+    /// -z: NUL-ended lines with names unescaped, byte for byte as
+    /// `sha256sum -z` writes them; `-c -z` and `--audit -z` read them back.
+    @Test func zeroEndedListsAreCoreutilsAndCheckBack() throws {
+        let scratch = TemporaryDirectory("zero")
+        let dir = scratch("tree").string
+        _ = makeHashTree(dir)
+        for tag in ["", "--tag"] {
+            let ours = try shell("cd '\(dir)' && '\(fsring)' hash -z \(tag) -a sha256 .")
+            let theirs = try shell(
+                "cd '\(dir)' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum -z \(tag)")
+            let same = ours.output == theirs.output
+            #expect(ours.status == 0)
+            #expect(same, "hash -z \(tag): \(ours.text.debugDescription) against \(theirs.text.debugDescription)")
+        }
+        let list = scratch("list").string
+        _ = try shell("cd '\(dir)' && '\(fsring)' hash -z -a sha256 . > '\(list)'")
+        let check = try shell("cd '\(dir)' && '\(fsring)' hash -c -z '\(list)'")
+        #expect(check.status == 0, "\(check.text)")
+        #expect(check.text.contains("./size-1023: OK\n"))
+        #expect(check.text.contains("\\./with\\nnewline: OK\n"))
+        #expect(try shell("cd '\(dir)' && '\(fsring)' hash --audit '\(list)' -z .").status == 0)
+        // A file after the first changes: it is found.
+        writeFile(Array("\(dir)/sub/deeper/size-1".utf8), Array("changed".utf8))
+        let tampered = try shell("cd '\(dir)' && '\(fsring)' hash -c -z '\(list)'")
+        #expect(tampered.status == 1)
+        #expect(tampered.text.contains("./sub/deeper/size-1: FAILED\n"))
+        // Read without -z, the list is not one line naming its first file.
+        let unsplit = try shell("cd '\(dir)' && '\(fsring)' hash -c '\(list)' 2>&1")
+        #expect(unsplit.status == 1)
+        #expect(!unsplit.text.contains(": OK"))
+        #expect(unsplit.text.contains("checksum lines found (its lines end with NUL: check it with -z)"))
+    }
+
     @Test func checkRoundTripsWithTheTools() throws {
         let scratch = TemporaryDirectory("roundtrip")
         _ = makeHashTree(scratch.path.string, forB3sum: true)
