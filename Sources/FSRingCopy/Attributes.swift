@@ -27,13 +27,19 @@ struct Attributes {
                 _ = fchown(destination, UInt32.max, info.groupID)
             }
         }
+        var sourceACLs: ACLKinds = []
         if preserve.contains(.xattr) {
-            try ExtendedAttributes.copy(
+            sourceACLs = try ExtendedAttributes.copy(
                 list: { flistxattr(source, $0, $1) }, get: { fgetxattr(source, $0, $1, $2) },
                 set: { fsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
         }
-        if preserve.contains(.mode) && info.permissions != createdMode & ~run.creationMask {
-            if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
+        if preserve.contains(.mode) {
+            let inherited = context.inheritedACLs
+            try inherited.drop(keeping: sourceACLs, remove: { fremovexattr(destination, $0) }, context: context)
+            // A default ACL, not the umask, masked the mode the file was made with.
+            if !inherited.isEmpty || info.permissions != createdMode & ~run.creationMask {
+                if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
+            }
         }
         if preserve.contains(.timestamps) {
             let result = Self.withTimes(info) { futimens(destination, $0) }
@@ -44,7 +50,9 @@ struct Attributes {
     /// For a symbolic link or special file just made under its name.
     func apply(_ info: FileInfo, at context: EntryContext, isLink: Bool) throws(EntryError) {
         try context.destinationName.withEntryPath { (name) throws(EntryError) in
-            try apply(info, directory: context.destinationDirectory, name: name, isLink: isLink, context: context)
+            try apply(
+                info, directory: context.destinationDirectory, name: name, isLink: isLink,
+                acls: isLink ? [] : context.inheritedACLs, context: context)
         }
     }
 
@@ -55,12 +63,16 @@ struct Attributes {
             destinationName: finish.destination, destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
         try finish.destination.withEntryPath { (name) throws(EntryError) in
-            try apply(finish.info, directory: AT_FDCWD, name: name, isLink: false, context: context)
+            try apply(
+                finish.info, directory: AT_FDCWD, name: name, isLink: false, acls: finish.destinationACLs,
+                context: context)
         }
     }
 
+    /// `acls`: those the copy has before its metadata is set.
     private func apply(
-        _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, context: EntryContext
+        _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, acls: ACLKinds,
+        context: EntryContext
     ) throws(EntryError) {
         if ownerDiffers(info, context) {
             if fchownat(directory, name, info.userID, info.groupID, AT_SYMLINK_NOFOLLOW) != 0 {
@@ -71,8 +83,14 @@ struct Attributes {
         // Links have no mode of their own, and user.* attributes are not
         // allowed on them; their other attributes need a path.
         if !isLink {
+            var sourceACLs: ACLKinds = []
             if preserve.contains(.xattr) {
-                try copyAttributes(context)
+                sourceACLs = try copyAttributes(context)
+            }
+            if preserve.contains(.mode) {
+                try context.destination.withEntryPath { (path) throws(EntryError) in
+                    try acls.drop(keeping: sourceACLs, remove: { lremovexattr(path, $0) }, context: context)
+                }
             }
             // Without `mode`, a directory (made 0700 while it is filled) gets
             // the default a new one would: 0777 less the umask.
@@ -90,8 +108,9 @@ struct Attributes {
         }
     }
 
-    /// Extended attributes by path (without following a final link).
-    private func copyAttributes(_ context: EntryContext) throws(EntryError) {
+    /// Extended attributes by path (without following a final link); the
+    /// ACLs the source has.
+    private func copyAttributes(_ context: EntryContext) throws(EntryError) -> ACLKinds {
         try context.source.withEntryPath { (source) throws(EntryError) in
             try context.destination.withEntryPath { (destination) throws(EntryError) in
                 try ExtendedAttributes.copy(
@@ -131,26 +150,31 @@ struct Attributes {
 enum ExtendedAttributes {
     static let firstTry = 256
 
+    /// Returns the ACLs among the attributes listed.
+    @discardableResult
     static func copy(
         list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
         get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
         set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32,
         context: EntryContext, scratch: Scratch
-    ) throws(EntryError) {
+    ) throws(EntryError) -> ACLKinds {
         let names = scratch.attributeNames.bindMemory(to: CChar.self)
         var length = list(names.baseAddress, firstTry)
         if length < 0 && errno == ERANGE { length = list(names.baseAddress, names.count) }
         if length < 0 {
             // A source file system without extended attributes has none to copy.
-            if errno == ENOTSUP || errno == EOPNOTSUPP { return }
+            if errno == ENOTSUP || errno == EOPNOTSUPP { return [] }
             throw .last("listxattr", context.source)
         }
+        var acls: ACLKinds = []
         var start = 0
         while start < length {
             let name = names.baseAddress! + start
             try copyOne(name, get: get, set: set, context: context, value: scratch.attributeValue)
+            acls.formUnion(ACLKinds(attributeName: name))
             start += strlen(name) + 1
         }
+        return acls
     }
 
     private static func copyOne(

@@ -132,7 +132,8 @@ extension FileSystem {
         let destinationParent = destination.removingLastComponent()
         let sourceDirectory = try OpenDirectory.open(nil, in: nil, path: sourceParent, followLink: true, isNew: false)
         let destinationDirectory = try OpenDirectory.open(
-            nil, in: nil, path: destinationParent, followLink: true, isNew: false)
+            nil, in: nil, path: destinationParent, followLink: true, isNew: false,
+            readingACLs: options.preserve.contains(.mode))
         let entry = PendingEntry(
             name: FilePath(sourceName), destinationName: FilePath(destinationName),
             type: sourceInfo.type, followLink: options.followSymbolicLinks || options.followRootSymbolicLink)

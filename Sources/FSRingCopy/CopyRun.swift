@@ -274,6 +274,8 @@ struct DirectoryFinish: Sendable {
     /// The copy's owner when it was opened, so chown runs only when it
     /// would change something; nil when not known.
     var destinationOwner: FileOwner? = nil
+    /// The copy's ACLs when it was opened (its own, or inherited at birth).
+    var destinationACLs: ACLKinds = []
 }
 
 /// A user and group, as chown takes them.

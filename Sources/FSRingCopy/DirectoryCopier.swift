@@ -24,7 +24,7 @@ extension EntryCopier {
             if !options.dryRun || !job.destinationIsNew {
                 destination = try OpenDirectory.open(
                     job.name, in: job.destinationParent, path: job.destination, followLink: job.depth == 0,
-                    isNew: job.destinationIsNew)
+                    isNew: job.destinationIsNew, readingACLs: options.preserve.contains(.mode))
                 if job.depth == 0, let destination { run.setDestinationRoot(destination.info.identity) }
             }
             if !options.dryRun {
@@ -32,7 +32,8 @@ extension EntryCopier {
                     DirectoryFinish(
                         source: job.source, destination: job.destination, info: source.directory.info,
                         depth: job.depth,
-                        destinationOwner: destination.map { FileOwner(user: $0.info.userID, group: $0.info.groupID) }))
+                        destinationOwner: destination.map { FileOwner(user: $0.info.userID, group: $0.info.groupID) },
+                        destinationACLs: destination?.acls ?? []))
             }
             let ancestors =
                 options.followSymbolicLinks ? job.ancestors + [source.directory.info.identity] : job.ancestors

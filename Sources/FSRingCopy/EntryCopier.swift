@@ -30,6 +30,9 @@ struct EntryContext {
     var copyOwner: FileOwner?
     var destinationDevice: UInt64
     var followLink: Bool
+    /// The ACLs an entry made at the destination is born with, from its
+    /// directory's default ACL.
+    var inheritedACLs: ACLKinds = []
     /// Whether this entry takes part in hard-link detection (false when it
     /// is copied late because the first of its group failed).
     var detectsHardLinks = true
@@ -96,6 +99,7 @@ struct EntryCopier {
                 copyOwner: FileOwner(user: run.effectiveUser, group: job.destination?.groupOfNewFiles ?? getegid()),
                 destinationDevice: job.destination?.device ?? 0,
                 followLink: entry.followLink || options.followSymbolicLinks,
+                inheritedACLs: ACLKinds.inherited(from: job.destination?.acls ?? [], isDirectory: false),
                 remainder: remainder)
             do throws(EntryError) {
                 try copy(entry.type, context, job: job)

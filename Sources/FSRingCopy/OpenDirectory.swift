@@ -18,12 +18,16 @@ final class OpenDirectory: Sendable {
     /// The group a file created here gets: the directory's own when it is
     /// setgid, the copier's otherwise.
     let groupOfNewFiles: UInt32
+    /// The directory's POSIX ACLs; known only for a destination whose
+    /// copies keep modes (else empty).
+    let acls: ACLKinds
 
-    init(descriptor: Int32, path: FilePath, info: FileInfo, isNew: Bool) {
+    init(descriptor: Int32, path: FilePath, info: FileInfo, isNew: Bool, acls: ACLKinds = []) {
         self.descriptor = descriptor
         self.path = path
         self.info = info
         self.isNew = isNew
+        self.acls = acls
         groupOfNewFiles = Self.groupOfNewFiles(in: info)
     }
 
@@ -39,9 +43,12 @@ final class OpenDirectory: Sendable {
 
     /// Opens the directory `name` under `parent`, or `path` itself when
     /// there is no parent; `path` may be empty for the current directory,
-    /// so that entries below it are named without a leading `./`.
+    /// so that entries below it are named without a leading `./`. With
+    /// `readingACLs`, its ACLs are learnt: from the parent for a directory
+    /// this run made there, else by asking.
     static func open(
-        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool
+        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool,
+        readingACLs: Bool = false
     ) throws(EntryError) -> OpenDirectory {
         let descriptor = try openDescriptor(name, in: parent, path: path, followLink: followLink)
         guard let info = FileInfo.blockingLookup(descriptor, "", followLinks: false) else {
@@ -49,7 +56,15 @@ final class OpenDirectory: Sendable {
             close(descriptor)
             throw failure
         }
-        return OpenDirectory(descriptor: descriptor, path: path, info: info, isNew: isNew)
+        var acls: ACLKinds = []
+        if readingACLs {
+            if isNew, let parent {
+                acls = ACLKinds.inherited(from: parent.acls, isDirectory: true)
+            } else {
+                acls = ACLKinds(ofDirectory: descriptor)
+            }
+        }
+        return OpenDirectory(descriptor: descriptor, path: path, info: info, isNew: isNew, acls: acls)
     }
 
     /// The descriptor `open` starts from, for a caller that learns the
