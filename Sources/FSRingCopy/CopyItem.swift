@@ -53,7 +53,7 @@ extension FileSystem {
         do throws(EntryError) {
             try Self.queueTop(source, sourceInfo, destination, destinationInfo, run: run)
         } catch {
-            throw .cannotStart(error.error)
+            throw .cannotStart(error.error, detail: error.detail)
         }
 
         let ticker = progress.map { report in

@@ -120,8 +120,9 @@ public enum CopyErrorDecision: Sendable {
 
 /// Why a copy did not run or did not finish.
 public enum CopyError: Error, Sendable, CustomStringConvertible {
-    /// The source is missing or unreadable, or the destination cannot be made.
-    case cannotStart(FileSystemError)
+    /// The source is missing or unreadable, or the destination cannot be
+    /// made; `detail` says why when the errno alone would not.
+    case cannotStart(FileSystemError, detail: String? = nil)
     /// A directory cannot be copied into itself.
     case intoItself(source: FilePath, destination: FilePath)
     /// Source and destination are the same file.
@@ -133,12 +134,13 @@ public enum CopyError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .cannotStart(let error): error.description
+        case .cannotStart(let error, let detail):
+            detail.map { "\(error.operation) '\(error.path?.string ?? "")': \($0)" } ?? error.description
         case .intoItself(let source, let destination):
             "cannot copy a directory, '\(source.string)', into itself, '\(destination.string)'"
         case .sameFile(let source, let destination):
             "'\(source.string)' and '\(destination.string)' are the same file"
-        case .stopped(let failure, _): "stopped: \(failure.error)"
+        case .stopped(let failure, _): "stopped: \(failure)"
         }
     }
 }

@@ -104,6 +104,11 @@ struct CopyCommandTests {
         #expect(itself.status == 1)
         #expect(itself.errors.contains("into itself"), "\(itself.errors)")
         #expect(libcStat(directory("tree/inside")) == nil)
+        // A directory onto a file: said as cp says it, not as a bare errno.
+        let treeOntoFile = try copy(["\(root)/tree", "\(root)/single"], backend: backend)
+        #expect(treeOntoFile.status == 1)
+        let expected = "fsring: copy: mkdir '\(root)/single': cannot overwrite a non-directory with a directory\n"
+        #expect(treeOntoFile.errors == expected)
     }
 
     @Test(arguments: allBackends)
