@@ -80,13 +80,14 @@ struct Attributes {
                 _ = fchownat(directory, name, UInt32.max, info.groupID, AT_SYMLINK_NOFOLLOW)
             }
         }
-        // Links have no mode of their own, and user.* attributes are not
-        // allowed on them; their other attributes need a path.
+        // Links have attributes too (trusted.*, security.* such as SELinux
+        // labels; the kernel allows no user.* on them), reached by path.
+        var sourceACLs: ACLKinds = []
+        if preserve.contains(.xattr) {
+            sourceACLs = try copyAttributes(context)
+        }
+        // Links have no mode of their own.
         if !isLink {
-            var sourceACLs: ACLKinds = []
-            if preserve.contains(.xattr) {
-                sourceACLs = try copyAttributes(context)
-            }
             if preserve.contains(.mode) {
                 try context.destination.withEntryPath { (path) throws(EntryError) in
                     try acls.drop(keeping: sourceACLs, remove: { lremovexattr(path, $0) }, context: context)

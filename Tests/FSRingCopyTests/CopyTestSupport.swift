@@ -74,6 +74,7 @@ func makeEveryKindOfEntry(in root: FilePath) throws {
         setfattr -n user.large-value -v "0s$(head -c 2000 /dev/urandom | base64 -w0)" dir/size-4096
         for n in $(seq 1 20); do setfattr -n "user.attribute-with-a-long-name-$n" -v "$n" dir/size-4097; done
         setfacl -m u:1234:rw- dir/size-1
+        setfattr -h -n trusted.on-a-link -v 'link attribute' absolute-link
         setfacl -d -m g:5678:r-x dir/sub/deeper
         touch -h -d '2001-02-03 04:05:06.123456789' dir/sub/relative-link
         touch -d '1999-12-31 23:59:59.999999999' dir/file dir/sub 'unicodé ☃'
