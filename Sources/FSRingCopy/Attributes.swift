@@ -20,13 +20,7 @@ struct Attributes {
     func apply(
         _ info: FileInfo, from source: Int32, to destination: Int32, createdMode: UInt32, context: EntryContext
     ) throws(EntryError) {
-        if ownerDiffers(info, context) {
-            if fchown(destination, info.userID, info.groupID) != 0 {
-                guard errno == EPERM else { throw .last("chown", context.destination) }
-                // Not permitted (not root): keep the group if we may, else the copier's, silently as cp does.
-                _ = fchown(destination, UInt32.max, info.groupID)
-            }
-        }
+        let permissions = try setOwner(info, context) { fchown(destination, $0, $1) }
         var sourceACLs: ACLKinds = []
         if preserve.contains(.xattr) {
             sourceACLs = try ExtendedAttributes.copy(
@@ -37,8 +31,8 @@ struct Attributes {
             let inherited = context.inheritedACLs
             try inherited.drop(keeping: sourceACLs, remove: { fremovexattr(destination, $0) }, context: context)
             // A default ACL, not the umask, masked the mode the file was made with.
-            if !inherited.isEmpty || info.permissions != createdMode & ~run.creationMask {
-                if fchmod(destination, mode_t(info.permissions)) != 0 { throw .last("chmod", context.destination) }
+            if !inherited.isEmpty || permissions != createdMode & ~run.creationMask {
+                if fchmod(destination, mode_t(permissions)) != 0 { throw .last("chmod", context.destination) }
             }
         }
         if preserve.contains(.timestamps) {
@@ -74,12 +68,7 @@ struct Attributes {
         _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, acls: ACLKinds,
         context: EntryContext
     ) throws(EntryError) {
-        if ownerDiffers(info, context) {
-            if fchownat(directory, name, info.userID, info.groupID, AT_SYMLINK_NOFOLLOW) != 0 {
-                guard errno == EPERM else { throw .last("chown", context.destination) }
-                _ = fchownat(directory, name, UInt32.max, info.groupID, AT_SYMLINK_NOFOLLOW)
-            }
-        }
+        let permissions = try setOwner(info, context) { fchownat(directory, name, $0, $1, AT_SYMLINK_NOFOLLOW) }
         // Links have attributes too (trusted.*, security.* such as SELinux
         // labels; the kernel allows no user.* on them), reached by path.
         var sourceACLs: ACLKinds = []
@@ -97,7 +86,7 @@ struct Attributes {
             // the default a new one would: 0777 less the umask.
             let mode: UInt32? =
                 preserve.contains(.mode)
-                ? info.permissions : info.type == .directory ? 0o777 & ~run.creationMask : nil
+                ? permissions : info.type == .directory ? 0o777 & ~run.creationMask : nil
             if let mode, fchmodat(directory, name, mode_t(mode), 0) != 0 {
                 throw .last("chmod", context.destination)
             }
@@ -119,6 +108,24 @@ struct Attributes {
                     set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
             }
         }
+    }
+
+    /// Gives the copy the source's owner and group when they differ; returns
+    /// the permission bits the copy may then have. Where that is not
+    /// permitted (not root), the group alone is tried and the copy is left
+    /// silently as the copier's, as cp does; and as cp does, it then loses
+    /// setuid and setgid (a setuid program of root's copied by a user must
+    /// not become a setuid program of that user's), a regular file its
+    /// sticky bit too.
+    private func setOwner(_ info: FileInfo, _ context: EntryContext, chown: (UInt32, UInt32) -> Int32)
+        throws(EntryError) -> UInt32
+    {
+        guard ownerDiffers(info, context), chown(info.userID, info.groupID) != 0 else { return info.permissions }
+        guard errno == EPERM else { throw .last("chown", context.destination) }
+        _ = chown(UInt32.max, info.groupID)
+        let setuidAndSetgid: UInt32 = 0o6000
+        let sticky: UInt32 = 0o1000
+        return info.permissions & ~(info.type == .regular ? setuidAndSetgid | sticky : setuidAndSetgid)
     }
 
     /// Whether ownership is kept and the copy's owner is not the source's

@@ -233,7 +233,13 @@ struct CopyCommandTests {
             "cd '\(root)' && mkdir source && echo ok > source/readable && echo no > source/secret "
                 + "&& chmod 000 source/secret && mkdir source/closed && echo x > source/closed/inside "
                 + "&& chmod 000 source/closed && chown -R 65534:65534 source && chmod 777 . "
-                + "&& echo root > source/owned-by-root && chmod 644 source/owned-by-root")
+                + "&& echo root > source/owned-by-root && chmod 644 source/owned-by-root "
+                + "&& echo s > source/setuid-of-root && chmod 4755 source/setuid-of-root "
+                + "&& echo g > source/setgid-of-root && chmod 2755 source/setgid-of-root "
+                + "&& echo t > source/sticky-file-of-root && chmod 1755 source/sticky-file-of-root "
+                + "&& mkdir -m 1777 source/sticky-of-root && mkdir -m 2755 source/setgid-dir-of-root "
+                + "&& echo n > source/setuid-of-nobody && chown 65534:65534 source/setuid-of-nobody "
+                + "&& chmod 4755 source/setuid-of-nobody")
         #expect(setup.status == 0)
         let result = try runAsNobody(
             [fsringExecutable, "copy", "\(root)/source", "\(root)/copy"],
@@ -249,6 +255,23 @@ struct CopyCommandTests {
         #expect(libcRead(directory("copy/owned-by-root")) == Array("root\n".utf8))
         // The unreadable directory is still made, with its mode, as cp does.
         #expect(libcStat(directory("copy/closed")).map { $0.st_mode & 0o777 } == 0)
+        // A copy whose owner could not be kept loses setuid and setgid (a
+        // file its sticky bit too), as with cp: root's setuid program must
+        // not become nobody's.
+        let modes: [(String, UInt32)] = [
+            ("setuid-of-root", 0o755), ("setgid-of-root", 0o755), ("sticky-file-of-root", 0o755),
+            ("sticky-of-root", 0o1777), ("setgid-dir-of-root", 0o755), ("setuid-of-nobody", 0o4755),
+        ]
+        for (name, mode) in modes {
+            #expect(libcStat(directory("copy/\(name)")).map { $0.st_mode & 0o7777 } == mode, "\(name)")
+        }
+        mkdir(directory("by-cp").string, 0o777)
+        chmod(directory("by-cp").string, 0o777)
+        _ = try runAsNobody(["/bin/cp", "-a"] + modes.map { "\(root)/source/\($0.0)" } + ["\(root)/by-cp/"])
+        for (name, _) in modes {
+            let theirs = libcStat(directory("by-cp/\(name)")).map { $0.st_mode }
+            #expect(libcStat(directory("copy/\(name)")).map { $0.st_mode } == theirs, "\(name) as cp")
+        }
     }
 
     @Test(arguments: allBackends)
