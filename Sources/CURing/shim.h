@@ -105,9 +105,10 @@ static inline int fsr_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
 
-// Tree copy. O_TMPFILE and SEEK_DATA/SEEK_HOLE exist in glibc only for
-// _GNU_SOURCE; their values are Linux's (the same on x86_64 and arm64).
+// Tree copy. O_TMPFILE, O_PATH and SEEK_DATA/SEEK_HOLE exist in glibc only
+// for _GNU_SOURCE; their values are Linux's (the same on x86_64 and arm64).
 static const int FSR_O_TMPFILE = 020200000;  // __O_TMPFILE | O_DIRECTORY
+static const int FSR_O_PATH = 010000000;
 static const int FSR_SEEK_DATA = 3;
 static const int FSR_SEEK_HOLE = 4;
 static const unsigned int FSR_RENAME_NOREPLACE = 1;

@@ -43,42 +43,53 @@ struct Attributes {
 
     /// For a symbolic link or special file just made under its name.
     func apply(_ info: FileInfo, at context: EntryContext, isLink: Bool) throws(EntryError) {
-        try context.destinationName.withEntryPath { (name) throws(EntryError) in
-            try apply(
-                info, directory: context.destinationDirectory, name: name, isLink: isLink,
-                acls: isLink ? [] : context.inheritedACLs, context: context)
+        try context.sourceName.withEntryPath { (sourceName) throws(EntryError) in
+            try context.destinationName.withEntryPath { (name) throws(EntryError) in
+                try apply(
+                    info, source: (context.sourceDirectory, sourceName),
+                    destination: (context.destinationDirectory, name), isLink: isLink,
+                    acls: isLink ? [] : context.inheritedACLs, context: context)
+            }
         }
     }
 
-    /// For a directory, once its contents are done; by path.
+    /// For a directory, once its contents are done; by path, reached in
+    /// steps when it is longer than one call takes.
     func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
         let context = EntryContext(
             sourceDirectory: AT_FDCWD, sourceName: finish.source, destinationDirectory: AT_FDCWD,
             destinationName: finish.destination, destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
-        try finish.destination.withEntryPath { (name) throws(EntryError) in
-            try apply(
-                finish.info, directory: AT_FDCWD, name: name, isLink: false, acls: finish.destinationACLs,
-                context: context)
+        try LongPath.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
+            try LongPath.withParent(of: finish.destination) { (directory, name) throws(EntryError) in
+                try apply(
+                    finish.info, source: (sourceDirectory, sourceName), destination: (directory, name),
+                    isLink: false, acls: finish.destinationACLs, context: context)
+            }
         }
     }
 
+    /// An entry named relative to a directory (or the current one).
+    typealias EntryName = (directory: Int32, name: UnsafePointer<CChar>)
+
     /// `acls`: those the copy has before its metadata is set.
     private func apply(
-        _ info: FileInfo, directory: Int32, name: UnsafePointer<CChar>, isLink: Bool, acls: ACLKinds,
+        _ info: FileInfo, source: EntryName, destination: EntryName, isLink: Bool, acls: ACLKinds,
         context: EntryContext
     ) throws(EntryError) {
+        let (directory, name) = destination
         let permissions = try setOwner(info, context) { fchownat(directory, name, $0, $1, AT_SYMLINK_NOFOLLOW) }
         // Links have attributes too (trusted.*, security.* such as SELinux
         // labels; the kernel allows no user.* on them), reached by path.
         var sourceACLs: ACLKinds = []
         if preserve.contains(.xattr) {
-            sourceACLs = try copyAttributes(context)
+            sourceACLs = try copyAttributes(from: source, to: destination, context: context)
         }
         // Links have no mode of their own.
         if !isLink {
             if preserve.contains(.mode) {
-                try context.destination.withEntryPath { (path) throws(EntryError) in
+                try LongPath.withAttributePath(directory: directory, name: name, wholePath: context.destination) {
+                    (path) throws(EntryError) in
                     try acls.drop(keeping: sourceACLs, remove: { lremovexattr(path, $0) }, context: context)
                 }
             }
@@ -100,9 +111,14 @@ struct Attributes {
 
     /// Extended attributes by path (without following a final link); the
     /// ACLs the source has.
-    private func copyAttributes(_ context: EntryContext) throws(EntryError) -> ACLKinds {
-        try context.source.withEntryPath { (source) throws(EntryError) in
-            try context.destination.withEntryPath { (destination) throws(EntryError) in
+    private func copyAttributes(from source: EntryName, to destination: EntryName, context: EntryContext)
+        throws(EntryError) -> ACLKinds
+    {
+        try LongPath.withAttributePath(directory: source.directory, name: source.name, wholePath: context.source) {
+            (source) throws(EntryError) in
+            try LongPath.withAttributePath(
+                directory: destination.directory, name: destination.name, wholePath: context.destination
+            ) { (destination) throws(EntryError) in
                 try ExtendedAttributes.copy(
                     list: { llistxattr(source, $0, $1) }, get: { lgetxattr(source, $0, $1, $2) },
                     set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)

@@ -36,9 +36,12 @@ struct CopyFinisher {
     }
 
     private func link(_ follower: HardLinkTable.Follower, to leader: FilePath) throws(EntryError) {
-        let linked = try EntryCopier(run: run, scratch: scratch).create(pathContext(follower), .regular, "link") {
-            directory, name in
-            leader.withPlatformString { linkat(AT_FDCWD, $0, directory, name, 0) }
+        let linked = try withReachedPaths(follower) { (context) throws(EntryError) in
+            try LongPath.withParent(of: leader) { (leaderDirectory, leaderName) throws(EntryError) in
+                try EntryCopier(run: run, scratch: scratch).create(context, .regular, "link") { directory, name in
+                    linkat(leaderDirectory, leaderName, directory, name, 0)
+                }
+            }
         }
         guard linked else { return }
         run.counters.hardLinks.add(1, ordering: .relaxed)
@@ -47,12 +50,30 @@ struct CopyFinisher {
 
     /// A follower addressed by whole paths, for the copier's helpers; the
     /// copy's owner is needed (and looked up) only when it is copied whole.
-    private func pathContext(_ follower: HardLinkTable.Follower, copyOwner: FileOwner? = nil) -> EntryContext {
-        EntryContext(
-            sourceDirectory: AT_FDCWD, sourceName: follower.source, destinationDirectory: AT_FDCWD,
-            destinationName: follower.destination, destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0,
-            followLink: false,
-            detectsHardLinks: false)
+    /// Calls `body` with the follower's context, its source and destination
+    /// named from their parents when the whole paths are too long for a
+    /// call. A copy (`copyOwner` given: who the copy belongs to) needs its
+    /// destination's directory open, whatever the length: the file is made
+    /// there unnamed.
+    private func withReachedPaths<Result>(
+        _ follower: HardLinkTable.Follower, copyingAs copyOwner: FileOwner? = nil,
+        _ body: (EntryContext) throws(EntryError) -> Result
+    ) throws(EntryError) -> Result {
+        try LongPath.withParent(of: follower.source) { (sourceDirectory, sourceName) throws(EntryError) in
+            try LongPath.withParent(of: follower.destination, openingParent: copyOwner != nil) {
+                (directory, name) throws(EntryError) in
+                let sourceParent = sourceDirectory == AT_FDCWD ? nil : follower.source.removingLastComponent()
+                let destinationParent =
+                    directory == AT_FDCWD ? nil : follower.destination.removingLastComponent()
+                let context = EntryContext(
+                    sourceDirectory: sourceDirectory, sourceName: FilePath(platformString: sourceName),
+                    sourceParent: sourceParent, destinationDirectory: directory,
+                    destinationName: FilePath(platformString: name), destinationParent: destinationParent,
+                    destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0, followLink: false,
+                    detectsHardLinks: false)
+                return try body(context)
+            }
+        }
     }
 
     /// Copies a hard-link group member on its own; true when it succeeded.
@@ -61,10 +82,13 @@ struct CopyFinisher {
         let skippedBefore = run.counters.skipped.load(ordering: .relaxed)
         do throws(EntryError) {
             let directory = follower.destination.removingLastComponent()
-            let group = directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
-                .map(OpenDirectory.groupOfNewFiles(in:))
+            let group = try LongPath.withParent(of: directory) { (parent, name) throws(EntryError) in
+                FileInfo.blockingLookup(parent, name, followLinks: true)
+            }.map(OpenDirectory.groupOfNewFiles(in:))
             let owner = FileOwner(user: run.effectiveUser, group: group ?? getegid())
-            try EntryCopier(run: run, scratch: scratch).copyFile(pathContext(follower, copyOwner: owner))
+            try withReachedPaths(follower, copyingAs: owner) { (context) throws(EntryError) in
+                try EntryCopier(run: run, scratch: scratch).copyFile(context)
+            }
         } catch {
             run.fail(error, source: follower.source)
         }

@@ -84,7 +84,9 @@ extension EntryCopier {
     /// source's metadata (as cp does).
     private func recordFinishOfUnreadable(_ job: DirectoryJob) {
         guard !options.dryRun else { return }
-        let info = job.source.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: job.followLink) }
+        let info = try? LongPath.withParent(of: job.source) { (directory, name) throws(EntryError) in
+            FileInfo.blockingLookup(directory, name, followLinks: job.followLink)
+        }
         guard let info, info.type == .directory else { return }
         run.finishLater(DirectoryFinish(source: job.source, destination: job.destination, info: info, depth: job.depth))
     }

@@ -170,6 +170,57 @@ struct CopyBehaviourTests {
         #expect(summary.verified == 20 && summary.failed == 0)
     }
 
+    /// A tree deeper than one call's path (PATH_MAX, 4,096 bytes) is copied
+    /// whole: the directories' metadata, set at the end, the hard links made
+    /// at the end, link attributes and --verify all reach it (cp -a and
+    /// rsync stop at the first such path).
+    @Test(arguments: allBackends)
+    func treesDeeperThanPathMaxCopyWhole(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-deep")
+        // Built from descriptors: shells cannot cd that deep.
+        mkdir(directory("source").string, 0o755)
+        writeFile(directory("source/top"), Array("top".utf8), mode: 0o640)
+        var level = open(directory("source").string, O_RDONLY | O_DIRECTORY)
+        let name = String(repeating: "n", count: 250)
+        for depth in 1...17 {
+            #expect(mkdirat(level, name, 0o750) == 0)
+            let next = openat(level, name, O_RDONLY | O_DIRECTORY)
+            close(level)
+            level = next
+            let time = timespec(tv_sec: 978_310_000 + depth, tv_nsec: 456)
+            #expect(futimens(level, [time, time]) == 0)
+        }
+        defer { close(level) }
+        let file = openat(level, "file", O_WRONLY | O_CREAT, 0o604)
+        #expect(write(file, "deep", 4) == 4)
+        close(file)
+        #expect(linkat(level, String(repeating: "../", count: 17) + "top", level, "hard", 0) == 0)
+        #expect(symlinkat("file", level, "link") == 0)
+        #expect(mkfifoat(level, "fifo", 0o640) == 0)
+        let attribute = try shell("setfattr -h -n trusted.deep -v yes /proc/\(getpid())/fd/\(level)/link")
+        #expect(attribute.status == 0)
+        let old = timespec(tv_sec: 936_835_200, tv_nsec: 0)
+        #expect(utimensat(level, "file", [old, old], AT_SYMLINK_NOFOLLOW) == 0)
+        #expect(futimens(level, [old, old]) == 0)
+        var options = CopyOptions()
+        options.verify = true
+        let failures = FailureLog()
+        let summary = try await fs.copyItem(
+            at: directory("source"), to: directory("copy"), options: options, onError: failures.record)
+        #expect(failures.all.isEmpty, "\(failures.all.map(\.description))")
+        #expect(summary.failed == 0 && summary.verified == 2 && summary.hardLinks == 1)
+        let listing = "find . -printf '%y %m %n %s %T@ %l %p\\n' | LC_ALL=C sort"
+        let original = try shell("cd '\(directory("source").string)' && \(listing)").text
+        let copied = try shell("cd '\(directory("copy").string)' && \(listing)").text
+        #expect(copied == original)
+        #expect(original.split(separator: "\n").count > 20)
+        let copiedAttribute = try shell(
+            "cd '\(directory("copy").string)' && for level in $(seq 1 17); do cd -P n*; done "
+                + "&& getfattr -h --only-values -n trusted.deep link")
+        #expect(copiedAttribute.text == "yes")
+    }
+
     @Test(arguments: allBackends)
     func noSpaceStopsTheRunAndLeavesNoPartialFiles(backend: Backend) async throws {
         let fs = try fileSystem(backend)

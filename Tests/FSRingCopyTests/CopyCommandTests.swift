@@ -223,6 +223,31 @@ struct CopyCommandTests {
         #expect(libcStat(directory("copy/socket")) == nil)
     }
 
+    /// When the first of a hard-link group cannot be copied, the next is
+    /// copied in its place, made unnamed in its own directory: not in the
+    /// current one, which may be on another file system (it was, and the
+    /// link then failed with EXDEV).
+    @Test(arguments: allBackends)
+    func aHardLinkCopiedInsteadOfItsGroupIsMadeInItsDirectory(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-instead")
+        let root = directory.path.string
+        let setup = try shell("cd '\(root)' && mkdir source copy && echo data > source/a && ln source/a source/b")
+        #expect(setup.status == 0)
+        // The first listed is the group's first: a directory in its way makes it fail.
+        let first = try shell("ls -U '\(root)/source' | head -1 | tr -d '\\n'").text
+        let second = first == "a" ? "b" : "a"
+        mkdir(directory("copy/\(first)").string, 0o755)
+        // The current directory on another file system where there is one.
+        let elsewhere = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/"
+        let result = try shell(
+            "cd \(elsewhere) && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 1 -T "
+                + "'\(root)/source' '\(root)/copy' 2>&1")
+        #expect(result.status == 1)
+        #expect(result.text.contains("cannot overwrite a directory with a non-directory"), "\(result.text)")
+        #expect(result.text.contains("1 entry failed"), "\(result.text)")
+        #expect(libcRead(directory("copy/\(second)")) == Array("data\n".utf8))
+    }
+
     @Test(arguments: allBackends)
     func anUnreadableFileIsReportedAsAnUnprivilegedUser(backend: Backend) throws {
         try #require(getuid() == 0, "needs root to switch to nobody")
