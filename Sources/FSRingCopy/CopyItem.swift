@@ -78,6 +78,8 @@ extension FileSystem {
                     run.queue.done(job)
                 }
             }
+            // Also after a stop: what was written is whole (a file cut short is removed).
+            guard run.publishHiddenTree() else { return }
             await Self.onThreads(1, name: "fsring-finish") { _ in
                 let finisher = CopyFinisher(run: run)
                 finisher.linkHardLinks()
@@ -108,8 +110,15 @@ extension FileSystem {
             if let destinationInfo, destinationInfo.type != .directory {
                 throw .code(ENOTDIR, "mkdir", destination, detail: "cannot overwrite a non-directory with a directory")
             }
+            var openedAt: FilePath?
             if isNew && !options.dryRun {
-                if destination.withPlatformString({ mkdir($0, 0o700) }) != 0 {
+                if !options.inPlace {
+                    // Written under a temporary name, renamed into place at the end (see CopyRun.hideTree).
+                    let hidden = destination.removingLastComponent().appending(run.temporaryName())
+                    if hidden.withPlatformString({ mkdir($0, 0o700) }) != 0 { throw .last("mkdir", destination) }
+                    run.hideTree(at: hidden, until: destination)
+                    openedAt = hidden
+                } else if destination.withPlatformString({ mkdir($0, 0o700) }) != 0 {
                     guard errno == EEXIST else { throw .last("mkdir", destination) }
                     isNew = false
                 }
@@ -121,7 +130,8 @@ extension FileSystem {
                     DirectoryJob(
                         name: nil, sourceParent: nil, destinationParent: nil, source: source, destination: destination,
                         depth: 0, destinationIsNew: isNew,
-                        followLink: options.followSymbolicLinks || options.followRootSymbolicLink, ancestors: []))
+                        followLink: options.followSymbolicLinks || options.followRootSymbolicLink, ancestors: [],
+                        openedAt: openedAt))
             ])
             return
         }

@@ -23,6 +23,9 @@ struct DirectoryJob: Sendable {
     var followLink: Bool
     /// The directories above, when links are followed, to detect loops.
     var ancestors: [FileIdentity]
+    /// Where the copy is opened when not at `destination`: the temporary
+    /// name of a new tree's top (see CopyRun.hideTree).
+    var openedAt: FilePath? = nil
 }
 
 struct EntriesJob: Sendable {

@@ -1,6 +1,8 @@
+internal import CURing
 import FSRing
 import Synchronization
 import SystemPackage
+import URing
 
 #if canImport(Glibc)
     import Glibc
@@ -35,6 +37,9 @@ final class CopyRun: Sendable {
     /// The top directory of the copy, which the source must not reach
     /// (through a followed link) or the copy would never end.
     private let destinationRoot = Mutex<FileIdentity?>(nil)
+    /// A new tree being written under a temporary name (see `hideTree`).
+    private let hiddenTree = Mutex<HiddenTree?>(nil)
+    private let writingHidden = Atomic<Bool>(false)
 
     init(
         options: CopyOptions, placement: Placement, onItem: (@Sendable (CopiedItem) -> Void)?,
@@ -149,6 +154,39 @@ final class CopyRun: Sendable {
     func recordRefusal(_ path: DataPath, for pair: DevicePair) {
         refusals.withLock { $0[pair] = max($0[pair] ?? path, path) }
         refusalGeneration.add(1, ordering: .releasing)
+    }
+
+    // MARK: A new tree written under a temporary name
+
+    /// A new destination tree is made under a temporary name beside its
+    /// final one and renamed into place once every entry is written: until
+    /// then nothing is under the final name at all, so each file can be
+    /// created under its own name directly instead of unnamed (O_TMPFILE)
+    /// and linked in, which cost a tenth of a small file's copy.
+    func hideTree(at hidden: FilePath, until final: FilePath) {
+        hiddenTree.withLock { $0 = HiddenTree(hidden: hidden, final: final) }
+        writingHidden.store(true, ordering: .releasing)
+    }
+
+    /// Whether entries are being written into a tree not yet under its final name.
+    var writesIntoHiddenTree: Bool { writingHidden.load(ordering: .acquiring) }
+
+    /// Renames the hidden tree to its final name (if there is one), which
+    /// must still be free. False when that failed (reported).
+    func publishHiddenTree() -> Bool {
+        guard let tree = hiddenTree.withLock({ $0 }) else { return true }
+        writingHidden.store(false, ordering: .releasing)
+        let renamed = tree.hidden.withPlatformString { hidden in
+            tree.final.withPlatformString { fsr_renameat2(AT_FDCWD, hidden, AT_FDCWD, $0, FSR_RENAME_NOREPLACE) }
+        }
+        if renamed == 0 { return true }
+        let code = errno
+        counters.failed.add(1, ordering: .relaxed)
+        stop(
+            CopyFailure(
+                source: tree.hidden, error: FileSystemError(code: code, operation: "rename", path: tree.final),
+                detail: "the copy is complete under '\(tree.hidden.string)': \(ErrnoName.describe(code))"))
+        return false
     }
 
     /// A name no other file of this run uses, for a file written before it
@@ -276,6 +314,12 @@ struct DirectoryFinish: Sendable {
     var destinationOwner: FileOwner? = nil
     /// The copy's ACLs when it was opened (its own, or inherited at birth).
     var destinationACLs: ACLKinds = []
+}
+
+/// A new destination tree and the name it is written under until it is complete.
+struct HiddenTree: Sendable {
+    var hidden: FilePath
+    var final: FilePath
 }
 
 /// A user and group, as chown takes them.

@@ -23,7 +23,8 @@ extension EntryCopier {
             var destination: OpenDirectory?
             if !options.dryRun || !job.destinationIsNew {
                 destination = try OpenDirectory.open(
-                    job.name, in: job.destinationParent, path: job.destination, followLink: job.depth == 0,
+                    job.name, in: job.destinationParent, path: job.openedAt ?? job.destination,
+                    followLink: job.depth == 0,
                     isNew: job.destinationIsNew, readingACLs: options.preserve.contains(.mode))
                 if job.depth == 0, let destination { run.setDestinationRoot(destination.info.identity) }
             }

@@ -38,12 +38,19 @@ extension EntryCopier {
             return
         }
         let createdMode = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
-        let (destination, temporary) = try createFile(context, mode: createdMode)
+        let (destination, written) = try createFile(context, mode: createdMode)
         var finished = false
         defer {
             close(destination)
-            if !finished, let temporary {
-                _ = temporary.withPlatformString { unlinkat(context.destinationDirectory, $0, 0) }
+            // A file cut short is not left under any name but --inplace's.
+            if !finished {
+                switch written {
+                case .temporaryName(let name):
+                    _ = name.withPlatformString { unlinkat(context.destinationDirectory, $0, 0) }
+                case .finalNameInHiddenTree:
+                    _ = context.destinationName.withPlatformString { unlinkat(context.destinationDirectory, $0, 0) }
+                case .unnamed, .inPlace: break
+                }
             }
         }
         let pair = DevicePair(
@@ -52,7 +59,7 @@ extension EntryCopier {
             from: source, to: destination, info: info, devices: pair, context: context)
         try Attributes(run: run, scratch: scratch).apply(
             info, from: source, to: destination, createdMode: createdMode, context: context)
-        placed = try place(destination, temporary: temporary, context: context)
+        placed = try place(destination, written: written, context: context)
         finished = true
         guard placed else { return }
         run.counters.files.add(1, ordering: .relaxed)
@@ -60,10 +67,30 @@ extension EntryCopier {
         run.report(context, .regular, .copied)
     }
 
-    /// The file to write: unnamed where the file system allows (O_TMPFILE),
-    /// else under a temporary name; with `inPlace`, the final name itself.
-    private func createFile(_ context: EntryContext, mode: UInt32) throws(EntryError) -> (Int32, FilePath?) {
+    /// How a file being written is named.
+    enum WrittenAs {
+        /// O_TMPFILE: no name until it is linked in.
+        case unnamed
+        /// A temporary name in its directory, renamed over the final one.
+        case temporaryName(FilePath)
+        /// Its final name, in a new tree that is itself not yet under its
+        /// final name (see CopyRun.hideTree).
+        case finalNameInHiddenTree
+        /// --inplace: its final name, in place.
+        case inPlace
+    }
+
+    /// The file to write: in a new tree still under a temporary name, its
+    /// own name; else unnamed where the file system allows (O_TMPFILE), or
+    /// under a temporary name; with `inPlace`, the final name itself.
+    private func createFile(_ context: EntryContext, mode: UInt32) throws(EntryError) -> (Int32, WrittenAs) {
         let directory = context.destinationDirectory
+        if run.writesIntoHiddenTree && context.destinationIsNew && !options.inPlace {
+            let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+            let descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
+            guard descriptor >= 0 else { throw .last("open", context.destination) }
+            return (descriptor, .finalNameInHiddenTree)
+        }
         if options.inPlace {
             let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC
             var descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
@@ -73,11 +100,11 @@ extension EntryCopier {
                 descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
             }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
-            return (descriptor, nil)
+            return (descriptor, .inPlace)
         }
         if run.placement != .temporaryName {
             let descriptor = openat(directory, ".", FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
-            if descriptor >= 0 { return (descriptor, nil) }
+            if descriptor >= 0 { return (descriptor, .unnamed) }
             // File systems without O_TMPFILE say so in several ways.
             guard [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) else { throw .last("open", context.destination) }
         }
@@ -86,15 +113,17 @@ extension EntryCopier {
             openat(directory, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
         guard descriptor >= 0 else { throw .last("open", context.destination) }
-        return (descriptor, temporary)
+        return (descriptor, .temporaryName(temporary))
     }
 
     /// Gives the finished file its final name. False when an entry appeared
     /// there meanwhile and `--no-clobber` keeps it.
-    private func place(_ descriptor: Int32, temporary: FilePath?, context: EntryContext) throws(EntryError) -> Bool {
-        if options.inPlace { return true }
+    private func place(_ descriptor: Int32, written: WrittenAs, context: EntryContext) throws(EntryError) -> Bool {
         let directory = context.destinationDirectory
-        if let temporary {
+        switch written {
+        case .inPlace, .finalNameInHiddenTree: return true
+        case .unnamed: break
+        case .temporaryName(let temporary):
             let noReplace = options.overwrite == .keepExisting ? FSR_RENAME_NOREPLACE : 0
             let renamed = temporary.withPlatformString { from in
                 context.destinationName.withPlatformString { fsr_renameat2(directory, from, directory, $0, noReplace) }

@@ -20,7 +20,9 @@ struct CopyCommand: Subcommand {
 
         By default everything cp -a keeps is kept: mode, owner, times (ns), hard links, \
         symbolic links (not followed), extended attributes, holes in sparse files, FIFOs and \
-        devices. Each file is written unnamed and appears under its name only when complete.
+        devices. No file appears under its final name before it is complete: a new tree is \
+        written under a temporary name and renamed into place at the end; into an existing one, \
+        each file is written unnamed and linked in. Ctrl-C stops cleanly, keeping what is whole.
 
         fsring copy -v src backup/           copy src to backup/src, listing each entry
         fsring copy --update src/ backup/src copy what is newer than the backup
@@ -160,19 +162,52 @@ struct CopyCommand: Subcommand {
             throw ExitStatus(2)
         }
         let printer = CopyPrinter(verbose: verbose, dryRun: dryRun, progress: showProgress)
+        var progressHandler: (@Sendable (CopyProgress) -> Void)?
+        if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
+        // Hard links between files of different sources stay hard links, as with cp.
+        options.hardLinkRegistry = HardLinkRegistry()
+        let copying = Task { [options, progressHandler] in
+            await copyAll(pairs, options: options, fileSystem: fileSystem, printer: printer, progress: progressHandler)
+        }
+        let interruption = Interruption { copying.cancel() }
+        let (total, failed, fatal) = await copying.value
+        interruption.end()
+        if let signal = interruption.signal {
+            printer.finish()
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            writeToStandardError(
+                "fsring: copy: interrupted (\(name)) after \(total.files) files; what was copied is whole\n")
+            throw ExitStatus(128 + signal)
+        }
+        printer.finish()
+        if json {
+            let output = RawOutput(descriptor: 1)
+            output.write(Self.json(total) + [0x0A])
+            output.flush()
+        }
+        if total.failed > 0 {
+            writeToStandardError("fsring: copy: \(total.failed) \(total.failed == 1 ? "entry" : "entries") failed\n")
+        }
+        if fatal { throw ExitStatus(2) }
+        if failed || total.failed > 0 { throw ExitStatus(1) }
+    }
+
+    /// Copies each pair in turn; stops at a failure that ends a run, or
+    /// when cancelled (a signal: see Interruption).
+    private func copyAll(
+        _ pairs: [(source: FilePath, destination: FilePath, followLink: Bool)], options: CopyOptions,
+        fileSystem: FileSystem, printer: CopyPrinter, progress progressHandler: (@Sendable (CopyProgress) -> Void)?
+    ) async -> (total: CopySummary, failed: Bool, fatal: Bool) {
         var total = CopySummary()
         var failed = false
         var fatal = false
-        var progressHandler: (@Sendable (CopyProgress) -> Void)?
-        if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
         // As cp: two sources meeting at one destination are copied both only
         // when both are directories (merged); the same file given twice is
         // copied once, and another file is not written over the one just
         // copied there.
         var copiedTo: [FilePath: PathKind] = [:]
-        // Hard links between files of different sources stay hard links, as with cp.
-        options.hardLinkRegistry = HardLinkRegistry()
         for pair in pairs {
+            if Task.isCancelled { break }
             let kind = PathKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
             if let first = copiedTo[pair.destination] {
                 if kind.exists && kind.identity == first.identity {
@@ -200,7 +235,8 @@ struct CopyCommand: Subcommand {
                     })
                 total.add(summary)
             } catch {
-                printer.fatal(error)
+                // Stopped by a signal: the command says so once, at the end.
+                if !Task.isCancelled { printer.fatal(error) }
                 if case .stopped(_, let summary) = error {
                     total.add(summary)
                     fatal = true
@@ -209,17 +245,7 @@ struct CopyCommand: Subcommand {
                 failed = true
             }
         }
-        printer.finish()
-        if json {
-            let output = RawOutput(descriptor: 1)
-            output.write(Self.json(total) + [0x0A])
-            output.flush()
-        }
-        if total.failed > 0 {
-            writeToStandardError("fsring: copy: \(total.failed) \(total.failed == 1 ? "entry" : "entries") failed\n")
-        }
-        if fatal { throw ExitStatus(2) }
-        if failed || total.failed > 0 { throw ExitStatus(1) }
+        return (total, failed, fatal)
     }
 
     /// What a path names (through a link with `followLink`): to tell

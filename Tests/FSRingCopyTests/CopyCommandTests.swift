@@ -299,6 +299,50 @@ struct CopyCommandTests {
         }
     }
 
+    /// A new tree is written under a temporary name beside its own and
+    /// renamed into place when done. SIGINT stops the copy cleanly: what is
+    /// whole is renamed into place, nothing cut short is left under any name,
+    /// directories get their metadata, and the exit status is 130.
+    @Test(arguments: allBackends)
+    func anInterruptedCopyPublishesWhatIsWhole(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-sigint")
+        let root = directory.path.string
+        let setup = try shell(
+            "cd '\(root)' && mkdir -m 750 source && cd source && for d in $(seq 1 40); do mkdir d$d; "
+                + "for f in $(seq 1 100); do head -c $((f * 400)) /dev/urandom > d$d/f$f; done; done "
+                + "&& touch -d 2002-02-02 . d*")
+        #expect(setup.status == 0)
+        var interrupted = 0
+        for attempt in 0..<3 {
+            let destination = "\(root)/copy-\(attempt)"
+            // SIGINT once the copy's temporary top has entries, unless it is done by then.
+            let result = try shell(
+                "cd '\(root)' || exit 1; FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 2 source "
+                    + "'\(destination)' 2> errors & pid=$!; "
+                    + "for i in $(seq 1 500); do "
+                    + "[ $(find .fsring-*.tmp -type f 2>/dev/null | head -20 | wc -l) -ge 20 ] && break; "
+                    + "kill -0 $pid 2>/dev/null || break; sleep 0.01; done; kill -INT $pid 2>/dev/null; "
+                    + "wait $pid; echo \"status $?\"; cat errors")
+            let status = result.text.split(separator: "\n").first { $0.hasPrefix("status ") }
+            // Whatever happened: no temporary tree is left, every file there is whole.
+            #expect(try shell("ls -A '\(root)' | grep -c fsring").text == "0\n", "\(result.text)")
+            let check = try shell(
+                "cd '\(destination)' && for f in $(find . -type f); do "
+                    + "cmp -s \"$f\" '\(root)/source/'\"$f\" || echo \"bad: $f\"; done")
+            #expect(check.text.isEmpty, "\(check.text)")
+            #expect(libcStat(FilePath(destination)).map { $0.st_mode & 0o777 } == 0o750)
+            #expect(libcStat(FilePath(destination)).map { $0.st_mtim.tv_sec } == 1_012_608_000)
+            if status == "status 130" {
+                interrupted += 1
+                #expect(try shell("find '\(destination)' -type f | wc -l").text != "0\n")
+                #expect(result.text.contains("fsring: copy: interrupted (SIGINT) after "), "\(result.text)")
+            } else {
+                #expect(status == "status 0", "\(result.text)")
+            }
+        }
+        #expect(interrupted > 0)
+    }
+
     @Test(arguments: allBackends)
     func aKilledCopyLeavesNoTruncatedFileUnderAFinalName(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-killed")
