@@ -351,16 +351,21 @@ struct CopyCommandTests {
             "cd '\(root)' && mkdir source && for i in $(seq 1 40); do head -c 3000000 /dev/urandom > source/file-$i; done"
         )
         #expect(setup.status == 0)
-        // Kill the copy at several moments; whatever it left must be whole.
+        // Kill the copy at several moments, into a new tree (written under a
+        // temporary name) and into an existing one (each file unnamed until
+        // linked in); whatever is under the destination must be whole.
         for (attempt, delay) in ["0.05", "0.1", "0.2", "0.4"].enumerated() {
-            let destination = "\(root)/copy-\(attempt)"
-            _ = try shell(
-                "FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 2 '\(root)/source' '\(destination)' & "
-                    + "sleep \(delay); kill -9 $!; wait $! 2>/dev/null; true")
-            let check = try shell(
-                "cd '\(destination)' 2>/dev/null || exit 0; for f in *; do [ -e \"$f\" ] || continue; "
-                    + "cmp -s \"$f\" '\(root)/source/'\"$f\" || echo \"truncated: $f\"; done")
-            #expect(check.text.isEmpty, "\(check.text)")
+            for existing in [false, true] {
+                let destination = "\(root)/copy-\(attempt)-\(existing)"
+                if existing { mkdir(destination, 0o755) }
+                _ = try shell(
+                    "FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 2 -T '\(root)/source' "
+                        + "'\(destination)' & sleep \(delay); kill -9 $!; wait $! 2>/dev/null; true")
+                let check = try shell(
+                    "cd '\(destination)' 2>/dev/null || exit 0; for f in *; do [ -e \"$f\" ] || continue; "
+                        + "cmp -s \"$f\" '\(root)/source/'\"$f\" || echo \"truncated: $f\"; done")
+                #expect(check.text.isEmpty, "\(check.text)")
+            }
         }
     }
 }
