@@ -18,18 +18,22 @@ final class Interruption: Sendable {
     /// task that made this value (Dispatch's sources are not Sendable; the
     /// handlers never touch this).
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
+    /// The signals taken over: a signal ignored already stays ignored (a
+    /// shell starts the background jobs of scripts with SIGINT ignored, on
+    /// purpose).
+    private let watched: [Int32]
 
     /// Starts watching; `stop` is called (once, on a Dispatch thread) at the first signal.
     init(stop: @escaping @Sendable () -> Void) {
+        // Dispatch sees a signal only once its default action is off.
+        watched = Self.signals.filter { Self.isHandled(previously: Glibc.signal($0, SIG_IGN)) }
         var made: [any DispatchSourceSignal] = []
-        for number in Self.signals {
-            // Dispatch sees the signal only once its default action is off.
-            Glibc.signal(number, SIG_IGN)
+        for number in watched {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in
                 guard let self, received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged
                 else { return }
-                for other in Self.signals { Glibc.signal(other, SIG_DFL) }
+                for other in watched { Glibc.signal(other, SIG_DFL) }
                 stop()
             }
             source.resume()
@@ -38,16 +42,22 @@ final class Interruption: Sendable {
         sources = made
     }
 
+    /// Whether a disposition signal(2) returned was anything but "ignore".
+    private static func isHandled(previously handler: __sighandler_t?) -> Bool {
+        guard let handler else { return true }  // SIG_DFL is a null pointer.
+        return unsafeBitCast(handler, to: Int.self) != unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
     /// The signal that arrived, if one did.
     var signal: Int32? {
         let number = received.load(ordering: .relaxed)
         return number == 0 ? nil : number
     }
 
-    /// Stops watching and gives the signals back their default action.
+    /// Stops watching and gives the signals watched back their default action.
     func end() {
         for source in sources { source.cancel() }
         sources = []
-        for number in Self.signals { Glibc.signal(number, SIG_DFL) }
+        for number in watched { Glibc.signal(number, SIG_DFL) }
     }
 }

@@ -300,11 +300,12 @@ struct CopyCommandTests {
     }
 
     /// A new tree is written under a temporary name beside its own and
-    /// renamed into place when done. SIGINT stops the copy cleanly: what is
-    /// whole is renamed into place, nothing cut short is left under any name,
-    /// directories get their metadata, and the exit status is 130.
+    /// renamed into place when done. SIGTERM (or SIGINT, which the shell
+    /// here makes background jobs ignore) stops the copy cleanly: what is
+    /// whole is renamed into place, nothing cut short is left under any
+    /// name, directories get their metadata, and the exit status is 143.
     @Test(arguments: allBackends)
-    func anInterruptedCopyPublishesWhatIsWhole(backend: Backend) throws {
+    func aStoppedCopyPublishesWhatIsWhole(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-sigint")
         let root = directory.path.string
         let setup = try shell(
@@ -315,13 +316,13 @@ struct CopyCommandTests {
         var interrupted = 0
         for attempt in 0..<3 {
             let destination = "\(root)/copy-\(attempt)"
-            // SIGINT once the copy's temporary top has entries, unless it is done by then.
+            // SIGTERM once the copy's temporary top has files, unless it is done by then.
             let result = try shell(
                 "cd '\(root)' || exit 1; FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -j 2 source "
                     + "'\(destination)' 2> errors & pid=$!; "
                     + "for i in $(seq 1 500); do "
                     + "[ $(find .fsring-*.tmp -type f 2>/dev/null | head -20 | wc -l) -ge 20 ] && break; "
-                    + "kill -0 $pid 2>/dev/null || break; sleep 0.01; done; kill -INT $pid 2>/dev/null; "
+                    + "kill -0 $pid 2>/dev/null || break; sleep 0.01; done; kill -TERM $pid 2>/dev/null; "
                     + "wait $pid; echo \"status $?\"; cat errors")
             let status = result.text.split(separator: "\n").first { $0.hasPrefix("status ") }
             // Whatever happened: no temporary tree is left, every file there is whole.
@@ -332,10 +333,10 @@ struct CopyCommandTests {
             #expect(check.text.isEmpty, "\(check.text)")
             #expect(libcStat(FilePath(destination)).map { $0.st_mode & 0o777 } == 0o750)
             #expect(libcStat(FilePath(destination)).map { $0.st_mtim.tv_sec } == 1_012_608_000)
-            if status == "status 130" {
+            if status == "status 143" {
                 interrupted += 1
                 #expect(try shell("find '\(destination)' -type f | wc -l").text != "0\n")
-                #expect(result.text.contains("fsring: copy: interrupted (SIGINT) after "), "\(result.text)")
+                #expect(result.text.contains("fsring: copy: interrupted (SIGTERM) after "), "\(result.text)")
             } else {
                 #expect(status == "status 0", "\(result.text)")
             }
