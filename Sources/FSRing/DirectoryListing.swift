@@ -34,7 +34,9 @@ package enum DirectoryReader {
         _ path: UnsafePointer<CChar>, displayPath: FilePath,
         _ body: (Int32) -> Result<Success, FileSystemError>
     ) -> Result<Success, FileSystemError> {
-        let descriptor = fsr_openat(FSR_AT_FDCWD, path, O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
+        let flags = O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC
+        var descriptor = fsr_openat(FSR_AT_FDCWD, path, flags, 0)
+        if descriptor < 0 && errno == ENAMETOOLONG { descriptor = LongPaths.open(path, flags: flags, mode: 0) }
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: displayPath)) }
         defer { Glibc.close(descriptor) }
         return body(descriptor)

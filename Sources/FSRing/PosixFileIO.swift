@@ -47,7 +47,11 @@ final class PosixFileIO: FileIO {
         let address = cPath.address
         return Int32(
             try await checked("open", path) {
-                Int(fsr_openat(directory, .at(address), flags | FSR_O_CLOEXEC, mode))
+                let descriptor = fsr_openat(directory, .at(address), flags | FSR_O_CLOEXEC, mode)
+                guard descriptor < 0 && errno == ENAMETOOLONG && directory == FSR_AT_FDCWD else {
+                    return Int(descriptor)
+                }
+                return Int(LongPaths.open(.at(address), flags: flags, mode: mode))
             })
     }
 
@@ -143,10 +147,13 @@ final class PosixFileIO: FileIO {
             { () -> Result<FileInfo, FileSystemError> in
                 var raw = statx()
                 let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
-                if fsr_statx(directory, .at(address), flags, mask, &raw) < 0 {
-                    return .failure(FileSystemError(code: errno, operation: "statx", path: path))
+                if fsr_statx(directory, .at(address), flags, mask, &raw) == 0 { return .success(FileInfo(raw)) }
+                if errno == ENAMETOOLONG && directory == FSR_AT_FDCWD,
+                    let info = LongPaths.info(.at(address), followLinks: flags & FSR_AT_SYMLINK_NOFOLLOW == 0)
+                {
+                    return .success(info)
                 }
-                return .success(FileInfo(raw))
+                return .failure(FileSystemError(code: errno, operation: "statx", path: path))
             }, onCancel: { .failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)) })
         try Task.checkCancellation()
         return try result.get()
@@ -281,7 +288,8 @@ final class PosixFileIO: FileIO {
         _ cPath: UnsafePointer<CChar>, path: () -> FilePath, sizeHint: Int, limit: Int = .max,
         into buffer: inout [UInt8], at start: Int
     ) -> Result<Int, FileSystemError> {
-        let descriptor = fsr_openat(FSR_AT_FDCWD, cPath, O_RDONLY | FSR_O_CLOEXEC, 0)
+        var descriptor = fsr_openat(FSR_AT_FDCWD, cPath, O_RDONLY | FSR_O_CLOEXEC, 0)
+        if descriptor < 0 && errno == ENAMETOOLONG { descriptor = LongPaths.open(cPath, flags: O_RDONLY, mode: 0) }
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path())) }
         defer { Glibc.close(descriptor) }
         var filled = 0

@@ -33,6 +33,15 @@ final class URingFileIO: FileIO {
         defer { withExtendedLifetime(cPath) {} }
         let result = try await submit(
             .open(at: directory, path: cPath.pointer, flags: flags | FSR_O_CLOEXEC, mode: mode))
+        if result == -ENAMETOOLONG && directory == FSR_AT_FDCWD {
+            // Deeper than one call reaches: opened in steps (a few short calls) on the pool.
+            let address = cPath.address
+            let descriptor = await blocking.run { () -> Int32 in
+                let opened = LongPaths.open(.at(address), flags: flags, mode: mode)
+                return opened >= 0 ? opened : -errno
+            }
+            return try FileSystemError.check(descriptor, "open", path)
+        }
         return try FileSystemError.check(result, "open", path)
     }
 
@@ -63,6 +72,16 @@ final class URingFileIO: FileIO {
         defer { raw.deallocate() }
         let mask = UInt32(FSR_STATX_BASIC_STATS | FSR_STATX_BTIME)
         let result = try await submit(.statx(at: directory, path: cPath.pointer, flags: flags, mask: mask, into: raw))
+        if result == -ENAMETOOLONG && directory == FSR_AT_FDCWD {
+            let address = cPath.address
+            let found = await blocking.run { () -> Result<FileInfo, FileSystemError> in
+                guard let info = LongPaths.info(.at(address), followLinks: flags & FSR_AT_SYMLINK_NOFOLLOW == 0) else {
+                    return .failure(FileSystemError(code: errno, operation: "statx", path: path))
+                }
+                return .success(info)
+            }
+            return try found.get()
+        }
         _ = try FileSystemError.check(result, "statx", path)
         return FileInfo(raw.pointee)
     }
@@ -203,7 +222,12 @@ final class URingFileIO: FileIO {
             let index = batch.lowerBound + position
             // A path is made only for a file that failed or needs more reading.
             if let open = outcome[0], open < 0 {
-                files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: paths[index]))))
+                if -open == ENAMETOOLONG {
+                    // Deeper than one call reaches: read on its own, opened in steps.
+                    deliver(await readWholeFile(paths[index], capacity: capacity), index, body)
+                } else {
+                    files.append((index, .failure(FileSystemError(code: -open, operation: "open", path: paths[index]))))
+                }
                 continue
             }
             let read = outcome[1] ?? -ECANCELED

@@ -1,4 +1,3 @@
-internal import CURing
 import FSRing
 import SystemPackage
 
@@ -12,7 +11,7 @@ import SystemPackage
 /// path (directories' metadata, hard links, --verify) goes through here.
 enum LongPath {
     /// The longest path, in bytes without the NUL, that one call takes.
-    static let limit = Int(PATH_MAX) - 1
+    static var limit: Int { LongPaths.limit }
 
     /// Calls `body` with a directory and a name in it that together name
     /// `path`: the current directory and `path` itself when it is short
@@ -24,54 +23,13 @@ enum LongPath {
         _ body: (Int32, UnsafePointer<CChar>) throws(EntryError) -> Result
     ) throws(EntryError) -> Result {
         try path.withEntryPath { (whole) throws(EntryError) in
-            let count = strlen(whole)
-            if count <= limit && !openingParent { return try body(AT_FDCWD, whole) }
-            // Bytes, not FilePath operations: those cost time in proportion to the path's length.
-            let slash = CChar(UInt8(ascii: "/"))
-            var lastSlash = count - 1
-            while lastSlash >= 0 && whole[lastSlash] != slash { lastSlash -= 1 }
-            guard lastSlash < count - 1 else { throw .code(EINVAL, "open", path, detail: "needs a file name") }
-            let parent: Int32
-            switch lastSlash {
-            case -1: parent = try openInSteps(".", count: 1, displayPath: path)
-            case 0: parent = try openInSteps("/", count: 1, displayPath: path)
-            default: parent = try openInSteps(whole, count: lastSlash, displayPath: path)
+            if strlen(whole) <= limit && !openingParent { return try body(AT_FDCWD, whole) }
+            let outcome = LongPaths.withParent(of: whole) { directory, name in
+                Swift.Result { () throws(EntryError) in try body(directory, name) }
             }
-            defer { close(parent) }
-            return try body(parent, whole + lastSlash + 1)
+            guard let outcome else { throw .last("open", path) }
+            return try outcome.get()
         }
-    }
-
-    /// Opens the directory named by the first `count` bytes of `path`
-    /// (O_PATH: enough to name entries in it), one run of components at a
-    /// time, each run short enough for a call.
-    private static func openInSteps(_ path: UnsafePointer<CChar>, count: Int, displayPath: FilePath)
-        throws(EntryError) -> Int32
-    {
-        let slash = CChar(UInt8(ascii: "/"))
-        var directory = AT_FDCWD
-        var start = 0
-        while start < count {
-            // The longest run from `start` that ends before a slash (or at the end) and fits.
-            var end = count
-            if count - start > limit {
-                end = start + limit
-                while end > start + 1 && path[end] != slash { end -= 1 }
-                guard path[end] == slash else { throw .code(ENAMETOOLONG, "open", displayPath) }
-            }
-            let opened = withUnsafeTemporaryAllocation(of: CChar.self, capacity: end - start + 1) { run in
-                run.baseAddress!.initialize(from: path + start, count: end - start)
-                run[end - start] = 0
-                return openat(directory, run.baseAddress!, FSR_O_PATH | O_DIRECTORY | O_CLOEXEC)
-            }
-            let failure = opened < 0 ? EntryError.last("open", displayPath) : nil
-            if directory != AT_FDCWD { close(directory) }
-            if let failure { throw failure }
-            directory = opened
-            start = end
-            while start < count && path[start] == slash { start += 1 }
-        }
-        return directory
     }
 
     /// Whether /proc/self/fd can name an entry through its directory's descriptor.

@@ -181,16 +181,11 @@ struct CopyBehaviourTests {
         // Built from descriptors: shells cannot cd that deep.
         mkdir(directory("source").string, 0o755)
         writeFile(directory("source/top"), Array("top".utf8), mode: 0o640)
-        var level = open(directory("source").string, O_RDONLY | O_DIRECTORY)
-        let name = String(repeating: "n", count: 250)
-        for depth in 1...17 {
-            #expect(mkdirat(level, name, 0o750) == 0)
-            let next = openat(level, name, O_RDONLY | O_DIRECTORY)
-            close(level)
-            level = next
+        let level = makeDeepDirectories(under: directory("source"), levels: 17) { level, depth in
             let time = timespec(tv_sec: 978_310_000 + depth, tv_nsec: 456)
-            #expect(futimens(level, [time, time]) == 0)
+            futimens(level, [time, time])
         }
+        try #require(level >= 0)
         defer { close(level) }
         let file = openat(level, "file", O_WRONLY | O_CREAT, 0o604)
         #expect(write(file, "deep", 4) == 4)

@@ -312,6 +312,42 @@ struct HashCommandTests {
 
     /// A path written with a trailing slash must be a directory, as for
     /// sha256sum: `file/` is reported and the other paths are still hashed.
+    /// Files deeper than one call's path (PATH_MAX, 4,096 bytes) are
+    /// hashed too (sha256sum and b3sum cannot open them): on both backends,
+    /// in a list, in a check of that list and in the tree digest.
+    @Test(arguments: ["uring", "posix"])
+    func filesDeeperThanPathMaxAreHashed(backend: String) throws {
+        let scratch = TemporaryDirectory("deep-hash")
+        let root = scratch.path.string
+        mkdir(scratch("tree").string, 0o755)
+        writeFile(scratch("tree/top"), Array("top".utf8))
+        let level = makeDeepDirectories(under: scratch("tree"), levels: 17, mode: 0o755)
+        try #require(level >= 0)
+        for (name, text) in [("deep", "deep file"), ("other", "another")] {
+            let file = openat(level, name, O_WRONLY | O_CREAT, 0o644)
+            #expect(write(file, text, text.utf8.count) == text.utf8.count)
+            close(file)
+        }
+        close(level)
+        let environment = "FSRING_BACKEND=\(backend)"
+        let listed = try shell(
+            "cd '\(root)' && \(environment) '\(fsring)' hash -a sha256 tree > list; echo $?; cat list")
+        let lines = listed.text.split(separator: "\n")
+        #expect(lines.first == "0", "\(listed.text)")
+        #expect(lines.count == 4)
+        // The same digests from sha256sum, reading through a shell that walked down.
+        let theirs = try shell(
+            "cd '\(root)/tree' && for i in $(seq 1 17); do cd -P n*; done && sha256sum < deep && sha256sum < other")
+        for digest in theirs.text.split(separator: "\n").map({ $0.prefix(64) }) {
+            #expect(lines.contains { $0.hasPrefix(digest) && $0.count > 4_096 }, "\(digest)")
+        }
+        let check = try shell("cd '\(root)' && \(environment) '\(fsring)' hash -c --quiet list")
+        #expect(check.status == 0, "\(check.text)")
+        // (Slow in a debug build only: SystemPackage checks every path it changes there.)
+        let tree = try shell("cd '\(root)' && \(environment) '\(fsring)' hash --tree tree 2>&1")
+        #expect(tree.status == 0 && tree.text.hasSuffix("  tree\n") && tree.text.count == 64 + 7, "\(tree.text)")
+    }
+
     @Test func trailingSlashNamesADirectory() throws {
         let scratch = TemporaryDirectory("slash")
         mkdir(scratch("dir").string, 0o755)

@@ -282,3 +282,26 @@ public func openDescriptorTargets() -> [String] {
     }
     return targets
 }
+
+/// The name of each level of `makeDeepDirectories`: 250 bytes, so 17
+/// levels make a path longer than PATH_MAX (4,096 bytes).
+public let deepDirectoryName = String(repeating: "n", count: 250)
+
+/// Makes `levels` directories named `deepDirectoryName` under `root`, each
+/// inside the one before, calling `eachLevel` with each new directory's
+/// descriptor and depth; returns the deepest one's descriptor, for the
+/// caller to fill and close. Built from descriptors: shells cannot cd that
+/// deep, and calls by whole path stop at 4,096 bytes.
+public func makeDeepDirectories(
+    under root: FilePath, levels: Int, mode: mode_t = 0o750, _ eachLevel: (Int32, Int) -> Void = { _, _ in }
+) -> Int32 {
+    var level = open(root.string, O_RDONLY | O_DIRECTORY)
+    for depth in 1...levels {
+        mkdirat(level, deepDirectoryName, mode)
+        let next = openat(level, deepDirectoryName, O_RDONLY | O_DIRECTORY)
+        close(level)
+        level = next
+        eachLevel(level, depth)
+    }
+    return level
+}
