@@ -243,20 +243,11 @@ extension FileSystem {
 
     /// Reads every copied file back and compares BLAKE3 digests with its source.
     private func verify(_ run: CopyRun) async {
-        let all = run.takeVerifiable()
-        // Paths too long for one call are read here, opened from their parents.
-        let isLong = { (pair: (source: FilePath, destination: FilePath)) in
-            pair.source.length > LongPath.limit || pair.destination.length > LongPath.limit
-        }
-        let pairs = all.filter { !isLong($0) }
-        let longPairs = all.filter(isLong)
+        let pairs = run.takeVerifiable()
         let engine = HashEngine(fileSystem: self, algorithm: .blake3)
-        let sources =
-            await engine.digests(of: pairs.map(\.source)) + longPairs.map { Self.blockingDigest(of: $0.source) }
-        let copies =
-            await engine.digests(of: pairs.map(\.destination))
-            + longPairs.map { Self.blockingDigest(of: $0.destination) }
-        for (index, pair) in (pairs + longPairs).enumerated() {
+        let sources = await engine.digests(of: pairs.map(\.source))
+        let copies = await engine.digests(of: pairs.map(\.destination))
+        for (index, pair) in pairs.enumerated() {
             switch (sources[index], copies[index]) {
             case (.success(let original), .success(let copy)) where original == copy:
                 run.counters.verified.add(1, ordering: .relaxed)
@@ -267,35 +258,6 @@ extension FileSystem {
             case (.failure(let error), _), (_, .failure(let error)):
                 run.fail(EntryError(error), source: pair.source)
             }
-        }
-    }
-}
-
-extension FileSystem {
-    /// The BLAKE3 digest of a file whose path is too long for one call,
-    /// read from a descriptor opened through its parent.
-    fileprivate static func blockingDigest(of path: FilePath) -> DigestResult {
-        do throws(EntryError) {
-            let descriptor = try LongPath.withParent(of: path) { (directory, name) throws(EntryError) in
-                let opened = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                guard opened >= 0 else { throw .last("open", path) }
-                return opened
-            }
-            defer { close(descriptor) }
-            let hasher = StreamingHasher(.blake3)
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            var size: UInt64 = 0
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count >= 0 else { throw .last("read", path) }
-                if count == 0 { break }
-                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-                size += UInt64(count)
-            }
-            return .success(FileDigest(digest: hasher.finalize(), size: size))
-        } catch {
-            return .failure(error.error)
         }
     }
 }
