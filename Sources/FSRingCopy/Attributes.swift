@@ -22,9 +22,9 @@ struct Attributes {
     ) throws(EntryError) {
         let permissions = try setOwner(info, context) { fchown(destination, $0, $1) }
         var sourceACLs: ACLKinds = []
-        if preserve.contains(.xattr) {
+        if let kinds = attributesCopied {
             sourceACLs = try ExtendedAttributes.copy(
-                list: { flistxattr(source, $0, $1) }, get: { fgetxattr(source, $0, $1, $2) },
+                kinds, list: { flistxattr(source, $0, $1) }, get: { fgetxattr(source, $0, $1, $2) },
                 set: { fsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
         }
         if preserve.contains(.mode) {
@@ -82,8 +82,8 @@ struct Attributes {
         // Links have attributes too (trusted.*, security.* such as SELinux
         // labels; the kernel allows no user.* on them), reached by path.
         var sourceACLs: ACLKinds = []
-        if preserve.contains(.xattr) {
-            sourceACLs = try copyAttributes(from: source, to: destination, context: context)
+        if let kinds = attributesCopied {
+            sourceACLs = try copyAttributes(kinds, from: source, to: destination, context: context)
         }
         // Links have no mode of their own.
         if !isLink {
@@ -111,18 +111,30 @@ struct Attributes {
 
     /// Extended attributes by path (without following a final link); the
     /// ACLs the source has.
-    private func copyAttributes(from source: EntryName, to destination: EntryName, context: EntryContext)
-        throws(EntryError) -> ACLKinds
-    {
+    private func copyAttributes(
+        _ kinds: ExtendedAttributes.Kinds, from source: EntryName, to destination: EntryName, context: EntryContext
+    ) throws(EntryError) -> ACLKinds {
         try LongPath.withAttributePath(directory: source.directory, name: source.name, wholePath: context.source) {
             (source) throws(EntryError) in
             try LongPath.withAttributePath(
                 directory: destination.directory, name: destination.name, wholePath: context.destination
             ) { (destination) throws(EntryError) in
                 try ExtendedAttributes.copy(
-                    list: { llistxattr(source, $0, $1) }, get: { lgetxattr(source, $0, $1, $2) },
+                    kinds, list: { llistxattr(source, $0, $1) }, get: { lgetxattr(source, $0, $1, $2) },
                     set: { lsetxattr(destination, $0, $1, $2, 0) }, context: context, scratch: scratch)
             }
+        }
+    }
+
+    /// Which extended attributes are copied, as cp decides: ACLs belong to
+    /// the mode (`--no-preserve=xattr` keeps them), the rest to `xattr`;
+    /// nil for none.
+    private var attributesCopied: ExtendedAttributes.Kinds? {
+        switch (preserve.contains(.mode), preserve.contains(.xattr)) {
+        case (true, true): .all
+        case (true, false): .acls
+        case (false, true): .allButACLs
+        case (false, false): nil
         }
     }
 
@@ -174,10 +186,15 @@ struct Attributes {
 enum ExtendedAttributes {
     static let firstTry = 256
 
-    /// Returns the ACLs among the attributes listed.
+    /// Which of a file's attributes a copy takes.
+    enum Kinds {
+        case all, acls, allButACLs
+    }
+
+    /// Copies the attributes of `kinds`; returns the ACLs among those listed.
     @discardableResult
     static func copy(
-        list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
+        _ kinds: Kinds, list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
         get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int,
         set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32,
         context: EntryContext, scratch: Scratch
@@ -194,8 +211,15 @@ enum ExtendedAttributes {
         var start = 0
         while start < length {
             let name = names.baseAddress! + start
-            try copyOne(name, get: get, set: set, context: context, value: scratch.attributeValue)
-            acls.formUnion(ACLKinds(attributeName: name))
+            let acl = ACLKinds(attributeName: name)
+            let wanted =
+                switch kinds {
+                case .all: true
+                case .acls: !acl.isEmpty
+                case .allButACLs: acl.isEmpty
+                }
+            if wanted { try copyOne(name, get: get, set: set, context: context, value: scratch.attributeValue) }
+            acls.formUnion(acl)
             start += strlen(name) + 1
         }
         return acls

@@ -95,6 +95,35 @@ struct CopyFidelityTests {
         #expect(ours.contains("default:user:daemon:r-x"))  // with-default's, kept
     }
 
+    /// As with cp, ACLs belong to the mode: `--no-preserve=xattr` keeps
+    /// them and drops the other attributes; `--no-preserve=mode` drops them
+    /// and keeps the others.
+    @Test(arguments: allBackends)
+    func aclsGoWithTheModeAndOtherAttributesWithXattr(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-acl-kinds")
+        let source = directory("source")
+        mkdir(source.string, 0o755)
+        writeFile(directory("source/file"), [1], mode: 0o640)
+        let setup = try shell(
+            "cd '\(source.string)' && setfacl -m u:nobody:r file && setfattr -n user.note -v kept file "
+                + "&& setfacl -d -m u:nobody:rx .")
+        try #require(setup.status == 0)
+        let attributes = "getfattr -R -d -m - . 2>/dev/null"
+        for (dropped, attribute) in [("xattr", CopyOptions.Attributes.xattr), ("mode", .mode)] {
+            _ = try shell("cp -a --no-preserve=\(dropped) '\(source.string)' '\(directory("cp-\(dropped)").string)'")
+            var options = CopyOptions()
+            options.preserve.remove(attribute)
+            let target = directory("fsring-\(dropped)")
+            _ = try await fs.copyItem(at: source, to: target, options: options)
+            let ours = try shell("cd '\(target.string)' && \(attributes)").text
+            let theirs = try shell("cd '\(directory("cp-\(dropped)").string)' && \(attributes)").text
+            #expect(ours == theirs, "--no-preserve=\(dropped)")
+            #expect(ours.contains("posix_acl") == (dropped == "xattr"), "\(ours)")
+            #expect(ours.contains("user.note") == (dropped == "mode"), "\(ours)")
+        }
+    }
+
     @Test(arguments: allBackends)
     func noPreserveGivesTheCopierDefaults(backend: Backend) async throws {
         let fs = try fileSystem(backend)
