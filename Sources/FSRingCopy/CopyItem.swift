@@ -1,4 +1,5 @@
 internal import CURing
+import Dispatch
 import FSRing
 import FSRingHash
 import Synchronization
@@ -65,8 +66,10 @@ extension FileSystem {
             }
         }
         let counting = options.countTotals ? Task { await countTotals(of: source, sourceInfo, into: run) } : nil
+        // A single file (or link, or node) is one job: one thread does it.
+        let threads = sourceInfo.type == .directory ? max(1, options.concurrency) : 1
         await withTaskCancellationHandler {
-            await Self.onThreads(max(1, options.concurrency), name: "fsring-copy") { _ in
+            await Self.onThreads(threads, name: "fsring-copy") { _ in
                 let copier = EntryCopier(run: run, scratch: Scratch())
                 while let job = run.queue.next() {
                     if !run.isStopped {
@@ -79,7 +82,7 @@ extension FileSystem {
                 }
             }
             // Also after a stop: what was written is whole (a file cut short is removed).
-            guard run.publishHiddenTree() else { return }
+            guard run.publishHiddenTree(), run.hasFinishingWork else { return }
             await Self.onThreads(1, name: "fsring-finish") { _ in
                 let finisher = CopyFinisher(run: run)
                 finisher.linkHardLinks()
@@ -183,12 +186,27 @@ extension FileSystem {
     static func placement(for destination: FilePath, options: CopyOptions) -> Placement {
         if options.inPlace || options.dryRun { return .temporaryName }
         var directory = destination
-        if destination.withPlatformString({ FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) })?.type
-            != .directory
-        {
+        var info = destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
+        if info?.type != .directory {
             directory = destination.removingLastComponent()
             if directory.isEmpty { directory = "." }
+            info = directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
         }
+        // One probe per file system and process: `fsring copy *.jpg dir/` is a run per file.
+        let device = info.map { UInt64($0.deviceMajor) << 32 | UInt64($0.deviceMinor) }
+        if let device, let known = knownPlacements.withLock({ $0[device] }) { return known }
+        let probed = probePlacement(in: directory)
+        // A refusal may be this directory's (not writable), not the file system's: not kept.
+        if let device, probed != .temporaryName { knownPlacements.withLock { $0[device] = probed } }
+        return probed
+    }
+
+    /// Placements found by probing, by the device of the destination's file system.
+    private static let knownPlacements = Mutex<[UInt64: Placement]>([:])
+
+    /// Makes an unnamed file in `directory` and links it in, both ways, to
+    /// see which the file system and the process's privileges allow.
+    private static func probePlacement(in directory: FilePath) -> Placement {
         let descriptor = directory.withPlatformString {
             openat(AT_FDCWD, $0, FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, 0o600)
         }
@@ -221,8 +239,21 @@ extension FileSystem {
             totalBytes: known ? run.counters.totalBytes.load(ordering: .relaxed) : nil, finished: finished)
     }
 
-    /// Runs `body` on `count` new threads and returns when all are done.
+    /// Runs `body` on `count` new threads and returns when all are done;
+    /// one body runs on a Dispatch worker instead, which is kept between
+    /// calls: `fsring copy *.jpg dir/` is a run per file, and a thread
+    /// started for each took most of the time (1,000 files: 0.27 s against
+    /// cp's 0.03 s, five thread starts per file).
     static func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) -> Void) async {
+        if count == 1 {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    body(0)
+                    continuation.resume()
+                }
+            }
+            return
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let remaining = Atomic<Int>(count)
             let box = ContinuationBox(continuation)

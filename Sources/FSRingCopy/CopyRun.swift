@@ -54,8 +54,11 @@ final class CopyRun: Sendable {
         }
         self.placement = placement
         hardLinks = options.hardLinkRegistry ?? HardLinkRegistry()
-        creationMask = Self.currentUmask()
+        creationMask = Self.processUmask
     }
+
+    /// The umask, read once per process (fsring never changes it).
+    static let processUmask = currentUmask()
 
     /// The umask, read from /proc/self/status: umask(2) can only be read by
     /// setting it, which would briefly change it for every thread.
@@ -124,6 +127,12 @@ final class CopyRun: Sendable {
     /// Records that the first of a group failed, so a later one is copied instead.
     func hardLinkLeaderFailed(_ info: FileInfo) {
         hardLinks.table.withLock { $0.leaderFailed(info.identity) }
+    }
+
+    /// Whether anything waits for the finishing phase: hard links to make,
+    /// directories whose metadata is still to be set.
+    var hasFinishingWork: Bool {
+        hardLinks.table.withLock { $0.hasFollowers } || finishes.withLock { !$0.isEmpty }
     }
 
     func takeHardLinkFollowers() -> [HardLinkTable.Follower] {
@@ -291,6 +300,8 @@ struct HardLinkTable {
     }
 
     mutating func leaderFailed(_ identity: FileIdentity) { leaders[identity]?.failed = true }
+
+    var hasFollowers: Bool { !followers.isEmpty }
 
     mutating func takeFollowers() -> [Follower] {
         defer { followers = [] }
