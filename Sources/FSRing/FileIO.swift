@@ -1,3 +1,4 @@
+internal import CURing
 import SystemPackage
 
 #if canImport(Glibc)
@@ -123,6 +124,21 @@ extension FileIO {
         return await blocking.run(
             { zip(addresses, paths).map { DirectoryReader.listChildrenBlocking($0, displayPath: $1) } },
             onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
+    }
+
+    /// The types of many paths (a final link followed with `followLinks`),
+    /// looked up in one job of the blocking pool, in order; nil where the
+    /// lookup failed.
+    func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
+        let cPaths = CPathList(PathList(paths), paths.indices)
+        defer { withExtendedLifetime(cPaths) {} }
+        let addresses = paths.indices.map { UInt(bitPattern: cPaths.pointer($0)) }
+        return await blocking.run(
+            {
+                addresses.map {
+                    FileInfo.blockingLookup(FSR_AT_FDCWD, .at($0), followLinks: followLinks)?.type
+                }
+            }, onCancel: { paths.map { _ in nil } })
     }
 
     /// The entries of an open directory.

@@ -124,6 +124,13 @@ extension FileSystem {
     /// comes back as an entry. For collecting the files of large trees
     /// (`fsring hash`); the options' filter, if any, is not consulted for
     /// regular files.
+    /// The types of many paths named at once (following a final link with
+    /// `followLinks`), in one job of the blocking pool; nil where the lookup
+    /// failed. For sorting out files named by the thousand before walking.
+    package func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
+        await io.types(of: paths, followLinks: followLinks)
+    }
+
     package func collectFiles(at root: FilePath, options: TreeWalkOptions = TreeWalkOptions()) async -> (
         files: PathList, others: [WalkEntry]
     ) {

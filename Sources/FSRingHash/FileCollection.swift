@@ -24,6 +24,9 @@ public struct FileCollection: Sendable {
     /// Paths that could not be read or walked.
     public var errors: [FileSystemError] = []
 
+    /// Paths expanded at once.
+    static let pathsAtOnce = 64
+
     /// Expands `paths`; with `followLinks`, symbolic links are followed (loops are errors).
     public static func collect(_ paths: [FilePath], followLinks: Bool, in fileSystem: FileSystem) async
         -> FileCollection
@@ -34,8 +37,39 @@ public struct FileCollection: Sendable {
         // A link named on the command line is followed, as sha256sum and
         // b3sum do; links found inside directories only with `followLinks`.
         options.followRootSymbolicLink = true
-        for path in paths {
-            let (files, others) = await fileSystem.collectFiles(at: path, options: options)
+        // Many paths (`fsring hash *.jpg`): walked one after another, each
+        // waited for its own statx (1,000 files: 43 ms against b3sum's 12).
+        // Regular files need no walk: their types are looked up together,
+        // and the rest (directories, links that lead nowhere, errors, FIFOs)
+        // is walked side by side, which reports them as before. Results are
+        // taken in the order given.
+        let types = await fileSystem.types(of: paths, followLinks: true)
+        let walked = paths.indices.filter { types[$0] != .regular }
+        let walkOptions = options
+        let found = await withTaskGroup(of: (Int, PathList, [WalkEntry]).self) { group in
+            var results = [(PathList, [WalkEntry])?](repeating: nil, count: paths.count)
+            var started = 0
+            var finished = 0
+            while started < walked.count || !group.isEmpty {
+                while started < walked.count && started - finished < Self.pathsAtOnce {
+                    let index = walked[started]
+                    group.addTask {
+                        let (files, others) = await fileSystem.collectFiles(at: paths[index], options: walkOptions)
+                        return (index, files, others)
+                    }
+                    started += 1
+                }
+                guard let (index, files, others) = await group.next() else { break }
+                results[index] = (files, others)
+                finished += 1
+            }
+            return results
+        }
+        for (index, path) in paths.enumerated() {
+            guard let (files, others) = found[index] else {
+                collection.files.append(path)  // A regular file.
+                continue
+            }
             collection.files.append(contentsOf: files)
             for entry in others {
                 if let error = entry.error {
