@@ -87,6 +87,30 @@ struct HashCommandTests {
             ).status == 0)
     }
 
+    /// An untagged list whose digests fit two algorithms may mix them (a
+    /// b3sum list and a sha256sum list put together): each line is checked
+    /// with the one the sample favours first and the other where that fails.
+    @Test func checkListsMixingAlgorithmsOfOneLength() throws {
+        let scratch = TemporaryDirectory("mixed")
+        let dir = scratch.path.string
+        for index in 0..<40 { writeFile(Array("\(dir)/f\(index)".utf8), Array("file \(index)".utf8)) }
+        let made = try shell(
+            "cd '\(dir)' && b3sum f1* > list && sha256sum f2* >> list && md5sum f3* > short "
+                + "&& xxh128sum f0 >> short")
+        try #require(made.status == 0)
+        let check = try shell("cd '\(dir)' && '\(fsring)' hash -c list short")
+        #expect(check.status == 0, "\(check.text)")
+        #expect(check.text.split(separator: "\n").count == 11 + 11 + 11 + 1)
+        #expect(!check.text.contains("FAILED"))
+        // A changed file fails whichever algorithm its line was written with.
+        writeFile(Array("\(dir)/f25".utf8), Array("changed".utf8))
+        writeFile(Array("\(dir)/f12".utf8), Array("changed".utf8))
+        let tampered = try shell("cd '\(dir)' && '\(fsring)' hash -c list")
+        #expect(tampered.status == 1)
+        #expect(tampered.text.contains("f25: FAILED\n") && tampered.text.contains("f12: FAILED\n"))
+        #expect(tampered.text.contains("f24: OK\n") && tampered.text.contains("f13: OK\n"))
+    }
+
     @Test func checkReportsTamperedMissingAndMalformedEntries() throws {
         let scratch = TemporaryDirectory("tamper")
         let dir = scratch.path.string
