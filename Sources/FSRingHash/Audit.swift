@@ -14,12 +14,25 @@ public struct AuditReport: Sendable, Equatable {
     }
 
     /// Compares name -> digest maps. A missing name whose digest turns up
-    /// under a new name is reported once, as moved.
+    /// under a new name is reported once, as moved. Names are compared
+    /// without a leading `./`: `fsring hash src > list` writes `src/a`, and
+    /// auditing the current directory (the default) walks `./src/a`.
+    /// Each side's names are reported as that side wrote them.
     public init(manifest: [(name: [UInt8], digest: [UInt8])], current: [(name: [UInt8], digest: [UInt8])]) {
         var expected: [[UInt8]: [UInt8]] = [:]
-        for entry in manifest { expected[entry.name] = entry.digest }
+        var listedAs: [[UInt8]: [UInt8]] = [:]
+        for entry in manifest {
+            let key = Self.withoutDotSlash(entry.name)
+            expected[key] = entry.digest
+            listedAs[key] = entry.name
+        }
         var found: [[UInt8]: [UInt8]] = [:]
-        for entry in current { found[entry.name] = entry.digest }
+        var foundAs: [[UInt8]: [UInt8]] = [:]
+        for entry in current {
+            let key = Self.withoutDotSlash(entry.name)
+            found[key] = entry.digest
+            foundAs[key] = entry.name
+        }
 
         var missing: [[UInt8]] = []
         var new: [[UInt8]] = []
@@ -49,10 +62,23 @@ public struct AuditReport: Sendable, Equatable {
                 self.missing.append(name)
             }
         }
-        self.new = new.filter { !movedTo.contains($0) }
+        self.new = new.filter { !movedTo.contains($0) }.map { foundAs[$0]! }
+        changed = changed.map { foundAs[$0]! }
+        self.missing = self.missing.map { listedAs[$0]! }
+        moved = moved.map { (listedAs[$0.from]!, foundAs[$0.to]!) }
         let order: ([UInt8], [UInt8]) -> Bool = { $0.lexicographicallyPrecedes($1) }
         changed.sort(by: order)
         self.missing.sort(by: order)
         self.new.sort(by: order)
+    }
+
+    /// `name` without the `./` it may start with (once or more).
+    static func withoutDotSlash(_ name: [UInt8]) -> [UInt8] {
+        var start = 0
+        while name.count - start > 2 && name[start] == UInt8(ascii: ".") && name[start + 1] == UInt8(ascii: "/") {
+            start += 2
+            while start < name.count - 1 && name[start] == UInt8(ascii: "/") { start += 1 }
+        }
+        return Array(name[start...])
     }
 }

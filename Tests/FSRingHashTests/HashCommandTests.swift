@@ -224,6 +224,12 @@ struct HashCommandTests {
             report.text
                 == "changed: ./edit\nmissing: ./gone\nnew: ./added\nmoved: ./move -> ./moved\n1 changed, 1 missing, 1 new, 1 moved\n"
         )
+        // A list of `fsring hash sub` (names `sub/...`) audited in the
+        // current directory, the default (walked as `./sub/...`): the same names.
+        let nested = try shell(
+            "cd '\(dir)' && mkdir sub && printf one > sub/one && '\(fsring)' hash sub > \(manifest) "
+                + "&& printf two > sub/one && cd sub && cd .. && '\(fsring)' hash --audit \(manifest) | grep sub/")
+        #expect(nested.text == "changed: ./sub/one\n", "\(nested.text)")
     }
 
     @Test func linksAreSkippedInsideDirectoriesButFollowedWhenNamed() throws {
