@@ -91,35 +91,33 @@ struct HashCheck {
         }
 
         // Where a digest's length fits two algorithms (BLAKE3 and SHA-256;
-        // MD5 and XXH128), the one that matches more of a sample is tried
-        // first, and the other only for the files it did not match: hashing
-        // every file both ways took twice the time of `b3sum -c`.
+        // MD5 and XXH128), each file is hashed with its candidates in turn
+        // until one matches: hashing every file both ways took twice the
+        // time of `b3sum -c`. The order comes from a sample: the candidate
+        // that matched most of its first 32 files goes first for the rest,
+        // whose digests are not computed again. "-" is standard input, as
+        // in sha256sum's lists: read once below, with every algorithm its
+        // lines need.
         let standardInput = [UInt8(ascii: "-")]
-        var preferred: [Int: HashAlgorithm] = [:]
-        let ambiguous = entries.filter { $0.algorithms.count > 1 && $0.line.name != standardInput }
-        for length in Set(ambiguous.map(\.line.digest.count)) {
-            let lines = ambiguous.filter { $0.line.digest.count == length }.map(\.line)
-            preferred[length] = await lines.algorithm(in: fileSystem)
-        }
-        for index in entries.indices {
-            guard let first = preferred[entries[index].line.digest.count],
-                entries[index].algorithms.contains(first)
-            else { continue }
-            entries[index].algorithms = [first] + entries[index].algorithms.filter { $0 != first }
-        }
-        // "-" is standard input, as in sha256sum's lists: read once below,
-        // with every algorithm its lines need.
         var digests: [HashAlgorithm: [[UInt8]: DigestResult]] = [:]
         let files = entries.filter { $0.line.name != standardInput }
-        await hash(files.map { ($0.line.name, $0.algorithms[0]) }, into: &digests)
-        var retried: [([UInt8], HashAlgorithm)] = []
-        for entry in files where entry.algorithms.count > 1 {
-            guard case .success(let file) = digests[entry.algorithms[0]]?[entry.line.name],
-                file.digest != entry.line.digest
-            else { continue }
-            retried += entry.algorithms.dropFirst().map { (entry.line.name, $0) }
+        let sample = Array(files.filter { $0.algorithms.count > 1 }.prefix(32))
+        await hashUntilMatched(sample, into: &digests)
+        var preferred: [Int: HashAlgorithm] = [:]
+        for length in Set(sample.map(\.line.digest.count)) {
+            let lines = sample.filter { $0.line.digest.count == length }
+            preferred[length] = HashAlgorithm.candidates(forDigestLength: length).max { lhs, rhs in
+                matches(lines, lhs, digests) < matches(lines, rhs, digests)
+            }
         }
-        await hash(retried, into: &digests)
+        let ordered = files.map { entry in
+            var entry = entry
+            if let first = preferred[entry.line.digest.count], entry.algorithms.contains(first) {
+                entry.algorithms = [first] + entry.algorithms.filter { $0 != first }
+            }
+            return entry
+        }
+        await hashUntilMatched(ordered, into: &digests)
         let standardInputAlgorithms = HashAlgorithm.allCases.filter { algorithm in
             entries.contains { $0.line.name == standardInput && $0.algorithms.contains(algorithm) }
         }
@@ -179,13 +177,46 @@ struct HashCheck {
         return mismatched > 0 || unreadable > 0 || (command.strict && malformed > 0)
     }
 
+    /// Hashes each entry's file with its algorithms in turn, until one
+    /// matches its digest (or the file cannot be read), all files of a
+    /// round and an algorithm at once, into `digests` (by algorithm, then
+    /// name). Digests already there are not computed again.
+    private func hashUntilMatched(_ entries: [Entry], into digests: inout [HashAlgorithm: [[UInt8]: DigestResult]])
+        async
+    {
+        var pending = entries
+        var round = 0
+        while !pending.isEmpty {
+            await hash(pending.map { ($0.line.name, $0.algorithms[round]) }, into: &digests)
+            pending = pending.filter { entry in
+                guard round + 1 < entry.algorithms.count,
+                    case .success(let file) = digests[entry.algorithms[round]]?[entry.line.name]
+                else { return false }
+                return file.digest != entry.line.digest
+            }
+            round += 1
+        }
+    }
+
+    /// How many of `entries` match their digest by `algorithm`.
+    private func matches(
+        _ entries: [Entry], _ algorithm: HashAlgorithm, _ digests: [HashAlgorithm: [[UInt8]: DigestResult]]
+    ) -> Int {
+        entries.count { entry in
+            guard case .success(let file) = digests[algorithm]?[entry.line.name] else { return false }
+            return file.digest == entry.line.digest
+        }
+    }
+
     /// Hashes each named file with its algorithm, all files of an algorithm
-    /// at once, into `digests` (by algorithm, then name).
+    /// at once, into `digests` (by algorithm, then name), but for those
+    /// already there.
     private func hash(
         _ wanted: [([UInt8], HashAlgorithm)], into digests: inout [HashAlgorithm: [[UInt8]: DigestResult]]
     ) async {
         for algorithm in HashAlgorithm.allCases {
-            let names = Array(Set(wanted.filter { $0.1 == algorithm }.map(\.0)))
+            let known = digests[algorithm] ?? [:]
+            let names = Array(Set(wanted.filter { $0.1 == algorithm && known[$0.0] == nil }.map(\.0)))
             if names.isEmpty { continue }
             let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(
                 of: names.map { FilePath(rawBytes: $0) })
