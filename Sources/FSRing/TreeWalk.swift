@@ -118,12 +118,6 @@ extension FileSystem {
 }
 
 extension FileSystem {
-    /// Walks the tree at `root` as `walk(at:options:)` does, but keeps the
-    /// regular files found as bytes, without a `WalkEntry` or `FilePath`
-    /// each: every other entry (directories, links, special files, errors)
-    /// comes back as an entry. For collecting the files of large trees
-    /// (`fsring hash`); the options' filter, if any, is not consulted for
-    /// regular files.
     /// The types of many paths named at once (following a final link with
     /// `followLinks`), in one job of the blocking pool; nil where the lookup
     /// failed. For sorting out files named by the thousand before walking.
@@ -131,6 +125,12 @@ extension FileSystem {
         await io.types(of: paths, followLinks: followLinks)
     }
 
+    /// Walks the tree at `root` as `walk(at:options:)` does, but keeps the
+    /// regular files found as bytes, without a `WalkEntry` or `FilePath`
+    /// each: every other entry (directories, links, special files, errors)
+    /// comes back as an entry. For collecting the files of large trees
+    /// (`fsring hash`); the options' filter, if any, is not consulted for
+    /// regular files.
     package func collectFiles(at root: FilePath, options: TreeWalkOptions = TreeWalkOptions()) async -> (
         files: PathList, others: [WalkEntry]
     ) {
