@@ -34,9 +34,7 @@ package enum DirectoryReader {
         _ path: UnsafePointer<CChar>, displayPath: FilePath,
         _ body: (Int32) -> Result<Success, FileSystemError>
     ) -> Result<Success, FileSystemError> {
-        let flags = O_RDONLY | FSR_O_DIRECTORY | FSR_O_CLOEXEC
-        var descriptor = fsr_openat(FSR_AT_FDCWD, path, flags, 0)
-        if descriptor < 0 && errno == ENAMETOOLONG { descriptor = LongPaths.open(path, flags: flags, mode: 0) }
+        let descriptor = LongPaths.open(path, flags: O_RDONLY | FSR_O_DIRECTORY, mode: 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: displayPath)) }
         defer { Glibc.close(descriptor) }
         return body(descriptor)

@@ -35,9 +35,15 @@ package enum LongPaths {
         return body(parent, path + lastSlash + 1)
     }
 
-    /// openat(AT_FDCWD, path, ...) for a path of any length: -1 and errno on failure.
-    package static func open(_ path: UnsafePointer<CChar>, flags: Int32, mode: UInt32) -> Int32 {
-        withParent(of: path) { fsr_openat($0, $1, flags | FSR_O_CLOEXEC, mode) } ?? -1
+    /// openat(directory, path, ...) (close-on-exec), which also reaches a
+    /// path longer than one call takes when `directory` is the current one:
+    /// the descriptor, or -1 and errno.
+    package static func open(
+        _ path: UnsafePointer<CChar>, at directory: Int32 = FSR_AT_FDCWD, flags: Int32, mode: UInt32
+    ) -> Int32 {
+        let descriptor = fsr_openat(directory, path, flags | FSR_O_CLOEXEC, mode)
+        guard descriptor < 0 && errno == ENAMETOOLONG && directory == FSR_AT_FDCWD else { return descriptor }
+        return withParent(of: path) { fsr_openat($0, $1, flags | FSR_O_CLOEXEC, mode) } ?? -1
     }
 
     /// statx of a path of any length; nil with errno set on failure.

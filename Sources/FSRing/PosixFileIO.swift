@@ -47,11 +47,7 @@ final class PosixFileIO: FileIO {
         let address = cPath.address
         return Int32(
             try await checked("open", path) {
-                let descriptor = fsr_openat(directory, .at(address), flags | FSR_O_CLOEXEC, mode)
-                guard descriptor < 0 && errno == ENAMETOOLONG && directory == FSR_AT_FDCWD else {
-                    return Int(descriptor)
-                }
-                return Int(LongPaths.open(.at(address), flags: flags, mode: mode))
+                Int(LongPaths.open(.at(address), at: directory, flags: flags, mode: mode))
             })
     }
 
@@ -288,8 +284,7 @@ final class PosixFileIO: FileIO {
         _ cPath: UnsafePointer<CChar>, path: () -> FilePath, sizeHint: Int, limit: Int = .max,
         into buffer: inout [UInt8], at start: Int
     ) -> Result<Int, FileSystemError> {
-        var descriptor = fsr_openat(FSR_AT_FDCWD, cPath, O_RDONLY | FSR_O_CLOEXEC, 0)
-        if descriptor < 0 && errno == ENAMETOOLONG { descriptor = LongPaths.open(cPath, flags: O_RDONLY, mode: 0) }
+        let descriptor = LongPaths.open(cPath, flags: O_RDONLY, mode: 0)
         if descriptor < 0 { return .failure(FileSystemError(code: errno, operation: "open", path: path())) }
         defer { Glibc.close(descriptor) }
         var filled = 0

@@ -60,8 +60,8 @@ struct Attributes {
             sourceDirectory: AT_FDCWD, sourceName: finish.source, destinationDirectory: AT_FDCWD,
             destinationName: finish.destination, destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
-        try LongPath.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
-            try LongPath.withParent(of: finish.destination) { (directory, name) throws(EntryError) in
+        try LongPaths.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
+            try LongPaths.withParent(of: finish.destination) { (directory, name) throws(EntryError) in
                 try apply(
                     finish.info, source: (sourceDirectory, sourceName), destination: (directory, name),
                     isLink: false, acls: finish.destinationACLs, context: context)
@@ -88,7 +88,7 @@ struct Attributes {
         // Links have no mode of their own.
         if !isLink {
             if preserve.contains(.mode) {
-                try LongPath.withAttributePath(directory: directory, name: name, wholePath: context.destination) {
+                try LongPaths.withAttributePath(directory: directory, name: name, wholePath: context.destination) {
                     (path) throws(EntryError) in
                     try acls.drop(keeping: sourceACLs, remove: { lremovexattr(path, $0) }, context: context)
                 }
@@ -114,9 +114,9 @@ struct Attributes {
     private func copyAttributes(
         _ kinds: ExtendedAttributes.Kinds, from source: EntryName, to destination: EntryName, context: EntryContext
     ) throws(EntryError) -> ACLKinds {
-        try LongPath.withAttributePath(directory: source.directory, name: source.name, wholePath: context.source) {
+        try LongPaths.withAttributePath(directory: source.directory, name: source.name, wholePath: context.source) {
             (source) throws(EntryError) in
-            try LongPath.withAttributePath(
+            try LongPaths.withAttributePath(
                 directory: destination.directory, name: destination.name, wholePath: context.destination
             ) { (destination) throws(EntryError) in
                 try ExtendedAttributes.copy(

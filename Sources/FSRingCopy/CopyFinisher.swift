@@ -37,7 +37,7 @@ struct CopyFinisher {
 
     private func link(_ follower: HardLinkTable.Follower, to leader: FilePath) throws(EntryError) {
         let linked = try withReachedPaths(follower) { (context) throws(EntryError) in
-            try LongPath.withParent(of: leader) { (leaderDirectory, leaderName) throws(EntryError) in
+            try LongPaths.withParent(of: leader) { (leaderDirectory, leaderName) throws(EntryError) in
                 try EntryCopier(run: run, scratch: scratch).create(context, .regular, "link") { directory, name in
                     linkat(leaderDirectory, leaderName, directory, name, 0)
                 }
@@ -59,8 +59,8 @@ struct CopyFinisher {
         _ follower: HardLinkTable.Follower, copyingAs copyOwner: FileOwner? = nil,
         _ body: (EntryContext) throws(EntryError) -> Result
     ) throws(EntryError) -> Result {
-        try LongPath.withParent(of: follower.source) { (sourceDirectory, sourceName) throws(EntryError) in
-            try LongPath.withParent(of: follower.destination, openingParent: copyOwner != nil) {
+        try LongPaths.withParent(of: follower.source) { (sourceDirectory, sourceName) throws(EntryError) in
+            try LongPaths.withParent(of: follower.destination, openingParent: copyOwner != nil) {
                 (directory, name) throws(EntryError) in
                 let sourceParent = sourceDirectory == AT_FDCWD ? nil : follower.source.removingLastComponent()
                 let destinationParent =
@@ -82,7 +82,7 @@ struct CopyFinisher {
         let skippedBefore = run.counters.skipped.load(ordering: .relaxed)
         do throws(EntryError) {
             let directory = follower.destination.removingLastComponent()
-            let group = try LongPath.withParent(of: directory) { (parent, name) throws(EntryError) in
+            let group = try LongPaths.withParent(of: directory) { (parent, name) throws(EntryError) in
                 FileInfo.blockingLookup(parent, name, followLinks: true)
             }.map(OpenDirectory.groupOfNewFiles(in:))
             let owner = FileOwner(user: run.effectiveUser, group: group ?? getegid())

@@ -85,7 +85,7 @@ extension EntryCopier {
     /// source's metadata (as cp does).
     private func recordFinishOfUnreadable(_ job: DirectoryJob) {
         guard !options.dryRun else { return }
-        let info = try? LongPath.withParent(of: job.source) { (directory, name) throws(EntryError) in
+        let info = try? LongPaths.withParent(of: job.source) { (directory, name) throws(EntryError) in
             FileInfo.blockingLookup(directory, name, followLinks: job.followLink)
         }
         guard let info, info.type == .directory else { return }

@@ -5,14 +5,11 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Reaching entries whose whole path is longer than one system call takes
-/// (PATH_MAX: 4,096 bytes with the NUL). The copy itself works from open
-/// directories and never needs such a path; what it does afterwards by
-/// path (directories' metadata, hard links, --verify) goes through here.
-enum LongPath {
-    /// The longest path, in bytes without the NUL, that one call takes.
-    static var limit: Int { LongPaths.limit }
-
+/// The copy's use of long paths (see `LongPaths`). The copy itself works
+/// from open directories and never needs one; what it does afterwards by
+/// path (directories' metadata, hard links) goes through here, with the
+/// copy's errors.
+extension LongPaths {
     /// Calls `body` with a directory and a name in it that together name
     /// `path`: the current directory and `path` itself when it is short
     /// enough (and `openingParent` is false); else its parent, opened in
@@ -24,7 +21,7 @@ enum LongPath {
     ) throws(EntryError) -> Result {
         try path.withEntryPath { (whole) throws(EntryError) in
             if strlen(whole) <= limit && !openingParent { return try body(AT_FDCWD, whole) }
-            let outcome = LongPaths.withParent(of: whole) { directory, name in
+            let outcome = withParent(of: whole) { directory, name in
                 Swift.Result { () throws(EntryError) in try body(directory, name) }
             }
             guard let outcome else { throw .last("open", path) }
