@@ -308,11 +308,15 @@ struct CopyCommandTests {
     func aStoppedCopyPublishesWhatIsWhole(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-sigint")
         let root = directory.path.string
-        let setup = try shell(
-            "cd '\(root)' && mkdir -m 750 source && cd source && for d in $(seq 1 40); do mkdir d$d; "
-                + "for f in $(seq 1 100); do head -c $((f * 400)) /dev/urandom > d$d/f$f; done; done "
-                + "&& touch -d 2002-02-02 . d*")
-        #expect(setup.status == 0)
+        mkdir(directory("source").string, 0o750)
+        for folder in 1...40 {
+            mkdir(directory("source/d\(folder)").string, 0o755)
+            for file in 1...100 {
+                let bytes = randomBytes(file * 400, seed: UInt64(folder * 1000 + file))
+                writeFile(directory("source/d\(folder)/f\(file)"), bytes)
+            }
+        }
+        #expect(try shell("cd '\(root)/source' && chmod 750 . && touch -d 2002-02-02 . d*").status == 0)
         var interrupted = 0
         for attempt in 0..<3 {
             let destination = "\(root)/copy-\(attempt)"
