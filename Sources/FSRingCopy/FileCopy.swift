@@ -85,7 +85,8 @@ extension EntryCopier {
     /// under a temporary name; with `inPlace`, the final name itself.
     private func createFile(_ context: EntryContext, mode: UInt32) throws(EntryError) -> (Int32, WrittenAs) {
         let directory = context.destinationDirectory
-        if run.writesIntoHiddenTree && context.destinationIsNew && !options.inPlace {
+        // (--inplace never hides a tree.)
+        if run.writesIntoHiddenTree && context.destinationIsNew {
             let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
             let descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
