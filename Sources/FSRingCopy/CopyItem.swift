@@ -243,7 +243,9 @@ extension FileSystem {
     /// one body runs on a Dispatch worker instead, which is kept between
     /// calls: `fsring copy *.jpg dir/` is a run per file, and a thread
     /// started for each took most of the time (1,000 files: 0.27 s against
-    /// cp's 0.03 s, five thread starts per file).
+    /// cp's 0.03 s, five thread starts per file). The file system's pool for
+    /// blocking calls would do too, but its hand-over is slower: 0.07-0.08 s
+    /// against Dispatch's 0.05-0.06 s for those 1,000 files (four rounds).
     static func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) -> Void) async {
         if count == 1 {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
