@@ -39,6 +39,8 @@ final class CopyRun: Sendable {
     private let destinationRoot = Mutex<FileIdentity?>(nil)
     /// A new tree being written under a temporary name (see `hideTree`).
     private let hiddenTree = Mutex<HiddenTree?>(nil)
+    /// Whether `hiddenTree` is set and not yet published: read for every
+    /// file, so without taking the lock.
     private let writingHidden = Atomic<Bool>(false)
 
     init(
