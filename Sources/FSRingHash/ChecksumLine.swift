@@ -124,60 +124,14 @@ public struct ChecksumLine: Sendable, Equatable {
         return out
     }
 
-    /// Parses one line (without its terminator) in either format; nil when
-    /// it is not a properly formatted checksum line. `escapedNames` is false
-    /// for the lines of a NUL-ended list, whose names are raw. A NUL inside
-    /// a line makes it improperly formatted: no name holds one, and taking
-    /// the name up to it (as the C library would) could hide the lines of a
-    /// NUL-ended list read as a newline-ended one behind the first.
+    /// Parses one line (without its terminator) in either format, as the
+    /// first line of a list; nil when it is not a checksum line. Lists are
+    /// read with `ListReader`, which also knows comments and how the list's
+    /// earlier lines separate digest and name.
     public static func parse(_ line: ArraySlice<UInt8>, escapedNames: Bool = true) -> ChecksumLine? {
-        guard !line.contains(0) else { return nil }
-        var body = line
-        if escapedNames && body.last == 0x0D { body = body.dropLast() }  // lists written on Windows
-        var escaped = false
-        if escapedNames && body.first == 0x5C {
-            escaped = true
-            body = body.dropFirst()
-        }
-        if let bsd = parseBSD(body, escaped: escaped) { return bsd }
-        return parseGNU(body, escaped: escaped)
-    }
-
-    private static func parseGNU(_ body: ArraySlice<UInt8>, escaped: Bool) -> ChecksumLine? {
-        guard let space = body.firstIndex(of: 0x20), let digest = hexBytes(body[..<space]),
-            !HashAlgorithm.candidates(forDigestLength: digest.count).isEmpty
-        else { return nil }
-        // Two characters separate digest and name: "  " (text mode) or " *" (binary mode).
-        let marker = space + 1
-        guard marker < body.endIndex, body[marker] == 0x20 || body[marker] == UInt8(ascii: "*") else { return nil }
-        let rawName = body[(marker + 1)...]
-        guard !rawName.isEmpty, let name = escaped ? unescape(rawName) : Array(rawName) else { return nil }
-        return ChecksumLine(algorithm: nil, digest: digest, name: name)
-    }
-
-    private static func parseBSD(_ body: ArraySlice<UInt8>, escaped: Bool) -> ChecksumLine? {
-        // ALGO (NAME) = HEX; NAME may itself contain ") = ", so the last one counts.
-        guard let open = body.firstIndex(of: UInt8(ascii: "(")), open > body.startIndex,
-            body[open - 1] == 0x20,
-            let algorithm = HashAlgorithm(tag: String(decoding: body[..<(open - 1)], as: UTF8.self))
-        else { return nil }
-        let marker = Array(") = ".utf8)
-        var close: Int?
-        var candidate = body.endIndex - marker.count
-        while candidate > open {
-            if body[candidate..<(candidate + marker.count)].elementsEqual(marker) {
-                close = candidate
-                break
-            }
-            candidate -= 1
-        }
-        guard let close, let digest = hexBytes(body[(close + marker.count)...]),
-            digest.count == algorithm.digestLength
-        else { return nil }
-        guard let name = escaped ? unescape(body[(open + 1)..<close]) : Array(body[(open + 1)..<close]) else {
-            return nil
-        }
-        return ChecksumLine(algorithm: algorithm, digest: digest, name: name)
+        var reader = ListReader(escapedNames: escapedNames)
+        guard case .entry(let parsed) = reader.read(line) else { return nil }
+        return parsed
     }
 }
 

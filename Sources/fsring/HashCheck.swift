@@ -53,10 +53,13 @@ struct HashCheck {
         var entries: [Entry] = []
         var malformed = 0
         // With -z the list's lines end with NUL, as `fsring hash -z` writes them.
-        let lines = text.split(separator: command.lineEnd, omittingEmptySubsequences: false)
-        for (number, line) in lines.enumerated() {
-            if line.isEmpty && number == lines.count - 1 { continue }  // after the end of the last line
-            guard let parsed = ChecksumLine.parse(line, escapedNames: !command.zero) else {
+        var reader = ChecksumLine.ListReader(escapedNames: !command.zero)
+        for (number, line) in text.split(separator: command.lineEnd, omittingEmptySubsequences: false).enumerated() {
+            let parsed: ChecksumLine
+            switch reader.read(line) {
+            case .entry(let entry): parsed = entry
+            case .ignored: continue
+            case .malformed:
                 malformed += 1
                 if command.warn && !command.status {
                     diagnostics.write("fsring: hash: \(listName): \(number + 1): improperly formatted checksum line\n")

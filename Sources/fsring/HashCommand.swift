@@ -339,11 +339,12 @@ struct HashCommand: Subcommand {
         }
         var entries: [ChecksumLine] = []
         var malformed = 0
-        for line in text.split(separator: lineEnd, omittingEmptySubsequences: true) {
-            if let entry = ChecksumLine.parse(line, escapedNames: !zero) {
-                entries.append(entry)
-            } else {
-                malformed += 1
+        var reader = ChecksumLine.ListReader(escapedNames: !zero)
+        for line in text.split(separator: lineEnd, omittingEmptySubsequences: false) {
+            switch reader.read(line) {
+            case .entry(let entry): entries.append(entry)
+            case .ignored: break
+            case .malformed: malformed += 1
             }
         }
         if malformed > 0 {

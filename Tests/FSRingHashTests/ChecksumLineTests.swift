@@ -56,11 +56,53 @@ struct ChecksumLineTests {
         #expect(parse("") == nil)
         #expect(parse("not a checksum line") == nil)
         #expect(parse("\(hex)") == nil)
-        #expect(parse("\(hex) x") == nil)  // one space and no marker
         // A NUL ends no name: the line is not taken for one naming what comes before it.
         #expect(ChecksumLine.parse(Array("\(hex)  first\0\(hex)  second".utf8)[...]) == nil)
         #expect(parse("abc  file") == nil)  // odd number of hex digits
         #expect(parse(String(repeating: "0", count: 30) + "  file") == nil)  // no algorithm has 15 bytes
+    }
+
+    /// sha256sum -c's leniencies: leading blanks, OpenSSL's spacing of tags,
+    /// a tab after the digest.
+    @Test func looseSpacingAsCoreutilsReadsIt() {
+        let name = Array("f".utf8)
+        for text in [
+            "  \(hex)  f", "\t\(hex) *f", "\(hex)\t f", "SHA256(f)= \(hex)", "SHA256 (f)=\(hex)",
+            "  BLAKE3 (f) =\t \(hex)", "SHA2-256(f)= \(hex)",
+        ] {
+            #expect(parse(text)?.name == name, "\(text)")
+            #expect(parse(text)?.digest == digest, "\(text)")
+        }
+        #expect(parse("SHA2-256(f)= \(hex)")?.algorithm == .sha256)
+        #expect(parse(" \\\(hex)  a\\\\b")?.name == Array("a\\b".utf8))
+        #expect(parse("\\ \(hex)  f") == nil)  // blanks go before the escape mark, not after
+        #expect(parse("SHA256 (f) = \(hex) ") == nil)  // nothing after the digest
+        #expect(parse("SHA256  (f) = \(hex)") == nil)
+        #expect(parse("sha256 (f) = \(hex)") == nil)
+    }
+
+    /// The first untagged line decides between `HEX  NAME` and `HEX NAME`
+    /// for the rest of its list; comments and empty lines are skipped.
+    @Test func aListKeepsToOneSeparator() {
+        func read(_ lines: [String]) -> [ChecksumLine.ListLine] {
+            var reader = ChecksumLine.ListReader()
+            return lines.map { reader.read(Array($0.utf8)[...]) }
+        }
+        func entry(_ name: String, _ algorithm: HashAlgorithm? = nil) -> ChecksumLine.ListLine {
+            .entry(ChecksumLine(algorithm: algorithm, digest: digest, name: Array(name.utf8)))
+        }
+        #expect(
+            read(["\(hex)  a", "\(hex) b", "\(hex) *c", "SHA256 (d) = \(hex)"]) == [
+                entry("a"), .malformed, entry("c"), entry("d", .sha256),
+            ])
+        #expect(
+            read(["not one", "\(hex) a", "\(hex)  b", "\(hex) *c", "\(hex)\td"]) == [
+                .malformed, entry("a"), entry(" b"), entry("*c"), entry("d"),
+            ])
+        #expect(
+            read(["", "\r", "# a comment", "  # not one", " \t"]) == [
+                .ignored, .ignored, .ignored, .malformed, .malformed,
+            ])
     }
 
     @Test func displayNamesEscapeOnlyForLineBreaks() {

@@ -161,6 +161,44 @@ struct HashCommandTests {
         #expect(nothing.text.contains("junk: no properly formatted checksum lines found"))
     }
 
+    /// Lists written by hand or by other tools (OpenSSL's `SHA256(f)= hex`,
+    /// BSD's `hex f`, indented lines, comments, blank lines): every line
+    /// sha256sum -c accepts is checked, the others counted as it counts them.
+    @Test func checkReadsLooseListsAsSha256sumDoes() throws {
+        let scratch = TemporaryDirectory("loose")
+        let dir = scratch.path.string
+        for name in ["a", "b", "c", "d", "e", "f"] { writeFile(Array("\(dir)/\(name)".utf8), Array(name.utf8)) }
+        let script = """
+            cd '\(dir)' && h() { sha256sum "$1" | cut -c1-64; } &&
+            { echo '# written by hand'; echo; printf '  %s  a\\n' "$(h a)"; printf '\\t%s *b\\n' "$(h b)";
+              echo "SHA256(c)= $(h c)"; echo "SHA256 (d) =  $(h d)"; echo "$(h e) e";
+              printf '  # indented: not a comment\\n'; echo "SHA256 (f) = $(h f)"; } > list &&
+            printf '%s f\\n%s  e\\n' "$(h f)" "$(h e)" > single && echo x > e
+            """
+        _ = try shell(script)
+        for list in ["list", "single"] {
+            let command = "hash -c --warn \(list)"
+            let ours = try shell("cd '\(dir)' && '\(fsring)' \(command)")
+            let theirs = try shell("cd '\(dir)' && sha256sum -c --warn \(list)")
+            #expect(ours.status == theirs.status, "\(ours.text)")
+            #expect(ours.text == theirs.text, "\(ours.text)\n---\n\(theirs.text)")
+            // The same lines counted and named improperly formatted.
+            func warnings(_ command: String) throws -> [String] {
+                try shell("cd '\(dir)' && \(command) 2>&1 >/dev/null").text.split(separator: "\n")
+                    .filter { $0.contains("improperly") }
+                    .map { line in  // the numbers in it: line numbers, count
+                        line.split(whereSeparator: { $0 == " " || $0 == ":" }).filter { $0.allSatisfy(\.isNumber) }
+                            .joined(separator: " ")
+                    }
+            }
+            let ourWarnings = try warnings("'\(fsring)' \(command)")
+            #expect(ourWarnings == (list == "list" ? ["7", "8", "2"] : []))
+            #expect(ourWarnings == (try warnings("sha256sum -c --warn \(list)")))
+        }
+        let single = try shell("cd '\(dir)' && '\(fsring)' hash -c single", standardError: true)
+        #expect(single.text.contains("f: OK\n") && single.text.contains(" e: FAILED open or read\n"))
+    }
+
     @Test func treeDigestIsStableAndSensitiveToEveryKindOfChange() throws {
         let scratch = TemporaryDirectory("tree")
         let dir = scratch.path.string
