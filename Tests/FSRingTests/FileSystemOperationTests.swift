@@ -189,4 +189,27 @@ struct FileSystemOperationTests {
             }
         }
     }
+
+    /// Types of paths named together: a few are looked up on the caller's
+    /// thread, more in one job of the blocking pool; both ways agree.
+    @Test(arguments: allBackends)
+    func typesOfPathsNamedTogether(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("types")
+        writeFile(directory("file"), [1])
+        try await fs.createDirectory(at: directory("dir"))
+        try await fs.createSymbolicLink(at: directory("link"), withDestination: "file")
+        try await fs.createSymbolicLink(at: directory("dangling"), withDestination: "nowhere")
+        #expect(mkfifo(directory("fifo").string, 0o600) == 0)
+        let named: [(String, followed: FSRing.FileType?, unfollowed: FSRing.FileType?)] = [
+            ("file", .regular, .regular), ("dir", .directory, .directory), ("link", .regular, .symbolicLink),
+            ("dangling", nil, .symbolicLink), ("missing", nil, nil), ("fifo", .fifo, .fifo),
+        ]
+        for count in [1, 3, typesLookedUpInPlace, 12] {
+            let chosen = (0..<count).map { named[$0 % named.count] }
+            let paths = chosen.map { directory($0.0) }
+            #expect(await fs.types(of: paths, followLinks: true) == chosen.map(\.followed), "\(count)")
+            #expect(await fs.types(of: paths, followLinks: false) == chosen.map(\.unfollowed), "\(count)")
+        }
+    }
 }
