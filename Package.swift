@@ -47,9 +47,11 @@ let package = Package(
                 "CURing", "FSRing", "FSRingHash", "URing", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .target(name: "CStandardStreams"),
         .executableTarget(
             name: "fsring",
             dependencies: [
+                "CStandardStreams",
                 "FSRing",
                 "FSRingCopy",
                 "FSRingHash",

@@ -1,4 +1,5 @@
 import FSRing
+import URing
 
 #if canImport(Glibc)
     import Glibc
@@ -41,6 +42,7 @@ enum FSRingCommand {
             await command.main(rest)
             return
         }
+        defer { finish(0, command: nil) }
         switch first {
         case "--version":
             writeToStandardOutput(FSRingVersion.current + "\n")
@@ -74,6 +76,17 @@ enum FSRingCommand {
         HelpText.root(abstract: abstract, discussion: discussion, commands: commands.map { ($0.name, $0.abstract) })
     }
 
+    /// Exits with `status`, unless output was lost: a failed write to
+    /// standard output is reported and makes the status 2 (a signal's
+    /// status is kept).
+    static func finish(_ status: Int32, command: String?) -> Never {
+        let code = RawOutput.standardOutputError.load(ordering: .relaxed)
+        guard code != 0 else { exit(status) }
+        let prefix = command.map { "fsring: \($0): " } ?? "fsring: "
+        writeToStandardError("\(prefix)write error on standard output: \(ErrnoName.describe(code))\n")
+        exit(status > 2 ? status : 2)
+    }
+
     static func usageError(_ message: String, help: String) -> Never {
         writeToStandardError("fsring: \(message)\nSee '\(help)'.\n")
         exit(2)
@@ -97,7 +110,7 @@ extension Subcommand {
             switch try CommandLineParser.parse(arguments, as: Self.self) {
             case .help:
                 FSRingCommand.writeToStandardOutput(help)
-                return
+                FSRingCommand.finish(0, command: name)
             case .run(let parsed): command = parsed
             }
         } catch {
@@ -109,12 +122,12 @@ extension Subcommand {
             // Ending here, on the thread the command finished on: resuming
             // `main` would hop to the main actor, and Dispatch starts a thread
             // just for that, since the main thread has left to dispatch_main.
-            exit(0)
+            FSRingCommand.finish(0, command: name)
         } catch let status as ExitStatus {
-            exit(status.code)
+            FSRingCommand.finish(status.code, command: name)
         } catch {
             writeToStandardError("fsring: \(name): \(error)\n")
-            exit(2)
+            FSRingCommand.finish(2, command: name)
         }
     }
 }

@@ -159,4 +159,27 @@ struct CommandLineTests {
         #expect(result.errors.contains("See 'fsring"))
         #expect(result.output.isEmpty)
     }
+
+    /// Output that cannot be written is an error, as in coreutils: a full
+    /// disk, a closed descriptor. With standard output closed, nothing meant for it lands in a
+    /// file that took its number (a copied file, here).
+    @Test func lostOutputIsAWriteErrorNotSuccess() throws {
+        let scratch = TemporaryDirectory("lost-output")
+        let dir = scratch.path.string
+        _ = try shell("mkdir '\(dir)/src' && for i in 1 2 3 4 5 6 7 8; do echo $i > '\(dir)/src/f'$i; done")
+        for (redirection, reason) in [
+            ("> /dev/full", "No space left on device (ENOSPC)"), (">&-", "Bad file descriptor (EBADF)"),
+        ] {
+            let hash = try shell("'\(fsring)' hash '\(dir)/src' \(redirection)", standardError: true)
+            #expect(hash.status == 2, "\(hash.text)")
+            #expect(hash.text.contains("fsring: hash: write error on standard output: \(reason)"), "\(hash.text)")
+            #expect(try shell("sha256sum '\(dir)/src/f1' \(redirection)").status != 0)
+            let version = try shell("'\(fsring)' --version \(redirection)", standardError: true)
+            #expect(version.status == 2 && version.text.contains("fsring: write error on standard output"))
+        }
+        let copy = try shell("'\(fsring)' copy -v '\(dir)/src' '\(dir)/dst' >&-", standardError: true)
+        #expect(copy.status == 2, "\(copy.text)")
+        #expect(try shell("diff -r '\(dir)/src' '\(dir)/dst'").status == 0)
+        #expect(try shell("'\(fsring)' hash '\(dir)/src' > /dev/null").status == 0)
+    }
 }
