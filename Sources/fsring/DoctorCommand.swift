@@ -17,6 +17,12 @@ struct DoctorCommand: Subcommand {
         if let extra = paths.first { throw UsageError("takes no arguments, not '\(extra.text)'") }
     }
 
+    /// A line of the report, written at once through RawOutput, so that a
+    /// failed write is reported (see `FSRingCommand.finish`).
+    private func print(_ line: String) {
+        FSRingCommand.writeToStandardOutput(line + "\n")
+    }
+
     func run() async throws {
         print("fsring \(FSRingVersion.current)")
         print("kernel: \(kernelVersion())")

@@ -176,6 +176,8 @@ struct CommandLineTests {
             #expect(try shell("sha256sum '\(dir)/src/f1' \(redirection)").status != 0)
             let version = try shell("'\(fsring)' --version \(redirection)", standardError: true)
             #expect(version.status == 2 && version.text.contains("fsring: write error on standard output"))
+            let doctor = try shell("'\(fsring)' doctor \(redirection)", standardError: true)
+            #expect(doctor.status == 2 && doctor.text.contains("fsring: doctor: write error on standard output"))
         }
         let copy = try shell("'\(fsring)' copy -v '\(dir)/src' '\(dir)/dst' >&-", standardError: true)
         #expect(copy.status == 2, "\(copy.text)")
