@@ -348,18 +348,8 @@ struct HashCommandTests {
         #expect(ours.text == theirs.text)
 
         // A socket cannot be opened: reported with the reason, as sha256sum does, and exit 1.
-        let socketPath = "\(directory)/socket"
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = try #require(bindUnixSocket(at: "\(directory)/socket"))
         defer { close(listener) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
         let refused = try shell(
             "cd '\(directory)' && FSRING_BACKEND=\(backend) timeout 20 '\(fsring)' hash socket file",
             standardError: true)

@@ -249,6 +249,32 @@ public var fsringExecutable: String {
 
 // MARK: Descriptors
 
+/// Makes a Unix-domain socket at `path` (bound, not listening); the socket
+/// file stays when the returned descriptor is closed. Nil when it cannot be
+/// made (a path longer than a socket address holds, say).
+public func bindUnixSocket(at path: String) -> Int32? {
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return nil }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8) + [0]
+    guard bytes.count <= MemoryLayout.size(ofValue: address.sun_path) else {
+        close(descriptor)
+        return nil
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    guard bound == 0 else {
+        close(descriptor)
+        return nil
+    }
+    return descriptor
+}
+
 /// The `/proc/self/fd` link text of the pipe behind `descriptor`
 /// (`pipe:[INODE]`): names that pipe and no other, while any end is open.
 public func pipeIdentity(_ descriptor: Int32) -> String {
