@@ -18,32 +18,10 @@
 # /var/tmp/fsring-bench) and kept.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-corpus=${FSRING_BENCH_DIR:-/var/tmp/fsring-bench}
 reps=${REPS:-3}
-
-command -v rsync > /dev/null || { echo "copy.sh: rsync is missing (apt-get install rsync)" >&2; exit 2; }
-if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
-    echo "copy.sh: /usr/src/linux-source-6.1.tar.xz is missing (apt-get install linux-source-6.1)" >&2
-    exit 2
-fi
-
-echo "building (release)..." >&2
-"$here/scripts/build-release" >&2
-(cd "$here/Benchmarks" && swift build -c release >&2)
-bench="$here/Benchmarks/.build/release/fsring-bench"
-
-mkdir -p "$corpus"
-# The binary timed is an installed copy, as users run it: the linker's own
-# output sits in the page cache in small pieces, and starting it took 25 more
-# page faults and 0.35 ms more (3.80 against 3.46 ms, 200 paired starts).
-install -D -m 755 "$here/.build/release/fsring" "$corpus/bin/fsring"
-fsring="$corpus/bin/fsring"
+# shellcheck source=prepare.sh
+source "$(dirname "$0")/prepare.sh" copy.sh rsync python3
 cd "$corpus"
-if [ ! -d linux-source-6.1 ]; then
-    echo "unpacking the Linux source tree..." >&2
-    tar -xJf /usr/src/linux-source-6.1.tar.xz
-fi
 if [ ! -d copy-small ]; then
     echo "making 100,000 small files..." >&2
     python3 - <<'PY'

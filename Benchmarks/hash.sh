@@ -13,34 +13,10 @@
 # /var/tmp/fsring-bench) and kept.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-corpus=${FSRING_BENCH_DIR:-/var/tmp/fsring-bench}
 reps=${REPS:-5}
 cores=$(nproc)
-
-for tool in b3sum xxh128sum openssl; do
-    command -v "$tool" > /dev/null || { echo "hash.sh: $tool is missing (apt-get install b3sum xxhash openssl)" >&2; exit 2; }
-done
-if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
-    echo "hash.sh: /usr/src/linux-source-6.1.tar.xz is missing (apt-get install linux-source-6.1)" >&2
-    exit 2
-fi
-
-echo "building (release)..." >&2
-"$here/scripts/build-release" >&2
-(cd "$here/Benchmarks" && swift build -c release >&2)
-bench="$here/Benchmarks/.build/release/fsring-bench"
-
-mkdir -p "$corpus"
-# The binary timed is an installed copy, as users run it: the linker's own
-# output sits in the page cache in small pieces, and starting it took 25 more
-# page faults and 0.35 ms more (3.80 against 3.46 ms, 200 paired starts).
-install -D -m 755 "$here/.build/release/fsring" "$corpus/bin/fsring"
-fsring="$corpus/bin/fsring"
-if [ ! -d "$corpus/linux-source-6.1" ]; then
-    echo "unpacking the Linux source tree..." >&2
-    tar -C "$corpus" -xJf /usr/src/linux-source-6.1.tar.xz
-fi
+# shellcheck source=prepare.sh
+source "$(dirname "$0")/prepare.sh" hash.sh b3sum xxh128sum openssl
 if [ ! -f "$corpus/big.bin" ]; then
     head -c 1G /dev/urandom > "$corpus/big.bin.tmp" && mv "$corpus/big.bin.tmp" "$corpus/big.bin"
 fi
