@@ -101,8 +101,8 @@ extension FileIO {
     }
 }
 
-/// Up to this many paths, `types(of:followLinks:)` looks them up without
-/// the blocking pool.
+/// Up to this many paths, `infos(of:_:followLinks:)` (and so
+/// `types(of:followLinks:)`) looks them up without the blocking pool.
 package let typesLookedUpInPlace = 4
 
 extension FileIO {
@@ -131,25 +131,29 @@ extension FileIO {
     }
 
     /// The types of many paths (a final link followed with `followLinks`),
+    /// looked up as `infos(of:_:followLinks:)` does, in order; nil where the
+    /// lookup failed.
+    func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
+        await infos(of: PathList(paths), paths.indices, followLinks: followLinks).map { $0?.type }
+    }
+
+    /// What `paths[range]` are (a final link followed with `followLinks`),
     /// looked up in one job of the blocking pool (a few in place), in order;
     /// nil where the lookup failed.
-    func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
-        let cPaths = CPathList(PathList(paths), paths.indices)
+    func infos(of paths: PathList, _ range: Range<Int>, followLinks: Bool) async -> [FileInfo?] {
+        let cPaths = CPathList(paths, range)
         defer { withExtendedLifetime(cPaths) {} }
-        let addresses = paths.indices.map { UInt(bitPattern: cPaths.pointer($0)) }
+        let addresses = (0..<range.count).map { UInt(bitPattern: cPaths.pointer($0)) }
         // A few are looked up here, on the caller's thread: a statx of cached
         // metadata takes microseconds, while the trip to a pool thread (and
         // starting one, early in a run) cost 0.11-0.14 ms of the 2.8 ms that
         // `fsring hash FILE` took (300 paired runs each, two rounds).
-        if paths.count <= typesLookedUpInPlace {
-            return addresses.map { FileInfo.blockingLookup(FSR_AT_FDCWD, .at($0), followLinks: followLinks)?.type }
+        if range.count <= typesLookedUpInPlace {
+            return addresses.map { FileInfo.blockingLookup(FSR_AT_FDCWD, .at($0), followLinks: followLinks) }
         }
         return await blocking.run(
-            {
-                addresses.map {
-                    FileInfo.blockingLookup(FSR_AT_FDCWD, .at($0), followLinks: followLinks)?.type
-                }
-            }, onCancel: { paths.map { _ in nil } })
+            { addresses.map { FileInfo.blockingLookup(FSR_AT_FDCWD, .at($0), followLinks: followLinks) } },
+            onCancel: { addresses.map { _ in nil } })
     }
 
     /// The entries of an open directory.

@@ -125,6 +125,13 @@ extension FileSystem {
         await io.types(of: paths, followLinks: followLinks)
     }
 
+    /// What `paths[range]` are (following a final link with `followLinks`),
+    /// in one job of the blocking pool; nil where the lookup failed. For
+    /// the sizes of the files a walk collected.
+    package func infos(of paths: PathList, _ range: Range<Int>, followLinks: Bool) async -> [FileInfo?] {
+        await io.infos(of: paths, range, followLinks: followLinks)
+    }
+
     /// Walks the tree at `root` as `walk(at:options:)` does, but keeps the
     /// regular files found as bytes, without a `WalkEntry` or `FilePath`
     /// each: every other entry (directories, links, special files, errors)

@@ -67,9 +67,10 @@ extension FileSystem {
         }
         let counting = options.countTotals ? Task { await countTotals(of: source, sourceInfo, into: run) } : nil
         // A single file (or link, or node) is one job: one thread does it.
-        let threads = sourceInfo.type == .directory ? max(1, options.concurrency) : 1
+        let isTree = sourceInfo.type == .directory
+        let threads = isTree ? max(1, options.concurrency) : 1
         await withTaskCancellationHandler {
-            await Self.onThreads(threads, name: "fsring-copy") { _ in
+            await Self.onThreads(threads, name: "fsring-copy", brief: !isTree) { _ in
                 let copier = EntryCopier(run: run, scratch: Scratch())
                 while let job = run.queue.next() {
                     if !run.isStopped {
@@ -83,7 +84,7 @@ extension FileSystem {
             }
             // Also after a stop: what was written is whole (a file cut short is removed).
             guard run.publishHiddenTree(), run.hasFinishingWork else { return }
-            await Self.onThreads(1, name: "fsring-finish") { _ in
+            await Self.onThreads(1, name: "fsring-finish", brief: !isTree) { _ in
                 let finisher = CopyFinisher(run: run)
                 finisher.linkHardLinks()
                 finisher.finishDirectories()
@@ -232,22 +233,27 @@ extension FileSystem {
     private static func progress(_ run: CopyRun, since started: ContinuousClock.Instant, finished: Bool)
         -> CopyProgress
     {
-        let known = run.counters.totalsKnown.load(ordering: .relaxed)
+        // Acquiring: the totals were added before `totalsKnown` was set.
+        let known = run.counters.totalsKnown.load(ordering: .acquiring)
         return CopyProgress(
             done: run.counters.summary(elapsed: ContinuousClock.now - started),
             totalFiles: known ? run.counters.totalFiles.load(ordering: .relaxed) : nil,
             totalBytes: known ? run.counters.totalBytes.load(ordering: .relaxed) : nil, finished: finished)
     }
 
-    /// Runs `body` on `count` new threads and returns when all are done;
-    /// one body runs on a Dispatch worker instead, which is kept between
-    /// calls: `fsring copy *.jpg dir/` is a run per file, and a thread
-    /// started for each took most of the time (1,000 files: 0.27 s against
-    /// cp's 0.03 s, five thread starts per file). The file system's pool for
-    /// blocking calls would do too, but its hand-over is slower: 0.07-0.08 s
-    /// against Dispatch's 0.05-0.06 s for those 1,000 files (four rounds).
-    static func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) -> Void) async {
-        if count == 1 {
+    /// Runs `body` on `count` new threads and returns when all are done.
+    /// A `brief` single body (a run of one file, link or node) runs on a
+    /// Dispatch worker instead, which is kept between calls: `fsring copy
+    /// *.jpg dir/` is a run per file, and a thread started for each took
+    /// most of the time (1,000 files: 0.27 s against cp's 0.03 s, five
+    /// thread starts per file). The file system's pool for blocking calls
+    /// would do too, but its hand-over is slower: 0.07-0.08 s against
+    /// Dispatch's 0.05-0.06 s for those 1,000 files (four rounds). A tree
+    /// copied by one thread (`-j 1`) gets a thread of its own: Dispatch's
+    /// workers also run Swift's tasks, and one blocked for a whole copy
+    /// starved the progress ticker and the counting of totals.
+    static func onThreads(_ count: Int, name: String, brief: Bool, _ body: @escaping @Sendable (Int) -> Void) async {
+        if count == 1 && brief {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 DispatchQueue.global().async {
                     body(0)

@@ -33,6 +33,56 @@ struct CopyBehaviourTests {
         #expect(libcRead(directory("file")) == [1])
     }
 
+    /// With `countTotals`, progress learns the source's totals while the
+    /// copy runs (for an ETA): every entry but directories, and the bytes of
+    /// the regular files. Counting one `statx` at a time took longer than
+    /// the copy of the Linux tree, so the totals never came.
+    @Test(arguments: allBackends)
+    func progressLearnsTheTotalsWhileTheCopyRuns(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-totals")
+        let source = directory("source")
+        mkdir(source.string, 0o755)
+        var bytes: UInt64 = 0
+        for folder in 0..<15 {
+            mkdir(directory("source/d\(folder)").string, 0o755)
+            for file in 0..<20 {
+                let count = (folder * 20 + file) * 37 % 3000
+                writeFile(directory("source/d\(folder)/f\(file)"), randomBytes(count, seed: UInt64(file)))
+                bytes += UInt64(count)
+            }
+        }
+        #expect(symlink("d0/f0", directory("source/link").string) == 0)
+        var options = CopyOptions()
+        options.countTotals = true
+        options.progressInterval = .milliseconds(1)
+        options.concurrency = 1
+        let reports = Mutex<[CopyProgress]>([])
+        let totalsSeen = Atomic<Bool>(false)
+        // The copy waits (up to 20 s) until a report knows the totals, so it
+        // cannot end before the count however the machine schedules the two.
+        let summary = try await fs.copyItem(
+            at: source, to: directory("copy"), options: options,
+            progress: { report in
+                reports.withLock { $0.append(report) }
+                if report.totalFiles != nil { totalsSeen.store(true, ordering: .relaxed) }
+            },
+            onItem: { _ in
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !totalsSeen.load(ordering: .relaxed) && ContinuousClock.now < deadline { usleep(1000) }
+            })
+        #expect(summary.files == 300 && summary.symbolicLinks == 1)
+        let seen = reports.withLock { $0 }
+        let withTotals = seen.filter { $0.totalFiles != nil }
+        #expect(!withTotals.isEmpty, "no report of \(seen.count) knew the totals")
+        for report in withTotals {
+            #expect(report.totalFiles == 301)
+            #expect(report.totalBytes == bytes)
+        }
+        #expect(seen.last?.finished == true)
+        #expect(seen.dropLast().allSatisfy { !$0.finished })
+    }
+
     /// Files whose reported size is not their content: /proc says 0 bytes,
     /// sysfs 4096, whatever they hold. The copy is what reading gives, as
     /// with cp, not an empty file or one padded with zeros.
