@@ -19,26 +19,20 @@ public struct AuditReport: Sendable, Equatable {
     /// auditing the current directory (the default) walks `./src/a`.
     /// Each side's names are reported as that side wrote them.
     public init(manifest: [(name: [UInt8], digest: [UInt8])], current: [(name: [UInt8], digest: [UInt8])]) {
-        var expected: [[UInt8]: [UInt8]] = [:]
-        var listedAs: [[UInt8]: [UInt8]] = [:]
-        for entry in manifest {
-            let key = Self.withoutDotSlash(entry.name)
-            expected[key] = entry.digest
-            listedAs[key] = entry.name
+        func byName(_ entries: [(name: [UInt8], digest: [UInt8])]) -> [ByteKey: (name: [UInt8], digest: [UInt8])] {
+            var table: [ByteKey: (name: [UInt8], digest: [UInt8])] = [:]
+            table.reserveCapacity(entries.count)
+            for entry in entries { table[ByteKey(Self.withoutDotSlash(entry.name))] = entry }
+            return table
         }
-        var found: [[UInt8]: [UInt8]] = [:]
-        var foundAs: [[UInt8]: [UInt8]] = [:]
-        for entry in current {
-            let key = Self.withoutDotSlash(entry.name)
-            found[key] = entry.digest
-            foundAs[key] = entry.name
-        }
+        let expected = byName(manifest)
+        let found = byName(current)
 
-        var missing: [[UInt8]] = []
-        var new: [[UInt8]] = []
-        for (name, digest) in expected {
+        var missing: [ByteKey] = []
+        var new: [ByteKey] = []
+        for (name, listed) in expected {
             if let now = found[name] {
-                if now != digest { changed.append(name) }
+                if now.digest != listed.digest { changed.append(now.name) }
             } else {
                 missing.append(name)
             }
@@ -46,26 +40,21 @@ public struct AuditReport: Sendable, Equatable {
         for name in found.keys where expected[name] == nil { new.append(name) }
 
         // Pair missing and new files with the same content, in name order.
-        var newByDigest: [[UInt8]: [[UInt8]]] = [:]
-        for name in new.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            newByDigest[found[name]!, default: []].append(name)
-        }
-        var movedTo = Set<[UInt8]>()
-        for name in missing.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            let digest = expected[name]!
-            if var candidates = newByDigest[digest], !candidates.isEmpty {
+        var newByDigest: [ByteKey: [ByteKey]] = [:]
+        for name in new.sorted() { newByDigest[ByteKey(found[name]!.digest), default: []].append(name) }
+        var movedTo = Set<ByteKey>()
+        for name in missing.sorted() {
+            let listed = expected[name]!
+            if var candidates = newByDigest[ByteKey(listed.digest)], !candidates.isEmpty {
                 let target = candidates.removeFirst()
-                newByDigest[digest] = candidates
-                moved.append((name, target))
+                newByDigest[ByteKey(listed.digest)] = candidates
+                moved.append((listed.name, found[target]!.name))
                 movedTo.insert(target)
             } else {
-                self.missing.append(name)
+                self.missing.append(listed.name)
             }
         }
-        self.new = new.filter { !movedTo.contains($0) }.map { foundAs[$0]! }
-        changed = changed.map { foundAs[$0]! }
-        self.missing = self.missing.map { listedAs[$0]! }
-        moved = moved.map { (listedAs[$0.from]!, foundAs[$0.to]!) }
+        self.new = new.filter { !movedTo.contains($0) }.map { found[$0]!.name }
         let order: ([UInt8], [UInt8]) -> Bool = { $0.lexicographicallyPrecedes($1) }
         changed.sort(by: order)
         self.missing.sort(by: order)
@@ -81,4 +70,20 @@ public struct AuditReport: Sendable, Equatable {
         }
         return Array(name[start...])
     }
+}
+
+/// Bytes (a name or a digest) as a dictionary key, hashed in one call over
+/// the whole buffer: an array of bytes hashes element by element, which was
+/// a sixth of auditing the Linux tree (78,579 names in four tables).
+private struct ByteKey: Hashable, Comparable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func < (left: ByteKey, right: ByteKey) -> Bool { left.bytes.lexicographicallyPrecedes(right.bytes) }
 }
