@@ -71,19 +71,3 @@ public struct AuditReport: Sendable, Equatable {
         return Array(name[start...])
     }
 }
-
-/// Bytes (a name or a digest) as a dictionary key, hashed in one call over
-/// the whole buffer: an array of bytes hashes element by element, which was
-/// a sixth of auditing the Linux tree (78,579 names in four tables).
-private struct ByteKey: Hashable, Comparable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes.count)
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-
-    static func < (left: ByteKey, right: ByteKey) -> Bool { left.bytes.lexicographicallyPrecedes(right.bytes) }
-}

@@ -16,6 +16,9 @@ struct HashCheck {
     let output: RawOutput
     let diagnostics: RawOutput
 
+    /// Digests computed so far, by algorithm, then by the name as listed.
+    private typealias DigestsByName = [HashAlgorithm: [ByteKey: DigestResult]]
+
     private struct Entry {
         var line: ChecksumLine
         var algorithms: [HashAlgorithm]
@@ -102,7 +105,7 @@ struct HashCheck {
         // in sha256sum's lists: read once below, with every algorithm its
         // lines need.
         let standardInput = [UInt8(ascii: "-")]
-        var digests: [HashAlgorithm: [[UInt8]: DigestResult]] = [:]
+        var digests: DigestsByName = [:]
         let files = entries.filter { $0.line.name != standardInput }
         let sample = Array(files.filter { $0.algorithms.count > 1 }.prefix(32))
         await hashUntilMatched(sample, into: &digests)
@@ -126,7 +129,7 @@ struct HashCheck {
         }
         if !standardInputAlgorithms.isEmpty {
             for (algorithm, result) in zip(standardInputAlgorithms, await hashStandardInput(standardInputAlgorithms)) {
-                digests[algorithm, default: [:]][standardInput] = result
+                digests[algorithm, default: [:]][ByteKey(standardInput)] = result
             }
         }
 
@@ -138,7 +141,7 @@ struct HashCheck {
             var matched = false
             var readError: FileSystemError?
             for algorithm in entry.algorithms {
-                switch digests[algorithm]?[entry.line.name] {
+                switch digests[algorithm]?[ByteKey(entry.line.name)] {
                 case .success(let file): if file.digest == entry.line.digest { matched = true }
                 case .failure(let error): readError = error
                 case nil: break
@@ -184,16 +187,14 @@ struct HashCheck {
     /// matches its digest (or the file cannot be read), all files of a
     /// round and an algorithm at once, into `digests` (by algorithm, then
     /// name). Digests already there are not computed again.
-    private func hashUntilMatched(_ entries: [Entry], into digests: inout [HashAlgorithm: [[UInt8]: DigestResult]])
-        async
-    {
+    private func hashUntilMatched(_ entries: [Entry], into digests: inout DigestsByName) async {
         var pending = entries
         var round = 0
         while !pending.isEmpty {
             await hash(pending.map { ($0.line.name, $0.algorithms[round]) }, into: &digests)
             pending = pending.filter { entry in
                 guard round + 1 < entry.algorithms.count,
-                    case .success(let file) = digests[entry.algorithms[round]]?[entry.line.name]
+                    case .success(let file) = digests[entry.algorithms[round]]?[ByteKey(entry.line.name)]
                 else { return false }
                 return file.digest != entry.line.digest
             }
@@ -202,29 +203,39 @@ struct HashCheck {
     }
 
     /// How many of `entries` match their digest by `algorithm`.
-    private func matches(
-        _ entries: [Entry], _ algorithm: HashAlgorithm, _ digests: [HashAlgorithm: [[UInt8]: DigestResult]]
-    ) -> Int {
+    private func matches(_ entries: [Entry], _ algorithm: HashAlgorithm, _ digests: DigestsByName) -> Int {
         entries.count { entry in
-            guard case .success(let file) = digests[algorithm]?[entry.line.name] else { return false }
+            guard case .success(let file) = digests[algorithm]?[ByteKey(entry.line.name)] else { return false }
             return file.digest == entry.line.digest
         }
     }
 
     /// Hashes each named file with its algorithm, all files of an algorithm
     /// at once, into `digests` (by algorithm, then name), but for those
-    /// already there.
-    private func hash(
-        _ wanted: [([UInt8], HashAlgorithm)], into digests: inout [HashAlgorithm: [[UInt8]: DigestResult]]
-    ) async {
+    /// already there. Names go to the kernel as the list wrote them.
+    private func hash(_ wanted: [([UInt8], HashAlgorithm)], into digests: inout DigestsByName) async {
         for algorithm in HashAlgorithm.allCases {
-            let known = digests[algorithm] ?? [:]
-            let names = Array(Set(wanted.filter { $0.1 == algorithm && known[$0.0] == nil }.map(\.0)))
-            if names.isEmpty { continue }
-            let results = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digests(
-                of: names.map { FilePath(rawBytes: $0) })
-            for (name, result) in zip(names, results) { digests[algorithm, default: [:]][name] = result }
+            let (paths, keys) = Self.unhashed(wanted, algorithm, known: digests[algorithm])
+            if keys.isEmpty { continue }
+            let table = await HashEngine(fileSystem: fileSystem, algorithm: algorithm).digestTable(of: paths)
+            for (index, key) in keys.enumerated() { digests[algorithm, default: [:]][key] = table[index] }
         }
+    }
+
+    /// The names `wanted` with `algorithm` and not `known` yet, once each.
+    private static func unhashed(
+        _ wanted: [([UInt8], HashAlgorithm)], _ algorithm: HashAlgorithm, known: [ByteKey: DigestResult]?
+    ) -> (PathList, [ByteKey]) {
+        var paths = PathList()
+        var keys: [ByteKey] = []
+        var seen = Set<ByteKey>()
+        for (name, wantedWith) in wanted where wantedWith == algorithm {
+            let key = ByteKey(name)
+            guard known?[key] == nil, seen.insert(key).inserted else { continue }
+            name.withUnsafeBytes { paths.append(bytes: $0) }
+            keys.append(key)
+        }
+        return (paths, keys)
     }
 
     /// Standard input's digest by each of `algorithms` (what is left of it,

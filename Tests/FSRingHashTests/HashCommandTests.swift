@@ -164,6 +164,7 @@ struct HashCommandTests {
     /// Lists written by hand or by other tools (OpenSSL's `SHA256(f)= hex`,
     /// BSD's `hex f`, indented lines, comments, blank lines): every line
     /// sha256sum -c accepts is checked, the others counted as it counts them.
+    /// Names go to the kernel as written: `a/` is not the file `a`.
     @Test func checkReadsLooseListsAsSha256sumDoes() throws {
         let scratch = TemporaryDirectory("loose")
         let dir = scratch.path.string
@@ -172,7 +173,7 @@ struct HashCommandTests {
             cd '\(dir)' && h() { sha256sum "$1" | cut -c1-64; } &&
             { echo '# written by hand'; echo; printf '  %s  a\\n' "$(h a)"; printf '\\t%s *b\\n' "$(h b)";
               echo "SHA256(c)= $(h c)"; echo "SHA256 (d) =  $(h d)"; echo "$(h e) e";
-              printf '  # indented: not a comment\\n'; echo "SHA256 (f) = $(h f)"; } > list &&
+              printf '  # indented: not a comment\\n'; echo "SHA256 (f) = $(h f)"; echo "$(h a)  a/"; } > list &&
             printf '%s f\\n%s  e\\n' "$(h f)" "$(h e)" > single && echo x > e
             """
         _ = try shell(script)
