@@ -51,43 +51,52 @@ public struct TreeDigest: Sendable {
         // The directory named is followed if it is a link, as `fsring hash`
         // follows links named on the command line.
         options.followRootSymbolicLink = true
+        // Regular files come back as bytes, everything else as entries: a
+        // `FilePath` per file, and tables keyed by arrays of bytes (hashed
+        // byte by byte), made the tree digest of the Linux tree take twice
+        // as long as hashing its files.
+        var (files, others) = await fs.collectFiles(at: root, options: options)
         var errors: [FileSystemError] = []
         var skipped: [FilePath] = []
-        var files: [FilePath] = []
         var links: [FilePath] = []
-        var directories: [(path: FilePath, depth: Int)] = []
-        for await entry in fs.walk(at: root, options: options) {
+        var directories: [(path: [UInt8], depth: Int)] = []
+        for entry in others {
             if let error = entry.error {
                 errors.append(error)
                 continue
             }
             switch entry.type {
-            case .regular: files.append(entry.path)
             case .symbolicLink: links.append(entry.path)
-            case .directory: directories.append((entry.path, entry.depth))
+            case .directory: directories.append((entry.path.rawBytes, entry.depth))
+            case .regular: files.append(entry.path)  // a link followed (-L) to a file
             default: skipped.append(entry.path)
             }
         }
-        guard directories.first?.path == root else {
+        let rootBytes = root.rawBytes
+        guard directories.contains(where: { $0.depth == 0 && $0.path == rootBytes }) else {
             if errors.isEmpty { errors.append(FileSystemError(code: ENOTDIR, operation: "tree", path: root)) }
             return Outcome(digest: nil, errors: errors, skipped: skipped)
         }
 
-        var children: [[UInt8]: [Node]] = [:]
-        func add(_ path: FilePath, type: UInt8, digest: [UInt8]) {
-            children[path.removingLastComponent().rawBytes, default: []].append(
-                Node(
-                    name: path.lastComponent.map { FilePath($0).rawBytes } ?? [], type: type,
-                    digest: digest))
+        var children: [ByteKey: [Node]] = [:]
+        func add(_ path: UnsafeRawBufferPointer, type: UInt8, digest: [UInt8]) {
+            // A path is its directory's, a separator, then its name (the
+            // directory "/" has no separator of its own).
+            let slash = path.lastIndex(of: 0x2F) ?? -1
+            let parent = slash == 0 ? [0x2F] : Array(path[..<max(slash, 0)])
+            children[ByteKey(parent), default: []].append(
+                Node(name: Array(path[(slash + 1)...]), type: type, digest: digest))
         }
 
         let algorithm = engine.algorithm
-        let digests = await engine.digests(of: files)
+        let digests = await engine.digestTable(of: files)
         let modes = await permissions(of: files)
-        for (index, path) in files.enumerated() {
+        for index in 0..<files.count {
             switch (digests[index], modes[index]) {
             case (.success(let digest), .success(let mode)):
-                add(path, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest.digest)
+                files.withBytes(of: index) {
+                    add($0, type: mode & 0o100 != 0 ? UInt8(ascii: "x") : UInt8(ascii: "f"), digest: digest.digest)
+                }
             case (.failure(let error), _), (_, .failure(let error)):
                 errors.append(error)
             }
@@ -96,7 +105,7 @@ public struct TreeDigest: Sendable {
             do {
                 let target = try await fs.destinationOfSymbolicLink(at: path).rawBytes
                 let digest = target.withUnsafeBytes { StreamingHasher.digest(algorithm, of: $0) }
-                add(path, type: UInt8(ascii: "l"), digest: digest)
+                path.rawBytes.withUnsafeBytes { add($0, type: UInt8(ascii: "l"), digest: digest) }
             } catch let error as FileSystemError {
                 errors.append(error)
             } catch {
@@ -107,59 +116,56 @@ public struct TreeDigest: Sendable {
 
         // Deepest directories first, so each child's digest exists before its parent's.
         var rootDigest: [UInt8] = []
-        for (path, _) in directories.sorted(by: { $0.depth > $1.depth }) {
-            let nodes = (children[path.rawBytes] ?? []).sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        var record: [UInt8] = []
+        for (path, depth) in directories.sorted(by: { $0.depth > $1.depth }) {
+            let nodes = (children[ByteKey(path)] ?? []).sorted { $0.name.lexicographicallyPrecedes($1.name) }
             let hasher = StreamingHasher(algorithm)
             hasher.update(Array("fsring-tree-v1".utf8) + [0])
             for node in nodes {
-                var record: [UInt8] = [node.type]
-                record += littleEndian(UInt64(node.name.count)) + node.name
-                record += littleEndian(UInt64(node.digest.count)) + node.digest
+                record.removeAll(keepingCapacity: true)
+                record.append(node.type)
+                appendLittleEndian(UInt64(node.name.count), to: &record)
+                record += node.name
+                appendLittleEndian(UInt64(node.digest.count), to: &record)
+                record += node.digest
                 hasher.update(record)
             }
             let digest = hasher.finalize()
-            if path == root {
+            if depth == 0 {
                 rootDigest = digest
             } else {
-                add(path, type: UInt8(ascii: "d"), digest: digest)
+                path.withUnsafeBytes { add($0, type: UInt8(ascii: "d"), digest: digest) }
             }
         }
         return Outcome(digest: rootDigest, errors: [], skipped: skipped)
     }
 
-    /// Permission bits of each file, many statx calls in flight at once.
-    private func permissions(of files: [FilePath]) async -> [Result<UInt32, FileSystemError>] {
+    /// Permission bits of each file, looked up thousands per job of the
+    /// blocking pool, several jobs at once.
+    private func permissions(of files: PathList) async -> [Result<UInt32, FileSystemError>] {
         let fs = engine.fileSystem
         var results = [Result<UInt32, FileSystemError>](
             repeating: .failure(FileSystemError(code: ECANCELED, operation: "statx")), count: files.count)
-        let batch = 256
-        await withTaskGroup(of: (Int, [Result<UInt32, FileSystemError>]).self) { group in
+        let batch = 4096
+        await withTaskGroup(of: (Int, [FileInfo?]).self) { group in
             for start in stride(from: 0, to: files.count, by: batch) {
-                let part = Array(files[start..<min(start + batch, files.count)])
                 group.addTask {
-                    var modes: [Result<UInt32, FileSystemError>] = []
-                    for path in part {
-                        do {
-                            guard let info = try await fs.info(forFileAt: path) else {
-                                modes.append(.failure(FileSystemError(code: ENOENT, operation: "statx", path: path)))
-                                continue
-                            }
-                            modes.append(.success(info.permissions))
-                        } catch let error as FileSystemError {
-                            modes.append(.failure(error))
-                        } catch {
-                            modes.append(.failure(FileSystemError(code: ECANCELED, operation: "statx", path: path)))
-                        }
-                    }
-                    return (start, modes)
+                    (start, await fs.infos(of: files, start..<min(start + batch, files.count), followLinks: true))
                 }
             }
-            for await (start, modes) in group { results.replaceSubrange(start..<start + modes.count, with: modes) }
+            for await (start, infos) in group {
+                for (offset, info) in infos.enumerated() {
+                    let index = start + offset
+                    results[index] =
+                        info.map { .success($0.permissions) }
+                        ?? .failure(FileSystemError(code: ENOENT, operation: "statx", path: files[index]))
+                }
+            }
         }
         return results
     }
 
-    private func littleEndian(_ value: UInt64) -> [UInt8] {
-        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    private func appendLittleEndian(_ value: UInt64, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 }
