@@ -21,11 +21,18 @@ struct DigestLineFormat: Sendable {
     /// Appends the line of a file named by `name`'s bytes.
     func append(name: UnsafeRawBufferPointer, digest: UnsafeRawBufferPointer, size: UInt64, to output: inout [UInt8]) {
         if json {
-            output += JSON.object([
-                ("path", JSON.path(Array(name))), ("algorithm", JSON.string(algorithm.rawValue)),
-                ("digest", JSON.string(hexString(Array(digest)))), ("size", JSON.number(Double(size))),
-            ])
-            output.append(0x0A)
+            // {"path":…,"algorithm":…,"digest":…,"size":…}, written in place:
+            // an object built from arrays per member cost as much as hashing
+            // the Linux tree's small files.
+            output += #"{"path":"#.utf8
+            JSON.appendPath(name, to: &output)
+            output += #","algorithm":""#.utf8
+            output += algorithm.rawValue.utf8
+            output += #"","digest":""#.utf8
+            appendHexASCII(digest, to: &output)
+            output += #"","size":"#.utf8
+            output += String(size).utf8
+            output += "}\n".utf8
             return
         }
         // NUL-ended lines (-z) carry names as they are, as coreutils writes them.

@@ -10,11 +10,19 @@ enum JSON {
     }
 
     static func string(_ text: String) -> [UInt8] {
-        // A String's UTF-8 is valid JSON text once quotes, backslashes and
-        // control characters are escaped; everything else is copied as is.
-        var out: [UInt8] = [0x22]
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 2)
-        for byte in text.utf8 {
+        var text = text
+        text.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
+        return out
+    }
+
+    /// Appends `utf8` (valid UTF-8) as a JSON string: valid JSON text once
+    /// quotes, backslashes and control characters are escaped; everything
+    /// else is copied as is.
+    static func appendString(_ utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(0x22)
+        for byte in utf8 {
             switch byte {
             case 0x22: out += [0x5C, 0x22]
             case 0x5C: out += [0x5C, 0x5C]
@@ -22,13 +30,13 @@ enum JSON {
             case 0x0D: out += [0x5C, UInt8(ascii: "r")]
             case 0x09: out += [0x5C, UInt8(ascii: "t")]
             case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+                let digits: StaticString = "0123456789abcdef"
+                out += "\\u00".utf8
+                digits.withUTF8Buffer { out += [$0[Int(byte >> 4)], $0[Int(byte & 15)]] }
             default: out.append(byte)
             }
         }
         out.append(0x22)
-        return out
     }
 
     static func number(_ value: Double) -> [UInt8] {
@@ -37,8 +45,19 @@ enum JSON {
 
     /// A path: a string when it is UTF-8, else `{"bytes": base64}` (as ripgrep does).
     static func path(_ bytes: [UInt8]) -> [UInt8] {
-        if let text = String(validating: bytes, as: UTF8.self) { return string(text) }
-        return object([("bytes", string(base64(bytes)))])
+        var out: [UInt8] = []
+        bytes.withUnsafeBytes { appendPath($0, to: &out) }
+        return out
+    }
+
+    /// Appends a path as `path(_:)` writes it; an ASCII path (most are) is
+    /// not copied into a String to be checked.
+    static func appendPath(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        if bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil {
+            appendString(bytes, to: &out)
+        } else {
+            out += object([("bytes", string(base64(Array(bytes))))])
+        }
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
