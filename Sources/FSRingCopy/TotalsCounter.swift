@@ -5,7 +5,7 @@ extension FileSystem {
     /// Counts the source's entries and bytes while the copy runs, so
     /// progress can show an ETA; the totals count as known only once the
     /// whole tree is counted. The files are collected as bytes by the walk
-    /// and their sizes looked up thousands at a time: awaiting one `statx`
+    /// and their sizes looked up thousands per call: awaiting one `statx`
     /// per file took longer than copying the Linux tree, so no ETA was ever
     /// shown.
     func countTotals(of root: FilePath, _ rootInfo: FileInfo, into run: CopyRun) async {
@@ -19,19 +19,12 @@ extension FileSystem {
         options.followSymbolicLinks = run.options.followSymbolicLinks
         options.followRootSymbolicLink = run.options.followRootSymbolicLink
         let (files, others) = await collectFiles(at: root, options: options)
-        var bytes: UInt64 = 0
-        for start in stride(from: 0, to: files.count, by: Self.sizesPerLookup) {
-            if Task.isCancelled || run.isStopped { return }
-            let sizes = await infos(of: files, start..<min(start + Self.sizesPerLookup, files.count), followLinks: true)
-            for info in sizes { bytes += info?.size ?? 0 }
-        }
+        if Task.isCancelled || run.isStopped { return }
+        let bytes = await infos(of: files, followLinks: true).reduce(0) { $0 + ($1?.size ?? 0) }
         if Task.isCancelled || run.isStopped { return }
         let otherFiles = others.count { $0.error == nil && $0.type != .directory }
         run.counters.totalFiles.add(files.count + otherFiles, ordering: .relaxed)
         run.counters.totalBytes.add(bytes, ordering: .relaxed)
         run.counters.totalsKnown.store(true, ordering: .releasing)
     }
-
-    /// Files whose sizes one job of the blocking pool looks up.
-    private static var sizesPerLookup: Int { 4096 }
 }

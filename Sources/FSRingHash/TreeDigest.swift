@@ -140,29 +140,13 @@ public struct TreeDigest: Sendable {
         return Outcome(digest: rootDigest, errors: [], skipped: skipped)
     }
 
-    /// Permission bits of each file, looked up thousands per job of the
-    /// blocking pool, several jobs at once.
+    /// Permission bits of each file.
     private func permissions(of files: PathList) async -> [Result<UInt32, FileSystemError>] {
-        let fs = engine.fileSystem
-        var results = [Result<UInt32, FileSystemError>](
-            repeating: .failure(FileSystemError(code: ECANCELED, operation: "statx")), count: files.count)
-        let batch = 4096
-        await withTaskGroup(of: (Int, [FileInfo?]).self) { group in
-            for start in stride(from: 0, to: files.count, by: batch) {
-                group.addTask {
-                    (start, await fs.infos(of: files, start..<min(start + batch, files.count), followLinks: true))
-                }
-            }
-            for await (start, infos) in group {
-                for (offset, info) in infos.enumerated() {
-                    let index = start + offset
-                    results[index] =
-                        info.map { .success($0.permissions) }
-                        ?? .failure(FileSystemError(code: ENOENT, operation: "statx", path: files[index]))
-                }
-            }
+        let infos = await engine.fileSystem.infos(of: files, followLinks: true)
+        return infos.indices.map { index in
+            infos[index].map { .success($0.permissions) }
+                ?? .failure(FileSystemError(code: ENOENT, operation: "statx", path: files[index]))
         }
-        return results
     }
 
     private func appendLittleEndian(_ value: UInt64, to bytes: inout [UInt8]) {
