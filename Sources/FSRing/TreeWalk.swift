@@ -138,7 +138,10 @@ extension FileSystem {
         await withTaskGroup(of: (Int, [FileInfo?]).self) { group in
             for start in stride(from: 0, to: paths.count, by: perJob) {
                 group.addTask {
-                    (start, await io.infos(of: paths, start..<min(start + perJob, paths.count), followLinks: followLinks))
+                    (
+                        start,
+                        await io.infos(of: paths, start..<min(start + perJob, paths.count), followLinks: followLinks)
+                    )
                 }
             }
             for await (start, infos) in group { results.replaceSubrange(start..<start + infos.count, with: infos) }
