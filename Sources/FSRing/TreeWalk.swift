@@ -119,8 +119,9 @@ extension FileSystem {
 
 extension FileSystem {
     /// The types of many paths named at once (following a final link with
-    /// `followLinks`), in one job of the blocking pool; nil where the lookup
-    /// failed. For sorting out files named by the thousand before walking.
+    /// `followLinks`), looked up as `infos(of:followLinks:)` does; nil where
+    /// the lookup failed. For sorting out files named by the thousand before
+    /// walking.
     package func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
         await infos(of: PathList(paths), followLinks: followLinks).map { $0?.type }
     }

@@ -18,12 +18,14 @@ extension FileSystem {
         var options = TreeWalkOptions()
         options.followSymbolicLinks = run.options.followSymbolicLinks
         options.followRootSymbolicLink = run.options.followRootSymbolicLink
-        let (files, others) = await collectFiles(at: root, options: options)
+        var (files, others) = await collectFiles(at: root, options: options)
         if Task.isCancelled || run.isStopped { return }
+        // Links followed (-L) to files come back as entries; their bytes count too.
+        for entry in others where entry.error == nil && entry.type == .regular { files.append(entry.path) }
         let bytes = await infos(of: files, followLinks: true).reduce(0) { $0 + ($1?.size ?? 0) }
         if Task.isCancelled || run.isStopped { return }
-        let otherFiles = others.count { $0.error == nil && $0.type != .directory }
-        run.counters.totalFiles.add(files.count + otherFiles, ordering: .relaxed)
+        let otherEntries = others.count { $0.error == nil && $0.type != .directory && $0.type != .regular }
+        run.counters.totalFiles.add(files.count + otherEntries, ordering: .relaxed)
         run.counters.totalBytes.add(bytes, ordering: .relaxed)
         run.counters.totalsKnown.store(true, ordering: .releasing)
     }
