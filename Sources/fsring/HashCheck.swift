@@ -39,18 +39,8 @@ struct HashCheck {
 
     private func verify(list: CommandArgument) async -> Bool {
         let listName = list.text
-        let text: [UInt8]
-        if list.isStandardInput {
-            text = readStandardInput()
-        } else {
-            do {
-                text = try await fileSystem.readFile(at: list.path)
-            } catch let error as FileSystemError {
-                command.report(error, to: diagnostics)
-                return true
-            } catch {
-                return true
-            }
+        guard let text = await command.readList(list, fileSystem: fileSystem, diagnostics: diagnostics) else {
+            return true
         }
 
         var entries: [Entry] = []
@@ -245,17 +235,6 @@ struct HashCheck {
         {
         case .success(let digests): return digests.map { .success($0) }
         case .failure(let error): return algorithms.map { _ in .failure(error) }
-        }
-    }
-
-    private func readStandardInput() -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = read(0, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return bytes }
-            bytes += buffer[..<count]
         }
     }
 }

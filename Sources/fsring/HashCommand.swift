@@ -60,6 +60,10 @@ struct HashCommand: Subcommand {
         .flag(nil, "tree", help: "Print one Merkle digest for each directory (defined in the README).") {
             $0.tree = true
         },
+        .value(
+            nil, "files0-from", "file",
+            help: "Hash the paths named in this file, each ended by NUL (find -print0); - reads standard input."
+        ) { command, list in command.filesFrom = list },
     ]
 
     var paths: [CommandArgument] = []
@@ -78,6 +82,7 @@ struct HashCommand: Subcommand {
     var ignoreMissing = false
     var audit: FilePath?
     var tree = false
+    var filesFrom: CommandArgument?
 
     func validate() throws(UsageError) {
         let modes = [check, audit != nil, tree].filter { $0 }.count
@@ -85,6 +90,12 @@ struct HashCommand: Subcommand {
         if tree && paths.isEmpty { throw UsageError("--tree needs at least one directory") }
         if audit != nil && paths.count > 1 { throw UsageError("--audit takes one directory") }
         if json && (tag || check) { throw UsageError("--json cannot be combined with --tag or --check") }
+        if filesFrom != nil {
+            if check || audit != nil { throw UsageError("--files0-from cannot be combined with --check or --audit") }
+            if let extra = paths.first {
+                throw UsageError("paths cannot be combined with --files0-from, not '\(extra.text)'")
+            }
+        }
     }
 
     func run() async throws {
@@ -101,10 +112,19 @@ struct HashCommand: Subcommand {
             output.flush()
             diagnostics.flush()
         }
-        // No path reads standard input, as sha256sum and b3sum do (a list
-        // to check, with -c).
         var command = self
-        if command.paths.isEmpty && audit == nil { command.paths = [CommandArgument([UInt8(ascii: "-")])] }
+        var listFailed = false
+        if let filesFrom {
+            guard let names = await readNameList(filesFrom, fileSystem: fileSystem, diagnostics: diagnostics) else {
+                throw ExitStatus(1)
+            }
+            command.paths = names.paths
+            listFailed = names.failed
+        } else if command.paths.isEmpty && audit == nil {
+            // No path reads standard input, as sha256sum and b3sum do (a
+            // list to check, with -c).
+            command.paths = [CommandArgument([UInt8(ascii: "-")])]
+        }
         let failed: Bool
         if check {
             failed = await HashCheck(command: command, fileSystem: fileSystem, output: output, diagnostics: diagnostics)
@@ -116,7 +136,57 @@ struct HashCommand: Subcommand {
         } else {
             failed = await command.runHash(fileSystem: fileSystem, output: output, diagnostics: diagnostics)
         }
-        if failed { throw ExitStatus(1) }
+        if failed || listFailed { throw ExitStatus(1) }
+    }
+
+    /// The paths a `--files0-from` list names, each ended by NUL (the last
+    /// may lack it), as GNU du and wc read them: an empty name is reported
+    /// and skipped; a name is a path as written, `-` a file of that name,
+    /// not standard input. Nil when the list cannot be read.
+    private func readNameList(
+        _ list: CommandArgument, fileSystem: FileSystem, diagnostics: RawOutput
+    ) async -> (paths: [CommandArgument], failed: Bool)? {
+        guard let bytes = await readList(list, fileSystem: fileSystem, diagnostics: diagnostics) else { return nil }
+        var names = bytes.split(separator: 0, omittingEmptySubsequences: false)
+        if names.last?.isEmpty == true { names.removeLast() }  // after the last NUL
+        var paths: [CommandArgument] = []
+        var failed = false
+        for (number, name) in names.enumerated() {
+            guard !name.isEmpty else {
+                diagnostics.write("fsring: hash: \(list.text):\(number + 1): invalid zero-length file name\n")
+                failed = true
+                continue
+            }
+            paths.append(CommandArgument(name == [UInt8(ascii: "-")] ? Array("./-".utf8) : Array(name)))
+        }
+        return (paths, failed)
+    }
+
+    /// A list's bytes (a checksum list, or names for `--files0-from`), from
+    /// standard input for `-`; nil, with the reason reported, when the file
+    /// cannot be read.
+    func readList(_ list: CommandArgument, fileSystem: FileSystem, diagnostics: RawOutput) async -> [UInt8]? {
+        if list.isStandardInput { return Self.readStandardInput() }
+        do {
+            return try await fileSystem.readFile(at: list.path)
+        } catch let error as FileSystemError {
+            report(error, to: diagnostics)
+        } catch {
+            report(FileSystemError(code: ECANCELED, operation: "read", path: list.path), to: diagnostics)
+        }
+        return nil
+    }
+
+    /// All of standard input.
+    private static func readStandardInput() -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = read(0, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return bytes }
+            bytes += buffer[..<count]
+        }
     }
 
     var lineEnd: UInt8 { zero ? 0 : 0x0A }

@@ -161,6 +161,39 @@ struct HashCommandTests {
         #expect(nothing.text.contains("junk: no properly formatted checksum lines found"))
     }
 
+    /// `find -print0 | fsring hash --files0-from -`: one call for a list of
+    /// any length, names as written (a newline in one, a file named `-`),
+    /// the same lines as naming the files, digests that sha256sum accepts.
+    @Test func filesNamedInANulEndedList() throws {
+        let scratch = TemporaryDirectory("files0")
+        let dir = scratch.path.string
+        for name in ["a", "b", "line\nbreak", "-"] { writeFile(Array("\(dir)/\(name)".utf8), Array(name.utf8)) }
+        _ = try shell("cd '\(dir)' && mkdir sub && echo deep > sub/c && find . -type f ! -name list -print0 > list")
+        let listed = try shell("cd '\(dir)' && '\(fsring)' hash -a sha256 --files0-from list")
+        #expect(listed.status == 0, "\(listed.text)")
+        let named = try shell(
+            "cd '\(dir)' && find . -type f ! -name list -print0 | xargs -0 '\(fsring)' hash -a sha256")
+        #expect(listed.text == named.text)
+        #expect(listed.text.split(separator: "\n").count == 5)  // the name with a newline is escaped on one line
+        let checked = try shell("cd '\(dir)' && '\(fsring)' hash -a sha256 --files0-from - < list | sha256sum -c")
+        #expect(checked.status == 0, "\(checked.text)")
+        #expect(checked.text.split(separator: "\n").count == 5)
+        // A listed `-` is the file of that name, printed as `./-` (a `-` line
+        // in a checksum list would mean standard input).
+        let dash = try shell("cd '\(dir)' && printf -- '-\\0' > dashes && '\(fsring)' hash --files0-from dashes")
+        let reference = try shell("cd '\(dir)' && b3sum ./-")
+        #expect(dash.status == 0)
+        #expect(dash.text == reference.text)
+        // An empty name is reported and the rest hashed, exit 1, as GNU du does.
+        let empty = try shell(
+            "cd '\(dir)' && printf 'a\\0\\0b\\0' | '\(fsring)' hash --files0-from -", standardError: true)
+        #expect(empty.status == 1)
+        #expect(empty.text.contains("fsring: hash: -:2: invalid zero-length file name"))
+        #expect(empty.text.contains("  a\n") && empty.text.contains("  b\n"))
+        let both = try shell("cd '\(dir)' && '\(fsring)' hash --files0-from list a", standardError: true)
+        #expect(both.status == 2)
+    }
+
     /// Lists written by hand or by other tools (OpenSSL's `SHA256(f)= hex`,
     /// BSD's `hex f`, indented lines, comments, blank lines): every line
     /// sha256sum -c accepts is checked, the others counted as it counts them.
