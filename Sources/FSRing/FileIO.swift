@@ -101,9 +101,9 @@ extension FileIO {
     }
 }
 
-/// Up to this many paths, `infos(of:_:followLinks:)` (and so
-/// `types(of:followLinks:)`) looks them up without the blocking pool.
-package let typesLookedUpInPlace = 4
+/// Up to this many paths, `infos(of:_:followLinks:)` looks them up without
+/// the blocking pool.
+package let infosLookedUpInPlace = 4
 
 extension FileIO {
     /// All entries of the directory at `path` (without `.` and `..`) and the
@@ -130,13 +130,6 @@ extension FileIO {
             onCancel: { paths.map { .failure(FileSystemError(code: ECANCELED, operation: "open", path: $0)) } })
     }
 
-    /// The types of many paths (a final link followed with `followLinks`),
-    /// looked up as `infos(of:_:followLinks:)` does, in order; nil where the
-    /// lookup failed.
-    func types(of paths: [FilePath], followLinks: Bool) async -> [FileType?] {
-        await infos(of: PathList(paths), paths.indices, followLinks: followLinks).map { $0?.type }
-    }
-
     /// What `paths[range]` are (a final link followed with `followLinks`),
     /// looked up in one job of the blocking pool (a few in place), in order;
     /// nil where the lookup failed.
@@ -148,19 +141,12 @@ extension FileIO {
         // metadata takes microseconds, while the trip to a pool thread (and
         // starting one, early in a run) cost 0.11-0.14 ms of the 2.8 ms that
         // `fsring hash FILE` took (300 paired runs each, two rounds).
-        if range.count <= typesLookedUpInPlace {
-            return addresses.map { Self.lookup(.at($0), followLinks: followLinks) }
+        if range.count <= infosLookedUpInPlace {
+            return addresses.map { LongPaths.lookup(.at($0), followLinks: followLinks) }
         }
         return await blocking.run(
-            { addresses.map { Self.lookup(.at($0), followLinks: followLinks) } },
+            { addresses.map { LongPaths.lookup(.at($0), followLinks: followLinks) } },
             onCancel: { addresses.map { _ in nil } })
-    }
-
-    /// statx of a path of any length: by whole path, and only after
-    /// ENAMETOOLONG through its parent opened in steps. Nil on failure.
-    private static func lookup(_ path: UnsafePointer<CChar>, followLinks: Bool) -> FileInfo? {
-        if let info = FileInfo.blockingLookup(FSR_AT_FDCWD, path, followLinks: followLinks) { return info }
-        return errno == ENAMETOOLONG ? LongPaths.info(path, followLinks: followLinks) : nil
     }
 
     /// The entries of an open directory.

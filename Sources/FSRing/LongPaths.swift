@@ -46,7 +46,14 @@ package enum LongPaths {
         return withParent(of: path) { fsr_openat($0, $1, flags | FSR_O_CLOEXEC, mode) } ?? -1
     }
 
-    /// statx of a path of any length; nil with errno set on failure.
+    /// statx of a path of any length, as `open` opens one: by whole path,
+    /// and in steps only after ENAMETOOLONG; nil with errno set on failure.
+    package static func lookup(_ path: UnsafePointer<CChar>, followLinks: Bool) -> FileInfo? {
+        if let info = FileInfo.blockingLookup(FSR_AT_FDCWD, path, followLinks: followLinks) { return info }
+        return errno == ENAMETOOLONG ? info(path, followLinks: followLinks) : nil
+    }
+
+    /// statx of a path too long for one call, in steps; nil with errno set on failure.
     package static func info(_ path: UnsafePointer<CChar>, followLinks: Bool) -> FileInfo? {
         withParent(of: path) { FileInfo.blockingLookup($0, $1, followLinks: followLinks) } ?? nil
     }

@@ -191,7 +191,7 @@ struct FileSystemOperationTests {
     }
 
     /// Types of paths named together: a few are looked up on the caller's
-    /// thread, more in one job of the blocking pool; both ways agree.
+    /// thread, more in jobs of the blocking pool; every way agrees.
     @Test(arguments: allBackends)
     func typesOfPathsNamedTogether(backend: Backend) async throws {
         let fs = try fileSystem(backend)
@@ -205,7 +205,8 @@ struct FileSystemOperationTests {
             ("file", .regular, .regular), ("dir", .directory, .directory), ("link", .regular, .symbolicLink),
             ("dangling", nil, .symbolicLink), ("missing", nil, nil), ("fifo", .fifo, .fifo),
         ]
-        for count in [1, 3, typesLookedUpInPlace, 12] {
+        // In place, one job of the blocking pool, and (past 512) several side by side.
+        for count in [1, 3, infosLookedUpInPlace, 12, 600] {
             let chosen = (0..<count).map { named[$0 % named.count] }
             let paths = chosen.map { directory($0.0) }
             #expect(await fs.types(of: paths, followLinks: true) == chosen.map(\.followed), "\(count)")
