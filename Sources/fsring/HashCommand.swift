@@ -54,8 +54,11 @@ struct HashCommand: Subcommand {
         .flag(nil, "ignore-missing", help: "With --check: do not fail or report for missing files.") {
             $0.ignoreMissing = true
         },
-        .value(nil, "audit", "audit", help: "Compare the directory given (default .) with this checksum list.") {
-            command, list in command.audit = list.path
+        .value(
+            nil, "audit", "audit",
+            help: "Compare the directory given (default .) with this checksum list (- reads standard input)."
+        ) {
+            command, list in command.audit = list
         },
         .flag(nil, "tree", help: "Print one Merkle digest for each directory (defined in the README).") {
             $0.tree = true
@@ -80,7 +83,7 @@ struct HashCommand: Subcommand {
     var strict = false
     var warn = false
     var ignoreMissing = false
-    var audit: FilePath?
+    var audit: CommandArgument?
     var tree = false
     var filesFrom: CommandArgument?
 
@@ -395,18 +398,12 @@ struct HashCommand: Subcommand {
 
     // MARK: Audit
 
-    private func runAudit(manifest: FilePath, fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput)
+    private func runAudit(
+        manifest: CommandArgument, fileSystem: FileSystem, output: RawOutput, diagnostics: RawOutput
+    )
         async -> Bool
     {
-        let text: [UInt8]
-        do {
-            text = try await fileSystem.readFile(at: manifest)
-        } catch let error as FileSystemError {
-            report(error, to: diagnostics)
-            return true
-        } catch {
-            return true
-        }
+        guard let text = await readList(manifest, fileSystem: fileSystem, diagnostics: diagnostics) else { return true }
         var entries: [ChecksumLine] = []
         var malformed = 0
         var reader = ChecksumLine.ListReader(escapedNames: !zero)

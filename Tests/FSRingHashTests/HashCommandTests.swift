@@ -296,6 +296,9 @@ struct HashCommandTests {
             report.text
                 == "changed: ./edit\nmissing: ./gone\nnew: ./added\nmoved: ./move -> ./moved\n1 changed, 1 missing, 1 new, 1 moved\n"
         )
+        // The list may come from standard input, as -c's lists do.
+        let piped = try shell("cd '\(dir)' && '\(fsring)' hash --audit - . < \(manifest)")
+        #expect(piped.status == 1 && piped.text == report.text)
         // A list of `fsring hash sub` (names `sub/...`) audited in the
         // current directory, the default (walked as `./sub/...`): the same names.
         let nested = try shell(
