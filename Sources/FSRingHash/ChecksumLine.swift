@@ -146,13 +146,14 @@ extension Array where Element == ChecksumLine {
         let candidates = HashAlgorithm.candidates(forDigestLength: first.digest.count)
         guard candidates.count > 1 else { return candidates.first }
         let sample = Array(prefix(32))
+        // Names go to the kernel as the list wrote them, as `-c` sends them.
+        var paths = PathList()
+        for line in sample { line.name.withUnsafeBytes { paths.append(bytes: $0) } }
         var best = candidates[0]
         var bestMatches = -1
         for candidate in candidates {
-            let results = await HashEngine(fileSystem: fileSystem, algorithm: candidate).digests(
-                of: sample.map { FilePath(rawBytes: $0.name) })
-            let matches = zip(sample, results).filter { line, result in (try? result.get().digest) == line.digest }
-                .count
+            let results = await HashEngine(fileSystem: fileSystem, algorithm: candidate).digestTable(of: paths)
+            let matches = sample.indices.count { (try? results[$0].get().digest) == sample[$0].digest }
             // All matched: the other candidate need not be tried (SHA-256 of
             // a large file costs several times its BLAKE3).
             if matches == sample.count { return candidate }
