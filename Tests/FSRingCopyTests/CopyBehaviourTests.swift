@@ -41,8 +41,7 @@ struct CopyBehaviourTests {
     func progressLearnsTheTotalsWhileTheCopyRuns(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-totals")
-        let source = directory("source")
-        mkdir(source.string, 0o755)
+        let source = makeSourceDirectory(in: directory)
         var bytes: UInt64 = 0
         for folder in 0..<15 {
             mkdir(directory("source/d\(folder)").string, 0o755)
@@ -164,8 +163,7 @@ struct CopyBehaviourTests {
     func aFileRemovedDuringTheCopyIsReportedAndTheRestIsCopied(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-vanish")
-        let source = directory("source")
-        mkdir(source.string, 0o755)
+        let source = makeSourceDirectory(in: directory)
         mkdir(source.appending("trigger").string, 0o755)
         let victims = (0..<50).map { "victim-\($0)" }
         for name in victims { writeFile(source.appending(name), Array(name.utf8)) }

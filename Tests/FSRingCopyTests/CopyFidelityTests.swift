@@ -11,8 +11,7 @@ struct CopyFidelityTests {
     func everyKindOfEntryMatchesCp(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-fidelity")
-        let source = directory("source")
-        mkdir(source.string, 0o755)
+        let source = makeSourceDirectory(in: directory)
         try makeEveryKindOfEntry(in: source)
         let oracle = directory("by-cp")
         try copyWithCp(source, oracle)
@@ -65,8 +64,7 @@ struct CopyFidelityTests {
     func aclsInheritedAtTheDestinationAreDropped(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-default-acl")
-        let source = directory("source")
-        mkdir(source.string, 0o755)
+        let source = makeSourceDirectory(in: directory)
         mkdir(directory("source/sub").string, 0o750)
         writeFile(directory("source/open"), [1], mode: 0o644)
         writeFile(directory("source/private"), [2], mode: 0o640)
@@ -102,8 +100,7 @@ struct CopyFidelityTests {
     func aclsGoWithTheModeAndOtherAttributesWithXattr(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("copy-acl-kinds")
-        let source = directory("source")
-        mkdir(source.string, 0o755)
+        let source = makeSourceDirectory(in: directory)
         writeFile(directory("source/file"), [1], mode: 0o640)
         let setup = try shell(
             "cd '\(source.string)' && setfacl -m u:nobody:r file && setfattr -n user.note -v kept file "

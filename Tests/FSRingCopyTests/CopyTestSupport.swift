@@ -6,6 +6,14 @@ import Synchronization
 import SystemPackage
 import Testing
 
+/// `directory`'s `source` folder, made (0755): where most copy tests build
+/// the tree they copy.
+func makeSourceDirectory(in directory: TemporaryDirectory) -> FilePath {
+    let source = directory("source")
+    mkdir(source.string, 0o755)
+    return source
+}
+
 /// Everything `cp -a` keeps, listed for one tree so two copies can be
 /// compared as text: per entry its type, mode, owner, group, size,
 /// allocated blocks, modification time in nanoseconds and link target;
