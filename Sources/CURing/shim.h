@@ -68,6 +68,14 @@ static inline int fsr_statx(int dirfd, const char *path, int flags, unsigned int
     return (int)syscall(SYS_statx, dirfd, path, flags, mask, result);
 }
 
+// Debian's liburing 2.3 has io_uring_enable_rings in its static library
+// but does not export it from the shared one: the register call itself.
+// 0, or -errno as liburing returns it.
+static inline int fsr_io_uring_enable_rings(struct io_uring *ring) {
+    int status = (int)syscall(SYS_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+    return status < 0 ? -errno : status;
+}
+
 static inline int fsr_fallocate(int fd, int mode, long long offset, long long length) {
     return (int)syscall(SYS_fallocate, fd, mode, offset, length);
 }

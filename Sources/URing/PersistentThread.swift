@@ -11,7 +11,8 @@ internal import CURing
 /// exit"). Swift's cooperative pool and Dispatch retire idle threads, so the
 /// runtime owns its threads outright.
 public struct PersistentThread: Sendable {
-    private let handle: pthread_t
+    /// The thread, as `pthread_self()` names it on the thread itself.
+    let handle: pthread_t
 
     /// The thread could not be created (the errno pthread_create returned).
     public struct SpawnError: Error, CustomStringConvertible {

@@ -48,6 +48,8 @@ final class RingCore {
 
     let report: RingSetupReport
     let buffers: RegisteredBufferPool?
+    /// Made with IORING_SETUP_R_DISABLED: `enable()` before any submission.
+    private let startsDisabled: Bool
 
     init(configuration: RingConfiguration) throws(RingSetupError) {
         self.configuration = configuration
@@ -55,17 +57,26 @@ final class RingCore {
         var refused: [(flags: [String], errno: Int32)] = []
         var accepted: [String] = []
         var params = io_uring_params()
-        // Probe from the best setup down: a kernel that refuses a flag says EINVAL.
+        // Probe from the best setup down: a kernel that refuses a flag says
+        // EINVAL. R_DISABLED: the ring is made here, on the caller's thread,
+        // and its own thread enables it (`enable()`), becoming the single
+        // issuer then; so the caller need not wait for that thread.
         let attempts: [(UInt32, [String])] = [
             (
-                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-                ["SINGLE_ISSUER", "DEFER_TASKRUN", "TASKRUN_FLAG"]
+                IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG
+                    | IORING_SETUP_R_DISABLED,
+                ["SINGLE_ISSUER", "DEFER_TASKRUN", "TASKRUN_FLAG", "R_DISABLED"]
             ),
-            (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, ["COOP_TASKRUN", "TASKRUN_FLAG"]),
+            (
+                IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED,
+                ["COOP_TASKRUN", "TASKRUN_FLAG", "R_DISABLED"]
+            ),
+            (IORING_SETUP_R_DISABLED, ["R_DISABLED"]),
             (0, []),
         ]
         var lastError: Int32 = 0
         var initialized = false
+        var startsDisabled = false
         for (flags, names) in attempts {
             params = io_uring_params()
             params.flags = flags | IORING_SETUP_CQSIZE
@@ -74,6 +85,7 @@ final class RingCore {
             if status == 0 {
                 accepted = names + ["CQSIZE"]
                 initialized = true
+                startsDisabled = flags & IORING_SETUP_R_DISABLED != 0
                 break
             }
             lastError = -status
@@ -123,6 +135,7 @@ final class RingCore {
             supportedOpcodes: opcodes, lastOpcode: lastOpcode,
             directDescriptorError: directError, registeredBufferError: bufferError)
 
+        self.startsDisabled = startsDisabled
         slotCount = configuration.maximumInFlight
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: Slot(), count: slotCount)
@@ -136,8 +149,15 @@ final class RingCore {
             ring.deallocate()
             throw RingSetupError(code: code, stage: "eventfd")
         }
+        // Submitted by the owner thread's first entry into the kernel: a
+        // disabled ring takes no submissions.
         armWakeRead()
-        _ = io_uring_submit(ring)
+    }
+
+    /// Enables a ring made disabled, from the thread that will own it (the
+    /// kernel takes that thread as the single issuer): 0, or -errno.
+    func enable() -> Int32 {
+        startsDisabled ? fsr_io_uring_enable_rings(ring) : 0
     }
 
     /// Releases the ring and everything registered with it. Only after the

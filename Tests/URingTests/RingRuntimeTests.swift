@@ -162,6 +162,29 @@ extension RingRuntimeTests {
     }
 }
 
+extension RingRuntimeTests {
+    /// A ring's thread starts with its first work, which waits in the inbox
+    /// until the thread has enabled the ring; a shutdown right after still
+    /// completes it and ends the thread. The ring given no work closes
+    /// without ever having had a thread.
+    @Test func ringsStartTheirThreadsOnFirstWork() async throws {
+        let leftBehind = try await asyncDescriptorsLeft(after: 100) {
+            let runtime = try RingRuntime(ringCount: 2)
+            let results = try await (runtime.rings[1].submit(.nop()), runtime.rings[1].submit(.nop()))
+            #expect(results == (0, 0))
+            runtime.shutdown()
+        }
+        #expect(leftBehind < 50)
+    }
+
+    private func asyncDescriptorsLeft(after repetitions: Int, _ attempt: () async throws -> Void) async rethrows -> Int
+    {
+        let before = openDescriptorCount()
+        for _ in 0..<repetitions { try await attempt() }
+        return openDescriptorCount() - before
+    }
+}
+
 @Suite("Ring setup failures")
 struct RingSetupFailureTests {
     /// When rings cannot be set up, the runtime throws the kernel's reason
