@@ -169,9 +169,12 @@ public final class FileHandle: Sendable {
 
     /// Closes the descriptor. A second close fails with EBADF.
     public func close() async throws {
-        if isClosed.exchange(true, ordering: .acquiringAndReleasing) {
-            throw FileSystemError(code: EBADF, operation: "close", path: path)
-        }
+        guard markClosed() else { throw FileSystemError(code: EBADF, operation: "close", path: path) }
         try await withPath { try await io.close(descriptor) }
+    }
+
+    /// Marks the handle closed; false when it already was.
+    func markClosed() -> Bool {
+        !isClosed.exchange(true, ordering: .acquiringAndReleasing)
     }
 }

@@ -44,6 +44,13 @@ public struct HashEngine: Sendable {
     /// mapped window after window, which bounds the page tables one file needs.
     public var mappingWindow = 1 << 30
 
+    /// Up to this many files, `digestTable` opens, reads and closes them on
+    /// the calling task with plain system calls, one after another, instead
+    /// of through the backend's threads (mapped files are still hashed on
+    /// all cores): `fsring hash FILE` then makes no trip to another thread
+    /// before it hashes.
+    public var filesHashedInPlace = 4
+
     public init(fileSystem: FileSystem, algorithm: HashAlgorithm) {
         self.fileSystem = fileSystem
         self.algorithm = algorithm
@@ -61,6 +68,9 @@ public struct HashEngine: Sendable {
     public func digestTable(
         of paths: PathList, finished: (@Sendable (Int, DigestResult) -> Void)? = nil
     ) async -> DigestTable {
+        if paths.count <= filesHashedInPlace, let table = await tableInPlace(of: paths, finished: finished) {
+            return table
+        }
         let algorithm = self.algorithm
         let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)
         await fileSystem.forEachBatch(at: paths, sizeHint: smallFileLimit, readingLargerFilesWhole: false) { files in
@@ -126,26 +136,79 @@ public struct HashEngine: Sendable {
         try await fileSystem.withFileHandle(forReadingAt: path) { handle in
             let size = Int(clamping: try await handle.info().size)
             try? await handle.advise(.sequential)
-            if mapsLargeFiles && size > smallFileLimit {
-                do {
-                    return try await mapped(handle, size: size)
-                } catch let error as FileSystemError where error.operation == "mmap" {
-                    // Not mappable (a special file, or too many mappings at
-                    // once): read it instead.
-                }
-            }
-            if algorithm == .blake3 && size > 2 * pieceSize {
-                return try await blake3InPieces(handle, size: size)
-            }
-            return try await sequential(handle)
+            return try await digest(of: handle, size: size, inPlace: false)
         }
+    }
+
+    /// Hashes a few files on the calling task (`filesHashedInPlace`); nil,
+    /// with nothing reported, when one of them is not a regular file (the
+    /// general path reads it, as it reads FIFOs and devices).
+    private func tableInPlace(
+        of paths: PathList, finished: (@Sendable (Int, DigestResult) -> Void)?
+    ) async -> DigestTable? {
+        let opened = (0..<paths.count).map { fileSystem.openForReadingInPlace(paths, $0) }
+        let allRegular = opened.allSatisfy { file in
+            guard case .success(let file) = file else { return true }
+            return file.info.type == .regular
+        }
+        guard allRegular else {
+            for case .success(let file) in opened { try? file.handle.closeInPlace() }
+            return nil
+        }
+        let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)
+        for (index, file) in opened.enumerated() {
+            switch file {
+            case .failure(let error):
+                results.set(index, .failure(error))
+            case .success(let (handle, info)):
+                handle.adviseInPlace(.sequential)
+                var result: DigestResult
+                do {
+                    result = .success(try await digest(of: handle, size: Int(clamping: info.size), inPlace: true))
+                } catch let error as FileSystemError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(FileSystemError(code: ECANCELED, operation: "read", path: handle.path))
+                }
+                do {
+                    try handle.closeInPlace()
+                } catch {
+                    if case .success = result { result = .failure(error) }
+                }
+                results.set(index, result)
+            }
+        }
+        return results.table()
+    }
+
+    /// The digest of an open file of `size` bytes (when it was looked up).
+    /// `inPlace`: the handle was opened in place, and a small file, or the
+    /// end of a mapped one, is read in place too.
+    private func digest(of handle: FileHandle, size: Int, inPlace: Bool) async throws -> FileDigest {
+        if mapsLargeFiles && size > smallFileLimit {
+            do {
+                return try await mapped(handle, size: size, inPlace: inPlace)
+            } catch let error as FileSystemError where error.operation == "mmap" {
+                // Not mappable (a special file, or too many mappings at
+                // once): read it instead.
+            }
+        }
+        if algorithm == .blake3 && size > 2 * pieceSize {
+            return try await blake3InPieces(handle, size: size)
+        }
+        if inPlace && size <= smallFileLimit {
+            let hasher = StreamingHasher(algorithm)
+            let end = try await hashToEnd(handle, from: 0, into: hasher, inPlace: true)
+            return FileDigest(digest: hasher.finalize(), size: UInt64(end))
+        }
+        return try await sequential(handle)
     }
 
     /// Hashes the first `size` bytes in place, window after window, then
     /// reads whatever the file has gained since `size` was taken. For BLAKE3
     /// the subtrees of `subtreePlan` are hashed on any core; the last bytes
     /// go through `update`, so that the root is computed where the input ends.
-    private func mapped(_ handle: FileHandle, size: Int) async throws -> FileDigest {
+    private func mapped(_ handle: FileHandle, size: Int, inPlace: Bool) async throws -> FileDigest {
         let hasher = StreamingHasher(algorithm)
         let plan = algorithm == .blake3 ? subtreePlan(size: size) : []
         let updatesFrom = plan.last?.upperBound ?? 0
@@ -176,7 +239,7 @@ public struct HashEngine: Sendable {
             }
             offset += count
         }
-        let end = try await hashToEnd(handle, from: offset, into: hasher)
+        let end = try await hashToEnd(handle, from: offset, into: hasher, inPlace: inPlace)
         return FileDigest(digest: hasher.finalize(), size: UInt64(end))
     }
 
@@ -206,13 +269,19 @@ public struct HashEngine: Sendable {
     }
 
     /// Reads and hashes from `offset` to the end of the file (the last
-    /// piece, and whatever the file has grown by); returns the end.
-    private func hashToEnd(_ handle: FileHandle, from offset: Int, into hasher: StreamingHasher) async throws -> Int {
+    /// piece, and whatever the file has grown by); returns the end. With
+    /// `inPlace`, read on the calling thread.
+    private func hashToEnd(
+        _ handle: FileHandle, from offset: Int, into hasher: StreamingHasher, inPlace: Bool = false
+    ) async throws -> Int {
         let buffer = PieceBuffer.take(size: pieceSize)
         defer { buffer.giveBack() }
         var offset = offset
         while true {
-            let filled = try await buffer.fill(from: handle, at: Int64(offset))
+            let filled =
+                inPlace
+                ? try buffer.fillInPlace(from: handle, at: Int64(offset))
+                : try await buffer.fill(from: handle, at: Int64(offset))
             if filled == 0 { return offset }
             hasher.update(buffer.bytes(count: filled))
             offset += filled
@@ -401,6 +470,19 @@ final class PieceBuffer: @unchecked Sendable {
         while filled < wanted {
             let count = try await handle.read(
                 into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<wanted]),
+                fromAbsoluteOffset: offset + Int64(filled))
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+
+    /// `fill`, read on the calling thread (`FileHandle.readInPlace`).
+    func fillInPlace(from handle: FileHandle, at offset: Int64) throws(FileSystemError) -> Int {
+        var filled = 0
+        while filled < storage.count {
+            let count = try handle.readInPlace(
+                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled...]),
                 fromAbsoluteOffset: offset + Int64(filled))
             if count == 0 { break }
             filled += count

@@ -275,10 +275,11 @@ struct HashCommand: Subcommand {
         } else {
             // Hash in the order found (neighbours in a directory together)
             // while the paths are sorted by their bytes on another core; the
-            // lines are then written from the two flat tables.
-            async let sorted = Task.detached { files.byteOrder() }.value
+            // lines are then written from the two flat tables. A few paths
+            // are sorted here: handing them over costs more.
+            let sorting = files.count > 64 ? Task.detached { files.byteOrder() } : nil
             let table = await engine.digestTable(of: files)
-            let order = await sorted
+            let order = await sorting?.value ?? files.byteOrder()
             for part in await SortedLines.format(order, table: table, files: files, format: lineFormat) {
                 output.write(part.text)
                 for error in part.errors { report(error, to: diagnostics) }

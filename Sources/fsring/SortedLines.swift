@@ -23,6 +23,7 @@ struct SortedLines {
     ) async -> [Part] {
         // Parts of fewer lines cost more to hand over than to write.
         let parts = max(1, min(RingRuntime.onlineCores, order.count / 2048))
+        if parts == 1 { return [formatPart(order[...], table: table, files: files, format: format)] }
         let size = (order.count + parts - 1) / parts
         return await withTaskGroup(of: (Int, Part).self) { group in
             for part in 0..<parts {

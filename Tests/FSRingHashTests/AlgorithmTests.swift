@@ -94,6 +94,51 @@ struct AlgorithmTests {
         }
     }
 
+    /// Up to four files are opened, read and closed on the calling task
+    /// instead of through the backend: the outcomes are the general path's,
+    /// file for file (digests, sizes, and the same error for a missing file
+    /// and for a directory, which that path reads), on both backends.
+    @Test(arguments: allBackends)
+    func aFewFilesHashedInPlaceMatchTheGeneralPath(backend: Backend) async throws {
+        let scratch = TemporaryDirectory("in-place")
+        let root = scratch.path.string
+        let sizes = [0, 1, 1025, 128 * 1024, 128 * 1024 + 1, (3 << 20) + 5]
+        var contents: [String: [UInt8]] = [:]
+        for size in sizes {
+            contents["f\(size)"] = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+            writeFile(Array("\(root)/f\(size)".utf8), contents["f\(size)"]!)
+        }
+        #expect(mkdir("\(root)/dir", 0o755) == 0)
+        let groups = [
+            ["f0", "f1", "f131073", "missing"], ["dir", "f1025"], ["f131072"], ["f3145733", "f0"],
+        ]
+        let fs = try fileSystem(backend)
+        for algorithm in [HashAlgorithm.blake3, .sha256] {
+            for group in groups {
+                let paths = PathList(group.map { FilePath("\(root)/\($0)") })
+                var inPlace = HashEngine(fileSystem: fs, algorithm: algorithm)
+                inPlace.filesHashedInPlace = 4
+                var general = inPlace
+                general.filesHashedInPlace = 0
+                let fast = await inPlace.digestTable(of: paths)
+                let slow = await general.digestTable(of: paths)
+                for (index, name) in group.enumerated() {
+                    switch (fast[index], slow[index]) {
+                    case (.success(let fast), .success(let slow)):
+                        #expect(fast == slow, "\(algorithm) \(name)")
+                        let bytes = contents[name] ?? []
+                        #expect(fast.digest == bytes.withUnsafeBytes { StreamingHasher.digest(algorithm, of: $0) })
+                        #expect(fast.size == UInt64(bytes.count))
+                    case (.failure(let fast), .failure(let slow)):
+                        #expect(fast.code == slow.code && fast.path == slow.path, "\(name): \(fast) / \(slow)")
+                    default:
+                        Issue.record("\(algorithm) \(name): \(fast[index]) in place, \(slow[index]) in general")
+                    }
+                }
+            }
+        }
+    }
+
     /// A large file's BLAKE3 subtrees run from its start, one after another,
     /// each a power of two of whole chunks starting at a multiple of its
     /// size, and leave 1 to 1,024 bytes for the end.
