@@ -74,14 +74,21 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
         if threadStarted.load(ordering: .acquiring) || threadStarted.exchange(true, ordering: .acquiringAndReleasing) {
             return
         }
-        do throws(PersistentThread.SpawnError) {
-            let spawned = try PersistentThread.spawn(name: "fsring-ring-\(index)") { [self] in
-                ownerThread.store(UInt(pthread_self()), ordering: .releasing)
-                run()
+        // Spawned under the lock, so that a shutdown meanwhile waits for the
+        // thread to exist before it joins it.
+        let failure: PersistentThread.SpawnError? = thread.withLock { thread in
+            do throws(PersistentThread.SpawnError) {
+                thread = try PersistentThread.spawn(name: "fsring-ring-\(index)") { [self] in
+                    ownerThread.store(UInt(pthread_self()), ordering: .releasing)
+                    run()
+                }
+                return nil
+            } catch {
+                return error
             }
-            thread.withLock { $0 = spawned }
-        } catch {
-            refuseAll(code: error.code)
+        }
+        if let failure {
+            refuseAll(code: failure.code)
             core.close()
         }
     }
@@ -351,8 +358,9 @@ public final class Ring: TaskExecutor, @unchecked Sendable {
             if wake { self.wake() }
             thread.withLock { $0 }?.join()
         } else {
-            // Never given work: no thread, nothing in flight.
-            inbox.withLock { $0.stopped = true }
+            // Never given work: no thread, nothing in flight. Whatever came
+            // in since (no thread will be started for it) is refused.
+            refuseAll(code: ECANCELED)
             core.close()
         }
     }
