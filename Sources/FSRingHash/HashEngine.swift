@@ -44,11 +44,11 @@ public struct HashEngine: Sendable {
     /// mapped window after window, which bounds the page tables one file needs.
     public var mappingWindow = 1 << 30
 
-    /// Up to this many files, `digestTable` opens, reads and closes them on
-    /// the calling task with plain system calls, one after another, instead
-    /// of through the backend's threads (mapped files are still hashed on
-    /// all cores): `fsring hash FILE` then makes no trip to another thread
-    /// before it hashes.
+    /// Up to this many files, `digestTable` opens, reads and closes them
+    /// with plain system calls on the calling task (one file) or its child
+    /// tasks (several, side by side), instead of through the backend's
+    /// threads; mapped files are still hashed on all cores. `fsring hash
+    /// FILE` then makes no trip to another thread before it hashes.
     public var filesHashedInPlace = 4
 
     public init(fileSystem: FileSystem, algorithm: HashAlgorithm) {
@@ -156,29 +156,46 @@ public struct HashEngine: Sendable {
             return nil
         }
         let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)
-        for (index, file) in opened.enumerated() {
-            switch file {
-            case .failure(let error):
-                results.set(index, .failure(error))
-            case .success(let (handle, info)):
-                handle.adviseInPlace(.sequential)
-                var result: DigestResult
-                do {
-                    result = .success(try await digest(of: handle, size: Int(clamping: info.size), inPlace: true))
-                } catch let error as FileSystemError {
-                    result = .failure(error)
-                } catch {
-                    result = .failure(FileSystemError(code: ECANCELED, operation: "read", path: handle.path))
+        if opened.count == 1 {
+            switch opened[0] {
+            case .failure(let error): results.set(0, .failure(error))
+            case .success(let file): results.set(0, await digestInPlace(file.handle, size: file.info.size))
+            }
+            return results.table()
+        }
+        // Side by side, as the general path hashes large files: SHA-256 and
+        // XXH3 hash a file on one core (two 1 GiB files one after the other
+        // took 1.90 s against 1.06 s).
+        await withTaskGroup(of: Void.self) { group in
+            for (index, file) in opened.enumerated() {
+                switch file {
+                case .failure(let error):
+                    results.set(index, .failure(error))
+                case .success(let file):
+                    group.addTask { results.set(index, await digestInPlace(file.handle, size: file.info.size)) }
                 }
-                do {
-                    try handle.closeInPlace()
-                } catch {
-                    if case .success = result { result = .failure(error) }
-                }
-                results.set(index, result)
             }
         }
         return results.table()
+    }
+
+    /// A file opened in place, hashed and closed: its outcome.
+    private func digestInPlace(_ handle: FileHandle, size: UInt64) async -> DigestResult {
+        handle.adviseInPlace(.sequential)
+        var result: DigestResult
+        do {
+            result = .success(try await digest(of: handle, size: Int(clamping: size), inPlace: true))
+        } catch let error as FileSystemError {
+            result = .failure(error)
+        } catch {
+            result = .failure(FileSystemError(code: ECANCELED, operation: "read", path: handle.path))
+        }
+        do {
+            try handle.closeInPlace()
+        } catch {
+            if case .success = result { result = .failure(error) }
+        }
+        return result
     }
 
     /// The digest of an open file of `size` bytes (when it was looked up).
