@@ -81,15 +81,17 @@ public final class FileHandle: Sendable {
         return [UInt8](UnsafeRawBufferPointer(rebasing: storage[..<filled]))
     }
 
-    /// Reads from `offset` to the end of the file; fails with EFBIG past
+    /// Reads from `offset` to the end of the file, or with `offset` nil from
+    /// the file position (a pipe, standard input); fails with EFBIG past
     /// `maximumSizeAllowed` bytes.
-    public func readToEnd(fromAbsoluteOffset offset: Int64 = 0, maximumSizeAllowed: Int) async throws -> [UInt8] {
+    public func readToEnd(fromAbsoluteOffset offset: Int64? = 0, maximumSizeAllowed: Int) async throws -> [UInt8] {
         try checkOpen("read")
         // One byte more than the size, so a single read both fills and sees the end.
         let expected = (try? await info().size).map { Int(clamping: $0) } ?? 0
         let initial = min(expected, maximumSizeAllowed, 1 << 30) + 1
         return try await io.readToEnd(
-            descriptor, from: UInt64(max(0, offset)), initialCapacity: initial, maximum: maximumSizeAllowed, path: path)
+            descriptor, from: offset.map { UInt64(max(0, $0)) }, initialCapacity: initial, maximum: maximumSizeAllowed,
+            path: path)
     }
 
     // MARK: Writing

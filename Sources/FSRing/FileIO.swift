@@ -68,10 +68,11 @@ public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 extension FileIO {
-    /// Reads from `offset` until end of file (or `maximum` bytes, past which
-    /// it fails with EFBIG), growing the buffer as needed.
+    /// Reads from `offset` (nil: the file position) until end of file (or
+    /// `maximum` bytes, past which it fails with EFBIG), growing the buffer
+    /// as needed.
     func readToEnd(
-        _ descriptor: Int32, from offset: UInt64, initialCapacity: Int, maximum: Int = .max, path: FilePath?
+        _ descriptor: Int32, from offset: UInt64?, initialCapacity: Int, maximum: Int = .max, path: FilePath?
     ) async throws -> [UInt8] {
         var capacity = max(4096, initialCapacity)
         var storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
@@ -89,7 +90,7 @@ extension FileIO {
             do {
                 count = try await read(
                     descriptor, into: UnsafeMutableRawBufferPointer(start: storage + filled, count: capacity - filled),
-                    offset: offset + UInt64(filled))
+                    offset: offset.map { $0 + UInt64(filled) })
             } catch let error as FileSystemError {
                 throw FileSystemError(code: error.code, operation: error.operation, path: path)
             }

@@ -169,27 +169,18 @@ struct HashCommand: Subcommand {
     /// standard input for `-`; nil, with the reason reported, when the file
     /// cannot be read.
     func readList(_ list: CommandArgument, fileSystem: FileSystem, diagnostics: RawOutput) async -> [UInt8]? {
-        if list.isStandardInput { return Self.readStandardInput() }
         do {
-            return try await fileSystem.readFile(at: list.path)
+            guard list.isStandardInput else { return try await fileSystem.readFile(at: list.path) }
+            let handle = try Self.standardInput(fileSystem)
+            let bytes = try await handle.readToEnd(fromAbsoluteOffset: nil, maximumSizeAllowed: .max)
+            try await handle.close()
+            return bytes
         } catch let error as FileSystemError {
             report(error, to: diagnostics)
         } catch {
             report(FileSystemError(code: ECANCELED, operation: "read", path: list.path), to: diagnostics)
         }
         return nil
-    }
-
-    /// All of standard input.
-    private static func readStandardInput() -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = read(0, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return bytes }
-            bytes += buffer[..<count]
-        }
     }
 
     var lineEnd: UInt8 { zero ? 0 : 0x0A }

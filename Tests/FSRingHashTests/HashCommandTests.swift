@@ -194,6 +194,19 @@ struct HashCommandTests {
         #expect(both.status == 2)
     }
 
+    /// A list on standard input that cannot be read (a directory there) is
+    /// a read error, reported, as sha256sum and du report it: not an empty
+    /// list that passes.
+    @Test func anUnreadableListOnStandardInputIsAnError() throws {
+        let scratch = TemporaryDirectory("stdin-dir")
+        for arguments in ["--files0-from -", "-c -", "-c", "--audit - ."] {
+            let result = try shell(
+                "cd '\(scratch.path.string)' && '\(fsring)' hash \(arguments) < .", standardError: true)
+            #expect(result.status == 1, "\(arguments): \(result.text)")
+            #expect(result.text.contains("fsring: hash: read '-': Is a directory"), "\(arguments): \(result.text)")
+        }
+    }
+
     /// Lists written by hand or by other tools (OpenSSL's `SHA256(f)= hex`,
     /// BSD's `hex f`, indented lines, comments, blank lines): every line
     /// sha256sum -c accepts is checked, the others counted as it counts them.
