@@ -43,15 +43,9 @@ enum JSON {
         value == value.rounded() && abs(value) < 1e15 ? Array(String(Int64(value)).utf8) : Array(String(value).utf8)
     }
 
-    /// A path: a string when it is UTF-8, else `{"bytes": base64}` (as ripgrep does).
-    static func path(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        bytes.withUnsafeBytes { appendPath($0, to: &out) }
-        return out
-    }
-
-    /// Appends a path as `path(_:)` writes it; an ASCII path (most are) is
-    /// not copied into a String to be checked.
+    /// Appends a path: a string when it is UTF-8, else `{"bytes": base64}`
+    /// (as ripgrep does). An ASCII path (most are) is not copied into a
+    /// String to be checked.
     static func appendPath(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         if bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil {
             appendString(bytes, to: &out)
