@@ -15,12 +15,18 @@ public final class FileHandle: Sendable {
     /// The path it was opened with (for messages).
     public let path: FilePath
     let io: any FileIO
+    /// Opened in place (`FileSystem.openForReadingInPlace`): reads by
+    /// offset (`read(into:fromAbsoluteOffset:)`, `readChunk`), `info`,
+    /// `advise` and `close` are plain calls on the caller's thread instead
+    /// of trips to the backend.
+    let callsInPlace: Bool
     private let isClosed = Atomic<Bool>(false)
 
-    init(descriptor: Int32, path: FilePath, io: any FileIO) {
+    init(descriptor: Int32, path: FilePath, io: any FileIO, callsInPlace: Bool = false) {
         self.descriptor = descriptor
         self.path = path
         self.io = io
+        self.callsInPlace = callsInPlace
     }
 
     /// Wraps a descriptor the caller already has (a pipe, a socket); the
@@ -53,6 +59,7 @@ public final class FileHandle: Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer, fromAbsoluteOffset offset: Int64) async throws -> Int {
         try checkOpen("read")
         guard offset >= 0 else { throw FileSystemError(code: EINVAL, operation: "read", path: path) }
+        if callsInPlace { return try readInPlace(into: buffer, fromAbsoluteOffset: offset) }
         return try await withPath { try await io.read(descriptor, into: buffer, offset: UInt64(offset)) }
     }
 
@@ -70,11 +77,9 @@ public final class FileHandle: Sendable {
         defer { storage.deallocate() }
         var filled = 0
         while filled < length {
-            let count = try await withPath {
-                try await io.read(
-                    descriptor, into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<length]),
-                    offset: UInt64(offset) + UInt64(filled))
-            }
+            let count = try await read(
+                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<length]),
+                fromAbsoluteOffset: offset + Int64(filled))
             if count == 0 { break }
             filled += count
         }
@@ -136,6 +141,7 @@ public final class FileHandle: Sendable {
     /// statx of the open file.
     public func info() async throws -> FileInfo {
         try checkOpen("statx")
+        if callsInPlace { return try infoInPlace() }
         return try await withPath { try await io.info(FilePath(""), at: descriptor, flags: FSR_AT_EMPTY_PATH) }
     }
 
@@ -158,6 +164,7 @@ public final class FileHandle: Sendable {
     /// Tells the kernel how the range will be read (posix_fadvise).
     public func advise(_ advice: FileAdvice, offset: Int64 = 0, length: Int = 0) async throws {
         try checkOpen("fadvise")
+        if callsInPlace { return try adviseInPlace(advice, offset: offset, length: length) }
         try await withPath {
             try await io.advise(descriptor, offset: UInt64(max(0, offset)), length: length, advice: advice.value)
         }
@@ -171,12 +178,10 @@ public final class FileHandle: Sendable {
 
     /// Closes the descriptor. A second close fails with EBADF.
     public func close() async throws {
-        guard markClosed() else { throw FileSystemError(code: EBADF, operation: "close", path: path) }
+        if isClosed.exchange(true, ordering: .acquiringAndReleasing) {
+            throw FileSystemError(code: EBADF, operation: "close", path: path)
+        }
+        if callsInPlace { return try closeInPlace() }
         try await withPath { try await io.close(descriptor) }
-    }
-
-    /// Marks the handle closed; false when it already was.
-    func markClosed() -> Bool {
-        !isClosed.exchange(true, ordering: .acquiringAndReleasing)
     }
 }

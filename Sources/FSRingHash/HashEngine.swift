@@ -136,7 +136,7 @@ public struct HashEngine: Sendable {
         try await fileSystem.withFileHandle(forReadingAt: path) { handle in
             let size = Int(clamping: try await handle.info().size)
             try? await handle.advise(.sequential)
-            return try await digest(of: handle, size: size, inPlace: false)
+            return try await digest(of: handle, size: size)
         }
     }
 
@@ -152,7 +152,7 @@ public struct HashEngine: Sendable {
             return file.info.type == .regular
         }
         guard allRegular else {
-            for case .success(let file) in opened { try? file.handle.closeInPlace() }
+            for case .success(let file) in opened { try? await file.handle.close() }
             return nil
         }
         let results = ResultSlots(count: paths.count, digestLength: algorithm.digestLength, finished: finished)
@@ -181,30 +181,28 @@ public struct HashEngine: Sendable {
 
     /// A file opened in place, hashed and closed: its outcome.
     private func digestInPlace(_ handle: FileHandle, size: UInt64) async -> DigestResult {
-        handle.adviseInPlace(.sequential)
+        try? await handle.advise(.sequential)
         var result: DigestResult
         do {
-            result = .success(try await digest(of: handle, size: Int(clamping: size), inPlace: true))
+            result = .success(try await digest(of: handle, size: Int(clamping: size)))
         } catch let error as FileSystemError {
             result = .failure(error)
         } catch {
             result = .failure(FileSystemError(code: ECANCELED, operation: "read", path: handle.path))
         }
         do {
-            try handle.closeInPlace()
-        } catch {
+            try await handle.close()
+        } catch let error as FileSystemError {
             if case .success = result { result = .failure(error) }
-        }
+        } catch {}
         return result
     }
 
     /// The digest of an open file of `size` bytes (when it was looked up).
-    /// `inPlace`: the handle was opened in place, and a small file, or the
-    /// end of a mapped one, is read in place too.
-    private func digest(of handle: FileHandle, size: Int, inPlace: Bool) async throws -> FileDigest {
+    private func digest(of handle: FileHandle, size: Int) async throws -> FileDigest {
         if mapsLargeFiles && size > smallFileLimit {
             do {
-                return try await mapped(handle, size: size, inPlace: inPlace)
+                return try await mapped(handle, size: size)
             } catch let error as FileSystemError where error.operation == "mmap" {
                 // Not mappable (a special file, or too many mappings at
                 // once): read it instead.
@@ -213,9 +211,10 @@ public struct HashEngine: Sendable {
         if algorithm == .blake3 && size > 2 * pieceSize {
             return try await blake3InPieces(handle, size: size)
         }
-        if inPlace && size <= smallFileLimit {
+        if size <= smallFileLimit {
+            // One read takes it all: nothing to keep in flight.
             let hasher = StreamingHasher(algorithm)
-            let end = try await hashToEnd(handle, from: 0, into: hasher, inPlace: true)
+            let end = try await hashToEnd(handle, from: 0, into: hasher)
             return FileDigest(digest: hasher.finalize(), size: UInt64(end))
         }
         return try await sequential(handle)
@@ -225,7 +224,7 @@ public struct HashEngine: Sendable {
     /// reads whatever the file has gained since `size` was taken. For BLAKE3
     /// the subtrees of `subtreePlan` are hashed on any core; the last bytes
     /// go through `update`, so that the root is computed where the input ends.
-    private func mapped(_ handle: FileHandle, size: Int, inPlace: Bool) async throws -> FileDigest {
+    private func mapped(_ handle: FileHandle, size: Int) async throws -> FileDigest {
         let hasher = StreamingHasher(algorithm)
         let plan = algorithm == .blake3 ? subtreePlan(size: size) : []
         let updatesFrom = plan.last?.upperBound ?? 0
@@ -256,7 +255,7 @@ public struct HashEngine: Sendable {
             }
             offset += count
         }
-        let end = try await hashToEnd(handle, from: offset, into: hasher, inPlace: inPlace)
+        let end = try await hashToEnd(handle, from: offset, into: hasher)
         return FileDigest(digest: hasher.finalize(), size: UInt64(end))
     }
 
@@ -286,19 +285,13 @@ public struct HashEngine: Sendable {
     }
 
     /// Reads and hashes from `offset` to the end of the file (the last
-    /// piece, and whatever the file has grown by); returns the end. With
-    /// `inPlace`, read on the calling thread.
-    private func hashToEnd(
-        _ handle: FileHandle, from offset: Int, into hasher: StreamingHasher, inPlace: Bool = false
-    ) async throws -> Int {
+    /// piece, and whatever the file has grown by); returns the end.
+    private func hashToEnd(_ handle: FileHandle, from offset: Int, into hasher: StreamingHasher) async throws -> Int {
         let buffer = PieceBuffer.take(size: pieceSize)
         defer { buffer.giveBack() }
         var offset = offset
         while true {
-            let filled =
-                inPlace
-                ? try buffer.fillInPlace(from: handle, at: Int64(offset))
-                : try await buffer.fill(from: handle, at: Int64(offset))
+            let filled = try await buffer.fill(from: handle, at: Int64(offset))
             if filled == 0 { return offset }
             hasher.update(buffer.bytes(count: filled))
             offset += filled
@@ -487,19 +480,6 @@ final class PieceBuffer: @unchecked Sendable {
         while filled < wanted {
             let count = try await handle.read(
                 into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<wanted]),
-                fromAbsoluteOffset: offset + Int64(filled))
-            if count == 0 { break }
-            filled += count
-        }
-        return filled
-    }
-
-    /// `fill`, read on the calling thread (`FileHandle.readInPlace`).
-    func fillInPlace(from handle: FileHandle, at offset: Int64) throws(FileSystemError) -> Int {
-        var filled = 0
-        while filled < storage.count {
-            let count = try handle.readInPlace(
-                into: UnsafeMutableRawBufferPointer(rebasing: storage[filled...]),
                 fromAbsoluteOffset: offset + Int64(filled))
             if count == 0 { break }
             filled += count

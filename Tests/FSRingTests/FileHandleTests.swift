@@ -38,6 +38,31 @@ struct FileHandleTests {
         #expect(libcRead(path) == expected)
     }
 
+    /// A handle opened in place (its calls made on the caller's thread)
+    /// reads, describes, advises and closes as one opened through the
+    /// backend does; a path that cannot be opened is the same error.
+    @Test(arguments: allBackends)
+    func aHandleOpenedInPlaceBehavesAsAnyOther(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("in-place")
+        let path = directory("file")
+        let bytes = randomBytes(300_001, seed: 7)
+        writeFile(path, bytes)
+        let opened = try fs.openForReadingInPlace(PathList([path]), 0).get()
+        let handle = opened.handle
+        #expect(opened.info.size == UInt64(bytes.count))
+        #expect(try await handle.info().size == UInt64(bytes.count))
+        try await handle.advise(.sequential)
+        #expect(try await handle.readChunk(fromAbsoluteOffset: 4093, length: 10_000) == Array(bytes[4093..<14093]))
+        #expect(try await handle.readChunk(fromAbsoluteOffset: 300_000, length: 10) == [bytes[300_000]])
+        try await handle.close()
+        await #expect(throws: FileSystemError.self) { try await handle.close() }
+        switch fs.openForReadingInPlace(PathList([directory("missing")]), 0) {
+        case .failure(let error): #expect(error.code == ENOENT && error.operation == "open")
+        case .success: Issue.record("a missing file opened")
+        }
+    }
+
     @Test(arguments: allBackends)
     func readIntoCallerMemory(backend: Backend) async throws {
         let fs = try fileSystem(backend)
