@@ -6,6 +6,14 @@ import Testing
 
 @Suite("File handles")
 struct FileHandleTests {
+    /// A file named "file" of `count` random bytes in `directory`.
+    private func randomFile(in directory: TemporaryDirectory, count: Int) -> (FilePath, [UInt8]) {
+        let path = directory("file")
+        let bytes = randomBytes(count, seed: 7)
+        writeFile(path, bytes)
+        return (path, bytes)
+    }
+
     @Test(arguments: allBackends)
     func writtenBytesReadBackAtRandomSizesAndOffsets(backend: Backend) async throws {
         let fs = try fileSystem(backend)
@@ -45,9 +53,7 @@ struct FileHandleTests {
     func aHandleOpenedInPlaceBehavesAsAnyOther(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("in-place")
-        let path = directory("file")
-        let bytes = randomBytes(300_001, seed: 7)
-        writeFile(path, bytes)
+        let (path, bytes) = randomFile(in: directory, count: 300_001)
         let opened = try fs.openForReadingInPlace(PathList([path]), 0).get()
         let handle = opened.handle
         #expect(opened.info.size == UInt64(bytes.count))
@@ -67,9 +73,7 @@ struct FileHandleTests {
     func readIntoCallerMemory(backend: Backend) async throws {
         let fs = try fileSystem(backend)
         let directory = TemporaryDirectory("caller")
-        let path = directory("file")
-        let bytes = randomBytes(10_000, seed: 7)
-        writeFile(path, bytes)
+        let (path, bytes) = randomFile(in: directory, count: 10_000)
         try await fs.withFileHandle(forReadingAt: path) { handle in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
             defer { buffer.deallocate() }
