@@ -140,8 +140,9 @@ public struct HashEngine: Sendable {
         }
     }
 
-    /// Hashes a few files on the calling task (`filesHashedInPlace`); nil,
-    /// with nothing reported, when one of them is not a regular file (the
+    /// Hashes a few files opened in place (`filesHashedInPlace`): one on
+    /// the calling task, several side by side in child tasks; nil, with
+    /// nothing reported, when one of them is not a regular file (the
     /// general path reads it, as it reads FIFOs and devices).
     private func tableInPlace(
         of paths: PathList, finished: (@Sendable (Int, DigestResult) -> Void)?
