@@ -58,6 +58,9 @@ let package = Package(
                 "URing",
             ]
         ),
+        // Runs a command with some system calls refused, so the tests reach
+        // the fallbacks for older kernels and other file systems.
+        .executableTarget(name: "refusing-syscalls", path: "Tests/RefusingSyscalls"),
         .target(
             name: "FSRingTestSupport",
             dependencies: ["FSRing", .product(name: "SystemPackage", package: "swift-system")],

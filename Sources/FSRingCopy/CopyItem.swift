@@ -48,9 +48,7 @@ extension FileSystem {
         if sourceInfo.type == .directory, Self.isInside(destination, source) {
             throw .intoItself(source: source, destination: destination)
         }
-        let run = CopyRun(
-            options: options, placement: Self.placement(for: destination, options: options), onItem: onItem,
-            onError: onError)
+        let run = CopyRun(options: options, onItem: onItem, onError: onError)
         do throws(EntryError) {
             try Self.queueTop(source, sourceInfo, destination, destinationInfo, run: run)
         } catch {
@@ -178,55 +176,6 @@ extension FileSystem {
             guard let real = realpath(raw, nil) else { return nil }
             defer { free(real) }
             return FilePath(platformString: real)
-        }
-    }
-
-    /// How finished files get their names on the destination's file system:
-    /// tried once with a probe file, since linking an unnamed file by its
-    /// descriptor needs a capability and /proc may be missing.
-    static func placement(for destination: FilePath, options: CopyOptions) -> Placement {
-        if options.inPlace || options.dryRun { return .temporaryName }
-        var directory = destination
-        var info = destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
-        if info?.type != .directory {
-            directory = destination.removingLastComponent()
-            if directory.isEmpty { directory = "." }
-            info = directory.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true) }
-        }
-        // One probe per file system and process: `fsring copy *.jpg dir/` is a run per file.
-        let device = info.map { UInt64($0.deviceMajor) << 32 | UInt64($0.deviceMinor) }
-        if let device, let known = knownPlacements.withLock({ $0[device] }) { return known }
-        let probed = probePlacement(in: directory)
-        // A refusal may be this directory's (not writable), not the file system's: not kept.
-        if let device, probed != .temporaryName { knownPlacements.withLock { $0[device] = probed } }
-        return probed
-    }
-
-    /// Placements found by probing, by the device of the destination's file system.
-    private static let knownPlacements = Mutex<[UInt64: Placement]>([:])
-
-    /// Makes an unnamed file in `directory` and links it in, both ways, to
-    /// see which the file system and the process's privileges allow.
-    private static func probePlacement(in directory: FilePath) -> Placement {
-        let descriptor = directory.withPlatformString {
-            openat(AT_FDCWD, $0, FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, 0o600)
-        }
-        guard descriptor >= 0 else { return .temporaryName }
-        defer { close(descriptor) }
-        let probe = directory.appending(".fsring-probe-\(getpid())")
-        return probe.withPlatformString { name in
-            if linkat(descriptor, "", AT_FDCWD, name, FSR_AT_EMPTY_PATH) == 0 {
-                unlink(name)
-                return .unnamedLinkedByDescriptor
-            }
-            let linked = "/proc/self/fd/\(descriptor)".withCString {
-                linkat(AT_FDCWD, $0, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0
-            }
-            if linked {
-                unlink(name)
-                return .unnamedLinkedThroughProc
-            }
-            return .temporaryName
         }
     }
 

@@ -20,8 +20,9 @@ final class CopyRun: Sendable {
     let effectiveUser = geteuid()
     /// The process umask, which new files and directories get.
     let creationMask: UInt32
-    /// Decided once per run, by a probe in the destination.
-    let placement: Placement
+    /// How finished files get their names here: learnt by the first file
+    /// linked in (see `EntryCopier.link`), so no probe file is made.
+    private let learntPlacement = Atomic<UInt8>(0)
 
     private let stopReason = Mutex<CopyFailure?>(nil)
     private let stopped = Atomic<Bool>(false)
@@ -44,7 +45,7 @@ final class CopyRun: Sendable {
     private let writingHidden = Atomic<Bool>(false)
 
     init(
-        options: CopyOptions, placement: Placement, onItem: (@Sendable (CopiedItem) -> Void)?,
+        options: CopyOptions, onItem: (@Sendable (CopiedItem) -> Void)?,
         onError: @escaping @Sendable (CopyFailure) -> CopyErrorDecision
     ) {
         self.options = options
@@ -54,7 +55,6 @@ final class CopyRun: Sendable {
             // Entries are created in their destination directory; listing creates nothing.
             if case .entries(let entries) = job { entries.destination?.descriptor } else { nil }
         }
-        self.placement = placement
         hardLinks = options.hardLinkRegistry ?? HardLinkRegistry()
         creationMask = Self.processUmask
     }
@@ -117,6 +117,14 @@ final class CopyRun: Sendable {
 
     func setDestinationRoot(_ identity: FileIdentity) { destinationRoot.withLock { $0 = identity } }
     func isDestinationRoot(_ identity: FileIdentity) -> Bool { destinationRoot.withLock { $0 == identity } }
+
+    // MARK: Placement
+
+    /// How finished files get their names; nil until the first file learns it.
+    var placement: Placement? { Placement(rawValue: learntPlacement.load(ordering: .relaxed)) }
+
+    /// Threads learning at once learn the same answer, so the last one stored is as good as any.
+    func learn(_ placement: Placement) { learntPlacement.store(placement.rawValue, ordering: .relaxed) }
 
     // MARK: Hard links
 
@@ -228,13 +236,15 @@ struct EntryError: Error {
 }
 
 /// How a finished file gets its final name.
-enum Placement: Sendable {
+enum Placement: UInt8, Sendable {
     /// Written unnamed (O_TMPFILE), then linked with linkat(AT_EMPTY_PATH),
-    /// which needs CAP_DAC_READ_SEARCH.
-    case unnamedLinkedByDescriptor
+    /// which older kernels refuse (ENOENT) unless the caller has
+    /// CAP_DAC_READ_SEARCH.
+    case unnamedLinkedByDescriptor = 1
     /// Written unnamed, then linked through /proc/self/fd.
     case unnamedLinkedThroughProc
-    /// Written under a temporary name, then renamed.
+    /// Written under a temporary name, then renamed: where the file system
+    /// has no O_TMPFILE, or neither way of linking works.
     case temporaryName
 }
 

@@ -14,6 +14,8 @@ import SystemPackage
 struct FileContents {
     let run: CopyRun
     let scratch: Scratch
+    /// False when writing a file's bytes a second time (see `EntryCopier.copyFile`).
+    var countsBytes = true
 
     /// Pieces of copy_file_range, so progress and stopping are seen within large files.
     static let piece = 64 << 20
@@ -42,7 +44,7 @@ struct FileContents {
         }
         if way == .clone {
             if fsr_ficlone(destination, source) == 0 {
-                run.counters.bytes.add(info.size, ordering: .relaxed)
+                if countsBytes { run.counters.bytes.add(info.size, ordering: .relaxed) }
                 return
             }
             let code = errno
@@ -111,7 +113,7 @@ struct FileContents {
             }
             if count == 0 { break }
             total += UInt64(count)
-            run.counters.bytes.add(UInt64(count), ordering: .relaxed)
+            if countsBytes { run.counters.bytes.add(UInt64(count), ordering: .relaxed) }
             if !bounded && total == length && count < wanted { break }
         }
         return total

@@ -38,6 +38,35 @@ extension EntryCopier {
             return
         }
         let createdMode = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
+        var outcome = try write(source, info: info, createdMode: createdMode, context: context)
+        if outcome == .cannotLink {
+            // The first file found that an unnamed file cannot be linked in
+            // here; it is written again under a temporary name, as the rest
+            // will be. Its bytes were counted the first time.
+            guard lseek(source, 0, SEEK_SET) == 0 else { throw .last("lseek", context.source) }
+            outcome = try write(source, info: info, createdMode: createdMode, context: context, countingBytes: false)
+        }
+        placed = outcome == .placed
+        guard placed else { return }
+        run.counters.files.add(1, ordering: .relaxed)
+        run.verifyLater(context)
+        run.report(context, .regular, .copied)
+    }
+
+    /// What became of a file written.
+    enum WriteOutcome {
+        case placed
+        /// An entry appeared under its name meanwhile and `--no-clobber` kept it.
+        case keptExisting
+        /// Written unnamed, and neither way of linking it in works (nothing is left of it).
+        case cannotLink
+    }
+
+    /// Creates the copy of the open `source`, fills it, gives it its
+    /// metadata and its final name. Whatever is cut short is removed.
+    private func write(
+        _ source: Int32, info: FileInfo, createdMode: UInt32, context: EntryContext, countingBytes: Bool = true
+    ) throws(EntryError) -> WriteOutcome {
         let (destination, written) = try createFile(context, mode: createdMode)
         var finished = false
         defer {
@@ -55,16 +84,13 @@ extension EntryCopier {
         }
         let pair = DevicePair(
             source: UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor), destination: context.destinationDevice)
-        try FileContents(run: run, scratch: scratch).copy(
+        try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
             from: source, to: destination, info: info, devices: pair, context: context)
         try Attributes(run: run, scratch: scratch).apply(
             info, from: source, to: destination, createdMode: createdMode, context: context)
-        placed = try place(destination, written: written, context: context)
+        let outcome = try place(destination, written: written, context: context)
         finished = true
-        guard placed else { return }
-        run.counters.files.add(1, ordering: .relaxed)
-        run.verifyLater(context)
-        run.report(context, .regular, .copied)
+        return outcome
     }
 
     /// How a file being written is named.
@@ -106,8 +132,10 @@ extension EntryCopier {
         if run.placement != .temporaryName {
             let descriptor = openat(directory, ".", FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
             if descriptor >= 0 { return (descriptor, .unnamed) }
-            // File systems without O_TMPFILE say so in several ways.
+            // File systems without O_TMPFILE say so in several ways; the
+            // rest of the run does not ask again.
             guard [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) else { throw .last("open", context.destination) }
+            run.learn(.temporaryName)
         }
         let temporary = temporaryName(beside: context)
         let descriptor = temporary.withPlatformString {
@@ -117,50 +145,88 @@ extension EntryCopier {
         return (descriptor, .temporaryName(temporary))
     }
 
-    /// Gives the finished file its final name. False when an entry appeared
-    /// there meanwhile and `--no-clobber` keeps it.
-    private func place(_ descriptor: Int32, written: WrittenAs, context: EntryContext) throws(EntryError) -> Bool {
+    /// Gives the finished file its final name.
+    private func place(_ descriptor: Int32, written: WrittenAs, context: EntryContext) throws(EntryError)
+        -> WriteOutcome
+    {
         let directory = context.destinationDirectory
         switch written {
-        case .inPlace, .finalNameInHiddenTree: return true
+        case .inPlace, .finalNameInHiddenTree: return .placed
         case .unnamed: break
         case .temporaryName(let temporary):
             let noReplace = options.overwrite == .keepExisting ? FSR_RENAME_NOREPLACE : 0
             let renamed = temporary.withPlatformString { from in
                 context.destinationName.withPlatformString { fsr_renameat2(directory, from, directory, $0, noReplace) }
             }
-            if renamed == 0 { return true }
+            if renamed == 0 { return .placed }
             if errno == EEXIST && noReplace != 0 {
                 skip(context, .regular, "exists")
-                return false
+                return .keptExisting
             }
             throw .last("rename", context.destination)
         }
-        if link(descriptor, as: context.destinationName, in: directory) { return true }
+        switch link(descriptor, as: context.destinationName, in: directory) {
+        case .linked: return .placed
+        case .impossible: return .cannotLink
+        case .failed: break
+        }
         guard errno == EEXIST else { throw .last("link", context.destination) }
         if options.overwrite == .keepExisting {
             skip(context, .regular, "exists")
-            return false
+            return .keptExisting
         }
         // Something is there: link under a temporary name and rename over it,
         // so the name never points at nothing.
         let temporary = temporaryName(beside: context)
-        guard link(descriptor, as: temporary, in: directory) else { throw .last("link", context.destination) }
+        guard link(descriptor, as: temporary, in: directory) == .linked else {
+            throw .last("link", context.destination)
+        }
         try rename(temporary, over: context)
-        return true
+        return .placed
     }
 
-    /// Links an unnamed file under `name`.
-    private func link(_ descriptor: Int32, as name: FilePath, in directory: Int32) -> Bool {
+    private enum LinkOutcome {
+        case linked
+        /// errno says why.
+        case failed
+        /// Neither linkat(AT_EMPTY_PATH) nor /proc/self/fd is available.
+        case impossible
+    }
+
+    /// Links an unnamed file under `name`, the way this run learnt works.
+    /// The first file learns it: by its descriptor (linkat AT_EMPTY_PATH),
+    /// which older kernels refuse with ENOENT to a caller without
+    /// CAP_DAC_READ_SEARCH, else through /proc/self/fd, which needs /proc.
+    /// (A probe file made for the purpose cost a tenth of a one-file copy.)
+    private func link(_ descriptor: Int32, as name: FilePath, in directory: Int32) -> LinkOutcome {
         name.withPlatformString { name in
-            switch run.placement {
-            case .unnamedLinkedThroughProc:
-                return "/proc/self/fd/\(descriptor)".withCString {
-                    linkat(AT_FDCWD, $0, directory, name, AT_SYMLINK_FOLLOW) == 0
-                }
-            default:
-                return linkat(descriptor, "", directory, name, FSR_AT_EMPTY_PATH) == 0
+            if let known = run.placement, known != .temporaryName {
+                return link(descriptor, as: name, in: directory, known) ? .linked : .failed
             }
+            for way in [Placement.unnamedLinkedByDescriptor, .unnamedLinkedThroughProc] {
+                let linked = link(descriptor, as: name, in: directory, way)
+                // Only ENOENT can mean the way itself is missing; any other
+                // answer (EEXIST, EACCES, ...) came from the directory.
+                if linked || errno != ENOENT {
+                    run.learn(way)
+                    return linked ? .linked : .failed
+                }
+            }
+            // Neither way exists here (or the directory was removed, which
+            // the file written again under a temporary name will report).
+            run.learn(.temporaryName)
+            return .impossible
+        }
+    }
+
+    private func link(
+        _ descriptor: Int32, as name: UnsafePointer<CChar>, in directory: Int32, _ way: Placement
+    ) -> Bool {
+        if way == .unnamedLinkedByDescriptor {
+            return linkat(descriptor, "", directory, name, FSR_AT_EMPTY_PATH) == 0
+        }
+        return "/proc/self/fd/\(descriptor)".withCString {
+            linkat(AT_FDCWD, $0, directory, name, AT_SYMLINK_FOLLOW) == 0
         }
     }
 }

@@ -371,4 +371,54 @@ struct CopyCommandTests {
             }
         }
     }
+
+    /// Where a way of naming a finished file is refused (linkat with
+    /// AT_EMPTY_PATH by older kernels to a caller without
+    /// CAP_DAC_READ_SEARCH; /proc/self/fd where /proc is not mounted;
+    /// O_TMPFILE by some file systems), the first file finds out and the
+    /// copy names its files another way, as faithfully as cp -a, leaving
+    /// nothing behind and counting each byte once. The copies go into
+    /// existing directories, where every file is named at the end (a new
+    /// tree is written under a temporary name instead).
+    @Test(arguments: allBackends, ["link-by-descriptor", "unnamed-links", "tmpfile"])
+    func filesAreNamedAnotherWayWhereAWayIsRefused(backend: Backend, refused: String) throws {
+        let directory = TemporaryDirectory("copy-cli-refused")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        for name in ["ours", "theirs", "usual"] { mkdir(directory(name).string, 0o755) }
+        let refusing = [refusingSyscallsExecutable, refused, fsringExecutable, "copy"]
+        let environment = ["FSRING_BACKEND": backend.rawValue]
+        let ours = try runProcess(
+            refusing + ["--json", "-j", "2", "-T", source.string, directory("ours").string], environment: environment)
+        #expect(ours.status == 0, "\(ours.errors)")
+        let theirs = try shell("cp -a -T '\(source.string)' '\(directory("theirs").string)'", standardError: true)
+        #expect(theirs.status == 0, "\(theirs.text)")
+        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
+        let difference = try sameContents(directory("ours"), directory("theirs"))
+        #expect(difference.status == 0, "\(difference.text)")
+        let usual = try copy(["--json", "-T", source.string, directory("usual").string], backend: backend)
+        let bytes = { (output: [UInt8]) in
+            String(decoding: output, as: UTF8.self).split(separator: ",").first { $0.hasPrefix("\"bytes\":") }
+        }
+        #expect(bytes(ours.standardOutput) != nil)
+        #expect(bytes(ours.standardOutput) == bytes(usual.standardOutput))
+        // One file: onto an existing one (replaced), and with -n (kept).
+        writeFile(directory("ours/replaced"), [0])
+        writeFile(directory("ours/kept"), [0])
+        let file = directory("source/dir/size-4097").string
+        let replaced = try runProcess(
+            refusing + ["--json", file, directory("ours/replaced").string], environment: environment)
+        #expect(replaced.status == 0, "\(replaced.errors)")
+        #expect(bytes(replaced.standardOutput) == "\"bytes\":4097")
+        let sameBytes = libcRead(directory("ours/replaced")) == libcRead(directory("source/dir/size-4097"))
+        #expect(sameBytes)
+        let sourceTime = try #require(libcStat(directory("source/dir/size-4097"))).st_mtim
+        let copyTime = try #require(libcStat(directory("ours/replaced"))).st_mtim
+        #expect(copyTime.tv_sec == sourceTime.tv_sec && copyTime.tv_nsec == sourceTime.tv_nsec)
+        let kept = try runProcess(refusing + ["-n", file, directory("ours/kept").string], environment: environment)
+        #expect(kept.status == 0, "\(kept.errors)")
+        #expect(libcRead(directory("ours/kept")) == [0])
+        let leftovers = try shell("find '\(directory("ours").string)' -name '.fsring-*'").text
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }

@@ -247,6 +247,10 @@ public var fsringExecutable: String {
     return productsDirectory + "/fsring"
 }
 
+/// Runs a command with some system calls refused (Tests/RefusingSyscalls):
+/// how the tests reach the fallbacks for older kernels and other file systems.
+public var refusingSyscallsExecutable: String { productsDirectory + "/refusing-syscalls" }
+
 // MARK: Descriptors
 
 /// Makes a Unix-domain socket at `path` (bound, not listening); the socket
