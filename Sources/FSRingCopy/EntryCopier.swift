@@ -86,7 +86,10 @@ struct EntryCopier {
         let remainder = JobRemainder(job)
         for index in job.entries.indices {
             if run.isStopped { return }
-            if index > job.entries.startIndex && clock.now > deadline { remainder.handBack(to: run.queue) }
+            // The clock is read every eighth entry: for every one, it took 2% of the copy's user time.
+            if index > job.entries.startIndex && index & 7 == 0 && clock.now > deadline {
+                remainder.handBack(to: run.queue)
+            }
             if remainder.handedBack { return }
             remainder.next = index + 1
             let entry = job.entries[index]

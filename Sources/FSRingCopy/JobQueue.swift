@@ -12,7 +12,10 @@ import Synchronization
 /// directory queue on its lock.
 final class JobQueue<Job: Sendable>: Sendable {
     private struct State {
-        var jobs: [Job] = []
+        /// Each with its place, worked out once: choosing reads the places
+        /// of up to `lookahead` jobs, and copying a job out to ask costs
+        /// retains and releases of everything it holds.
+        var jobs: [(job: Job, place: Int32?)] = []
         /// Jobs added and not yet done (waiting or running).
         var outstanding = 0
         var finished = false
@@ -33,9 +36,10 @@ final class JobQueue<Job: Sendable>: Sendable {
 
     func add(_ jobs: [Job]) {
         guard !jobs.isEmpty else { return }
+        let placed = jobs.map { (job: $0, place: place($0)) }
         let accepted = state.withLock { state in
             guard !state.finished else { return false }
-            state.jobs.append(contentsOf: jobs)
+            state.jobs.append(contentsOf: placed)
             state.outstanding += jobs.count
             return true
         }
@@ -48,8 +52,8 @@ final class JobQueue<Job: Sendable>: Sendable {
             available.wait()
             let (job, finished): (Job?, Bool) = state.withLock { state in
                 guard !state.jobs.isEmpty else { return (nil, state.finished) }
-                let job = state.jobs.remove(at: choice(in: state))
-                if let place = place(job) { state.busy[place, default: 0] += 1 }
+                let (job, place) = state.jobs.remove(at: choice(in: state))
+                if let place { state.busy[place, default: 0] += 1 }
                 return (job, state.finished)
             }
             if let job { return job }
@@ -61,7 +65,7 @@ final class JobQueue<Job: Sendable>: Sendable {
     private func choice(in state: State) -> Int {
         let last = state.jobs.count - 1
         for candidate in stride(from: last, through: max(0, last - Self.lookahead + 1), by: -1) {
-            guard let place = place(state.jobs[candidate]) else { return candidate }
+            guard let place = state.jobs[candidate].place else { return candidate }
             if state.busy[place, default: 0] == 0 { return candidate }
         }
         return last
