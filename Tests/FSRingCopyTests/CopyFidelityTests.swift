@@ -33,6 +33,33 @@ struct CopyFidelityTests {
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
+    /// Onto another file system (tmpfs under /dev/shm), where the data
+    /// cannot be cloned and copy_file_range may be refused: the first
+    /// refusal moves the pair of devices to the next way, and the copy is
+    /// still cp -a's.
+    @Test(arguments: allBackends)
+    func everyKindOfEntryMatchesCpOnAnotherFileSystem(backend: Backend) async throws {
+        try #require(access("/dev/shm", W_OK) == 0, "needs a writable /dev/shm")
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-fidelity-elsewhere")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        let elsewhere = TemporaryDirectory(inside: "/dev/shm", "copy-fidelity-elsewhere")
+        let sourceDevice = try #require(libcStat(source)).st_dev
+        let destinationDevice = try #require(libcStat(elsewhere.path)).st_dev
+        try #require(sourceDevice != destinationDevice, "/tmp and /dev/shm are one file system here")
+        try copyWithCp(source, elsewhere("by-cp"))
+        let failures = FailureLog()
+        let summary = try await fs.copyItem(at: source, to: elsewhere("by-fsring"), onError: failures.record)
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(summary.failed == 0)
+        #expect(try describeTree(elsewhere("by-fsring")) == describeTree(elsewhere("by-cp")))
+        let difference = try sameContents(elsewhere("by-fsring"), elsewhere("by-cp"))
+        #expect(difference.status == 0, "\(difference.text)")
+        let sparse = try #require(libcStat(elsewhere("by-fsring/sparse")))
+        #expect(sparse.st_blocks * 512 < 1 << 20)
+    }
+
     @Test(arguments: allBackends)
     func aSingleFileAndASymbolicLinkCopyLikeCp(backend: Backend) async throws {
         let fs = try fileSystem(backend)

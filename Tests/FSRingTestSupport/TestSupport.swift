@@ -17,8 +17,9 @@ public func fileSystem(_ backend: Backend) throws -> FileSystem {
 public final class TemporaryDirectory: Sendable {
     public let path: FilePath
 
-    public init(_ label: String = "test") {
-        var template = Array("/tmp/fsring-\(label)-XXXXXX".utf8CString)
+    /// Under /tmp, or under `parent` (another file system, say).
+    public init(inside parent: String = "/tmp", _ label: String = "test") {
+        var template = Array("\(parent)/fsring-\(label)-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed: \(errno)")
         path = FilePath(platformString: template)
