@@ -397,6 +397,8 @@ struct CopyCommandTests {
         let difference = try sameContents(directory("ours"), directory("theirs"))
         #expect(difference.status == 0, "\(difference.text)")
         let usual = try copy(["--json", "-T", source.string, directory("usual").string], backend: backend)
+        #expect(usual.status == 0, "\(usual.errors)")
+        #expect(try describeTree(directory("usual")) == describeTree(directory("theirs")))
         let bytes = { (output: [UInt8]) in
             String(decoding: output, as: UTF8.self).split(separator: ",").first { $0.hasPrefix("\"bytes\":") }
         }
