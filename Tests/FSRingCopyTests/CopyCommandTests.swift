@@ -372,6 +372,36 @@ struct CopyCommandTests {
         }
     }
 
+    /// A second copy over the first, after the source changed, leaves what
+    /// cp -a leaves: changed files and links replaced, hard-link groups
+    /// whole, FIFOs and devices kept, directories merged and given the
+    /// source's metadata again.
+    @Test(arguments: allBackends)
+    func copyingAgainOverACopyMatchesCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-again")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        let ours = directory("ours").string
+        let theirs = directory("theirs").string
+        for round in 0..<2 {
+            if round == 1 {
+                let change = try shell(
+                    "cd '\(source.string)' && echo changed > dir/file && touch -d '2011-11-11 11:11:11.5' dir/file "
+                        + "&& ln -sfn ../../elsewhere dir/sub/relative-link && chmod 0640 dir/size-1 "
+                        + "&& echo new > dir/new-file && rm dir/size-4095 && mkdir dir/new-dir "
+                        + "&& touch -d '2012-12-12' dir", standardError: true)
+                #expect(change.status == 0, "\(change.text)")
+            }
+            let result = try copy(["-T", source.string, ours], backend: backend)
+            #expect(result.status == 0, "\(result.errors)")
+            let byCp = try shell("cp -a -T '\(source.string)' '\(theirs)'", standardError: true)
+            #expect(byCp.status == 0, "\(byCp.text)")
+        }
+        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
+        let difference = try sameContents(directory("ours"), directory("theirs"))
+        #expect(difference.status == 0, "\(difference.text)")
+    }
+
     /// Where a way of naming a finished file is refused (linkat with
     /// AT_EMPTY_PATH by older kernels to a caller without
     /// CAP_DAC_READ_SEARCH; /proc/self/fd where /proc is not mounted;
