@@ -372,6 +372,31 @@ struct CopyCommandTests {
         }
     }
 
+    /// With -L, links are copied as what they point at, as cp -aL copies
+    /// them: a link to a directory becomes a directory (and its files join
+    /// their hard-link groups), dangling and looping links fail with the
+    /// reason, and the status says so.
+    @Test(arguments: allBackends)
+    func followingLinksMatchesCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-follow")
+        let root = directory.path.string
+        let setup = try shell(
+            "cd '\(root)' && mkdir -p source/dir/sub && cd source && echo hello > dir/file && ln dir/file dir/hard "
+                + "&& ln -s ../file dir/sub/up && ln -s ../dir/file dir/sub/dangling && ln -s /nonexistent/x gone "
+                + "&& ln -s loop-b loop-a && ln -s loop-a loop-b && ln -s dir directory-link", standardError: true)
+        #expect(setup.status == 0, "\(setup.text)")
+        let ours = try copy(["-L", "\(root)/source", "\(root)/ours"], backend: backend)
+        let theirs = try shell("cp -aL '\(root)/source' '\(root)/theirs'", standardError: true)
+        #expect(ours.status == 1 && theirs.status == 1, "\(ours.errors)\n\(theirs.text)")
+        #expect(ours.errors.contains("fsring: copy: 5 entries failed"), "\(ours.errors)")
+        for failed in ["gone", "loop-a", "loop-b", "dir/sub/dangling", "directory-link/sub/dangling"] {
+            #expect(ours.errors.contains("'\(root)/source/\(failed)'"), "\(failed): \(ours.errors)")
+        }
+        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
+        // dir/file, dir/hard, dir/sub/up, and the same three through directory-link.
+        #expect(libcStat(directory("ours/dir/file")).map { $0.st_nlink } == 6)
+    }
+
     /// A second copy over the first, after the source changed, leaves what
     /// cp -a leaves: changed files and links replaced, hard-link groups
     /// whole, FIFOs and devices kept, directories merged and given the
