@@ -372,6 +372,37 @@ struct CopyCommandTests {
         }
     }
 
+    /// As an unprivileged user, into existing directories, where each file
+    /// is written unnamed and linked in by its descriptor (which older
+    /// kernels allow only with CAP_DAC_READ_SEARCH; emulated, the link goes
+    /// through /proc): the same tree as cp -a makes as that user.
+    @Test(arguments: allBackends)
+    func anUnprivilegedCopyIntoAnExistingTreeMatchesCp(backend: Backend) throws {
+        try #require(getuid() == 0, "needs root to switch to nobody")
+        let directory = TemporaryDirectory("copy-cli-nobody-existing")
+        chmod(directory.path.string, 0o777)
+        let root = directory.path.string
+        let setup = try shell(
+            "cd '\(root)' && mkdir -p source/dir/sub ours plain theirs && cd source && echo hello > dir/file "
+                + "&& ln dir/file dir/hard && ln -s ../file dir/sub/up && mkfifo dir/fifo "
+                + "&& head -c 200000 /dev/urandom > dir/sub/random && chmod 0640 dir/sub/random "
+                + "&& setfattr -n user.note -v kept dir/file && touch -d '2001-02-03 04:05:06.7' dir/file dir "
+                + "&& chown -R 65534:65534 '\(root)/source' '\(root)/ours' '\(root)/plain' '\(root)/theirs'",
+            standardError: true)
+        #expect(setup.status == 0, "\(setup.text)")
+        let theirs = try runAsNobody(["/bin/cp", "-a", "-T", "\(root)/source", "\(root)/theirs"])
+        #expect(theirs.status == 0, "\(theirs.errors)")
+        let copy = [fsringExecutable, "copy", "-T", "\(root)/source"]
+        for (name, prefix) in [("plain", []), ("ours", [refusingSyscallsExecutable, "link-by-descriptor"])] {
+            let ours = try runAsNobody(
+                prefix + copy + ["\(root)/\(name)"], environment: ["FSRING_BACKEND": backend.rawValue])
+            #expect(ours.status == 0, "\(name): \(ours.errors)")
+            #expect(try describeTree(directory(name)) == describeTree(directory("theirs")), "\(name)")
+            let difference = try sameContents(directory(name), directory("theirs"))
+            #expect(difference.status == 0, "\(name): \(difference.text)")
+        }
+    }
+
     /// With -L, links are copied as what they point at, as cp -aL copies
     /// them: a link to a directory becomes a directory (and its files join
     /// their hard-link groups), dangling and looping links fail with the
