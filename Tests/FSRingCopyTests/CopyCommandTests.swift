@@ -10,6 +10,14 @@ struct CopyCommandTests {
         try runProcess([fsringExecutable, "copy"] + arguments, environment: ["FSRING_BACKEND": backend.rawValue])
     }
 
+    /// A test folder that `nobody` may write in; the test needs root, to switch to nobody.
+    func directoryForNobody(_ label: String) throws -> TemporaryDirectory {
+        try #require(getuid() == 0, "needs root to switch to nobody")
+        let directory = TemporaryDirectory(label)
+        chmod(directory.path.string, 0o777)
+        return directory
+    }
+
     @Test(arguments: allBackends)
     func destinationRulesAreCps(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-rules")
@@ -248,9 +256,7 @@ struct CopyCommandTests {
 
     @Test(arguments: allBackends)
     func anUnreadableFileIsReportedAsAnUnprivilegedUser(backend: Backend) throws {
-        try #require(getuid() == 0, "needs root to switch to nobody")
-        let directory = TemporaryDirectory("copy-cli-eacces")
-        chmod(directory.path.string, 0o777)
+        let directory = try directoryForNobody("copy-cli-eacces")
         let root = directory.path.string
         let setup = try shell(
             "cd '\(root)' && mkdir source && echo ok > source/readable && echo no > source/secret "
@@ -378,9 +384,7 @@ struct CopyCommandTests {
     /// through /proc): the same tree as cp -a makes as that user.
     @Test(arguments: allBackends)
     func anUnprivilegedCopyIntoAnExistingTreeMatchesCp(backend: Backend) throws {
-        try #require(getuid() == 0, "needs root to switch to nobody")
-        let directory = TemporaryDirectory("copy-cli-nobody-existing")
-        chmod(directory.path.string, 0o777)
+        let directory = try directoryForNobody("copy-cli-nobody-existing")
         let root = directory.path.string
         let setup = try shell(
             "cd '\(root)' && mkdir -p source/dir/sub ours plain theirs && cd source && echo hello > dir/file "
