@@ -94,10 +94,12 @@ struct Attributes {
                 }
             }
             // Without `mode`, a directory (made 0700 while it is filled) gets
-            // the default a new one would: 0777 less the umask.
+            // the default a new one would, 0777 less the umask, and keeps a
+            // sticky bit, as cp's copy does (a shared drop folder stays one).
             let mode: UInt32? =
                 preserve.contains(.mode)
-                ? permissions : info.type == .directory ? 0o777 & ~run.creationMask : nil
+                ? permissions
+                : info.type == .directory ? 0o777 & ~run.creationMask | info.permissions & UInt32(Glibc.S_ISVTX) : nil
             if let mode, fchmodat(directory, name, mode_t(mode), 0) != 0 {
                 throw .last("chmod", context.destination)
             }

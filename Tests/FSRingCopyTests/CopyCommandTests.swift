@@ -432,6 +432,28 @@ struct CopyCommandTests {
         #expect(libcStat(directory("ours/dir/file")).map { $0.st_nlink } == 6)
     }
 
+    /// Each `--no-preserve` name drops what cp -a's drops, on a tree with
+    /// every kind of entry.
+    @Test(arguments: allBackends)
+    func noPreserveMatchesCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-no-preserve")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        for dropped in ["mode", "ownership", "timestamps", "links", "xattr", "all"] {
+            let ours = directory("ours-\(dropped)")
+            let theirs = directory("theirs-\(dropped)")
+            let result = try copy(["--no-preserve=\(dropped)", source.string, ours.string], backend: backend)
+            #expect(result.status == 0, "\(dropped): \(result.errors)")
+            let byCp = try shell(
+                "cp -a --no-preserve=\(dropped) '\(source.string)' '\(theirs.string)'", standardError: true)
+            #expect(byCp.status == 0, "\(dropped): \(byCp.text)")
+            let withTimes = dropped != "timestamps" && dropped != "all"
+            #expect(
+                try describeTree(ours, withTimes: withTimes) == describeTree(theirs, withTimes: withTimes),
+                "--no-preserve=\(dropped)")
+        }
+    }
+
     /// A second copy over the first, after the source changed, leaves what
     /// cp -a leaves: changed files and links replaced, hard-link groups
     /// whole, FIFOs and devices kept, directories merged and given the

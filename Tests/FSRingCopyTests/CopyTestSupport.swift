@@ -19,10 +19,12 @@ func makeSourceDirectory(in directory: TemporaryDirectory) -> FilePath {
 /// allocated blocks, modification time in nanoseconds and link target;
 /// extended attributes and ACLs; hard-link groups; and a recursive content
 /// diff. Access times are left out: reading a source for one copy changes
-/// them for the next.
-func describeTree(_ root: FilePath) throws -> String {
+/// them for the next; `withTimes: false` leaves out modification times
+/// too, for copies that do not keep them.
+func describeTree(_ root: FilePath, withTimes: Bool = true) throws -> String {
     let quoted = "'\(root.string)'"
-    let entries = try shell("cd \(quoted) && find . -printf '%y %m %U %G %s %b %T@ %l %p\\n' | LC_ALL=C sort").text
+    let format = withTimes ? "%y %m %U %G %s %b %T@ %l %p\\n" : "%y %m %U %G %s %b %l %p\\n"
+    let entries = try shell("cd \(quoted) && find . -printf '\(format)' | LC_ALL=C sort").text
     let attributes = try shell("cd \(quoted) && getfattr -R -h -d -m - --absolute-names . 2>/dev/null").text
     let links = try shell(
         "cd \(quoted) && find . ! -type d -links +1 -printf '%i %p\\n' | LC_ALL=C sort -k2 "
