@@ -484,6 +484,43 @@ struct CopyCommandTests {
         #expect(difference.status == 0, "\(difference.text)")
     }
 
+    /// `-u` and `-n` over an earlier copy, after the source changed (one
+    /// file newer, one older than its copy, one new), leave what cp -a's
+    /// leave.
+    @Test(arguments: allBackends)
+    func updateAndNoClobberOverACopyMatchCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-update-again")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        let first = try copy(["-T", source.string, directory("first").string], backend: backend)
+        #expect(first.status == 0, "\(first.errors)")
+        let change = try shell(
+            "cd '\(source.string)' && echo changed > dir/size-1 && touch -d '2030-03-03' dir/size-1 "
+                + "&& echo older > owned && touch -d '1990-01-01' owned && echo new > dir/new-file",
+            standardError: true)
+        #expect(change.status == 0, "\(change.text)")
+        for flag in ["-u", "-n"] {
+            let ours = directory("ours\(flag)").string
+            let theirs = directory("theirs\(flag)").string
+            let setup = try shell(
+                "cp -a '\(directory("first").string)' '\(ours)' && cp -a '\(directory("first").string)' '\(theirs)'",
+                standardError: true)
+            #expect(setup.status == 0, "\(setup.text)")
+            let result = try copy([flag, "-T", source.string, ours], backend: backend)
+            #expect(result.status == 0, "\(flag): \(result.errors)")
+            let byCp = try shell("cp -a \(flag) -T '\(source.string)' '\(theirs)'", standardError: true)
+            #expect(byCp.status == 0, "\(flag): \(byCp.text)")
+            #expect(try describeTree(FilePath(ours)) == describeTree(FilePath(theirs)), "\(flag)")
+            let difference = try sameContents(FilePath(ours), FilePath(theirs))
+            #expect(difference.status == 0, "\(flag): \(difference.text)")
+        }
+        // What each kept or took, to be sure the comparison saw both policies at work.
+        #expect(libcRead(directory("ours-u/dir/size-1")) == Array("changed\n".utf8))
+        #expect(libcRead(directory("ours-u/owned")) == Array("owned\n".utf8))
+        #expect(libcRead(directory("ours-n/dir/size-1")) != Array("changed\n".utf8))
+        #expect(libcRead(directory("ours-n/dir/new-file")) == Array("new\n".utf8))
+    }
+
     /// Where a way of naming a finished file is refused (linkat with
     /// AT_EMPTY_PATH by older kernels to a caller without
     /// CAP_DAC_READ_SEARCH; /proc/self/fd where /proc is not mounted;
