@@ -119,13 +119,16 @@ extension EntryCopier {
             return (descriptor, .finalNameInHiddenTree)
         }
         if options.inPlace {
-            let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC
-            var descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
-            if descriptor < 0 && errno == ELOOP {
-                // A symbolic link is in the way: replace it, never write through it.
+            // Anything but a regular file in the way is replaced, never
+            // opened: writing through a symbolic link changes what lies
+            // outside the copy, opening a FIFO waits for a reader (for
+            // ever, and past SIGTERM), and a device would take the bytes.
+            if let existing = existing(context), existing.type != .regular {
                 _ = context.destinationName.withPlatformString { unlinkat(directory, $0, 0) }
-                descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
             }
+            // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.
+            let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+            let descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
             return (descriptor, .inPlace)
         }

@@ -407,6 +407,34 @@ struct CopyCommandTests {
         }
     }
 
+    /// A FIFO or a device in the way of a file is replaced by it, never
+    /// opened: also with --inplace, where opening the FIFO would wait for a
+    /// reader that never comes (past SIGTERM), and the device would take
+    /// the bytes. The copy runs under `timeout`, so a wait fails the test.
+    @Test(arguments: allBackends)
+    func specialFilesInTheWayAreReplacedNotWrittenInto(backend: Backend) throws {
+        try #require(getuid() == 0, "needs root to make a device node")
+        let directory = TemporaryDirectory("copy-cli-special-in-the-way")
+        let root = directory.path.string
+        for inPlace in [false, true] {
+            let setup = try shell(
+                "cd '\(root)' && rm -rf source target && mkdir source target && echo fifo > source/fifo "
+                    + "&& echo device > source/device && mkfifo target/fifo && mknod target/device c 1 3",
+                standardError: true)
+            #expect(setup.status == 0, "\(setup.text)")
+            let result = try shell(
+                "FSRING_BACKEND=\(backend.rawValue) timeout -s KILL 20 '\(fsringExecutable)' copy "
+                    + "\(inPlace ? "--inplace " : "")-T '\(root)/source' '\(root)/target'", standardError: true)
+            #expect(result.status == 0, "inPlace: \(inPlace): \(result.text)")
+            for name in ["fifo", "device"] {
+                let type = libcStat(directory("target/\(name)"), followLinks: false).map { $0.st_mode & S_IFMT }
+                #expect(type == S_IFREG, "\(name), inPlace: \(inPlace)")
+                // (Reading a FIFO still there would wait for a writer.)
+                if type == S_IFREG { #expect(libcRead(directory("target/\(name)")) == Array("\(name)\n".utf8)) }
+            }
+        }
+    }
+
     /// With -L, links are copied as what they point at, as cp -aL copies
     /// them: a link to a directory becomes a directory (and its files join
     /// their hard-link groups), dangling and looping links fail with the
