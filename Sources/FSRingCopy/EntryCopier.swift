@@ -153,10 +153,18 @@ struct EntryCopier {
         }
     }
 
+    /// What the overwrite policy found at an entry's destination name,
+    /// when it lets the copy go on.
+    enum Replacing {
+        case nothing
+        /// An entry of this type (not a directory), which the copy replaces.
+        case entry(FileType)
+    }
+
     /// Applies the overwrite policy to a non-directory about to be copied:
-    /// true to go on, false when the existing entry is kept.
-    func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Bool {
-        guard let existing = existing(context) else { return true }
+    /// what it replaces, or nil when the existing entry is kept.
+    func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Replacing? {
+        guard let existing = existing(context) else { return .nothing }
         if existing.identity == info.identity {
             throw .code(EINVAL, "copy", context.source, detail: "'\(context.destination.string)' is the same file")
         }
@@ -166,16 +174,16 @@ struct EntryCopier {
         }
         switch options.overwrite {
         case .replace:
-            return true
+            return .entry(existing.type)
         case .keepExisting:
             skip(context, info.type, "exists")
-            return false
+            return nil
         case .replaceOlder:
             if existing.lastModified >= info.lastModified {
                 skip(context, info.type, "not older than the source")
-                return false
+                return nil
             }
-            return true
+            return .entry(existing.type)
         }
     }
 
@@ -230,7 +238,7 @@ struct EntryCopier {
         guard let info = lookup(context, follow: false) else { throw .last("statx", context.source) }
         if isDeferredHardLink(context, info) { return }
         let target = try readLink(context)
-        guard try mayReplace(context, source: info) else { return }
+        guard try mayReplace(context, source: info) != nil else { return }
         if options.dryRun { return wouldCopy(context, info) }
         let made = try create(context, .symbolicLink, "symlink") { directory, name in
             target.withPlatformString { symlinkat($0, directory, name) }
@@ -254,7 +262,7 @@ struct EntryCopier {
     private func makeSpecialFile(_ context: EntryContext) throws(EntryError) {
         guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
         if isDeferredHardLink(context, info) { return }
-        guard try mayReplace(context, source: info) else { return }
+        guard try mayReplace(context, source: info) != nil else { return }
         if options.dryRun { return wouldCopy(context, info) }
         // The kernel applies the umask; without `mode`, that is all the node gets.
         let permissions = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666

@@ -31,20 +31,22 @@ extension EntryCopier {
         if info.size >= Self.largeFile { context.remainder?.handBack(to: run.queue) }
         var placed = false
         defer { if !placed && context.detectsHardLinks && info.linkCount > 1 { run.hardLinkLeaderFailed(info) } }
-        guard try mayReplace(context, source: info) else { return }
+        guard let replacing = try mayReplace(context, source: info) else { return }
         if options.dryRun {
             wouldCopy(context, info)
             placed = true
             return
         }
         let createdMode = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
-        var outcome = try write(source, info: info, createdMode: createdMode, context: context)
+        var outcome = try write(source, info: info, createdMode: createdMode, replacing: replacing, context: context)
         if outcome == .cannotLink {
             // The first file found that an unnamed file cannot be linked in
             // here; it is written again under a temporary name, as the rest
             // will be. Its bytes were counted the first time.
             guard lseek(source, 0, SEEK_SET) == 0 else { throw .last("lseek", context.source) }
-            outcome = try write(source, info: info, createdMode: createdMode, context: context, countingBytes: false)
+            outcome = try write(
+                source, info: info, createdMode: createdMode, replacing: replacing, context: context,
+                countingBytes: false)
         }
         placed = outcome == .placed
         guard placed else { return }
@@ -65,9 +67,10 @@ extension EntryCopier {
     /// Creates the copy of the open `source`, fills it, gives it its
     /// metadata and its final name. Whatever is cut short is removed.
     private func write(
-        _ source: Int32, info: FileInfo, createdMode: UInt32, context: EntryContext, countingBytes: Bool = true
+        _ source: Int32, info: FileInfo, createdMode: UInt32, replacing: Replacing, context: EntryContext,
+        countingBytes: Bool = true
     ) throws(EntryError) -> WriteOutcome {
-        let (destination, written) = try createFile(context, mode: createdMode)
+        let (destination, written) = try createFile(context, mode: createdMode, replacing: replacing)
         var finished = false
         defer {
             close(destination)
@@ -109,7 +112,9 @@ extension EntryCopier {
     /// The file to write: in a new tree still under a temporary name, its
     /// own name; else unnamed where the file system allows (O_TMPFILE), or
     /// under a temporary name; with `inPlace`, the final name itself.
-    private func createFile(_ context: EntryContext, mode: UInt32) throws(EntryError) -> (Int32, WrittenAs) {
+    private func createFile(_ context: EntryContext, mode: UInt32, replacing: Replacing) throws(EntryError)
+        -> (Int32, WrittenAs)
+    {
         let directory = context.destinationDirectory
         // (--inplace never hides a tree.)
         if run.writesIntoHiddenTree && context.destinationIsNew {
@@ -123,7 +128,7 @@ extension EntryCopier {
             // opened: writing through a symbolic link changes what lies
             // outside the copy, opening a FIFO waits for a reader (for
             // ever, and past SIGTERM), and a device would take the bytes.
-            if let existing = existing(context), existing.type != .regular {
+            if case .entry(let type) = replacing, type != .regular {
                 _ = context.destinationName.withPlatformString { unlinkat(directory, $0, 0) }
             }
             // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.
