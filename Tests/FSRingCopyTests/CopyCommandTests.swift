@@ -386,14 +386,12 @@ struct CopyCommandTests {
     func anUnprivilegedCopyIntoAnExistingTreeMatchesCp(backend: Backend) throws {
         let directory = try directoryForNobody("copy-cli-nobody-existing")
         let root = directory.path.string
-        let setup = try shell(
+        try runScript(
             "cd '\(root)' && mkdir -p source/dir/sub ours plain theirs && cd source && echo hello > dir/file "
                 + "&& ln dir/file dir/hard && ln -s ../file dir/sub/up && mkfifo dir/fifo "
                 + "&& head -c 200000 /dev/urandom > dir/sub/random && chmod 0640 dir/sub/random "
                 + "&& setfattr -n user.note -v kept dir/file && touch -d '2001-02-03 04:05:06.7' dir/file dir "
-                + "&& chown -R 65534:65534 '\(root)/source' '\(root)/ours' '\(root)/plain' '\(root)/theirs'",
-            standardError: true)
-        #expect(setup.status == 0, "\(setup.text)")
+                + "&& chown -R 65534:65534 '\(root)/source' '\(root)/ours' '\(root)/plain' '\(root)/theirs'")
         let theirs = try runAsNobody(["/bin/cp", "-a", "-T", "\(root)/source", "\(root)/theirs"])
         #expect(theirs.status == 0, "\(theirs.errors)")
         let copy = [fsringExecutable, "copy", "-T", "\(root)/source"]
@@ -401,9 +399,7 @@ struct CopyCommandTests {
             let ours = try runAsNobody(
                 prefix + copy + ["\(root)/\(name)"], environment: ["FSRING_BACKEND": backend.rawValue])
             #expect(ours.status == 0, "\(name): \(ours.errors)")
-            #expect(try describeTree(directory(name)) == describeTree(directory("theirs")), "\(name)")
-            let difference = try sameContents(directory(name), directory("theirs"))
-            #expect(difference.status == 0, "\(name): \(difference.text)")
+            try expectSameTree(directory(name), as: directory("theirs"), name)
         }
     }
 
@@ -417,11 +413,9 @@ struct CopyCommandTests {
         let directory = TemporaryDirectory("copy-cli-special-in-the-way")
         let root = directory.path.string
         for inPlace in [false, true] {
-            let setup = try shell(
+            try runScript(
                 "cd '\(root)' && rm -rf source target && mkdir source target && echo fifo > source/fifo "
-                    + "&& echo device > source/device && mkfifo target/fifo && mknod target/device c 1 3",
-                standardError: true)
-            #expect(setup.status == 0, "\(setup.text)")
+                    + "&& echo device > source/device && mkfifo target/fifo && mknod target/device c 1 3")
             let result = try shell(
                 "FSRING_BACKEND=\(backend.rawValue) timeout -s KILL 20 '\(fsringExecutable)' copy "
                     + "\(inPlace ? "--inplace " : "")-T '\(root)/source' '\(root)/target'", standardError: true)
@@ -443,11 +437,10 @@ struct CopyCommandTests {
     func followingLinksMatchesCp(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-follow")
         let root = directory.path.string
-        let setup = try shell(
+        try runScript(
             "cd '\(root)' && mkdir -p source/dir/sub && cd source && echo hello > dir/file && ln dir/file dir/hard "
                 + "&& ln -s ../file dir/sub/up && ln -s ../dir/file dir/sub/dangling && ln -s /nonexistent/x gone "
-                + "&& ln -s loop-b loop-a && ln -s loop-a loop-b && ln -s dir directory-link", standardError: true)
-        #expect(setup.status == 0, "\(setup.text)")
+                + "&& ln -s loop-b loop-a && ln -s loop-a loop-b && ln -s dir directory-link")
         let ours = try copy(["-L", "\(root)/source", "\(root)/ours"], backend: backend)
         let theirs = try shell("cp -aL '\(root)/source' '\(root)/theirs'", standardError: true)
         #expect(ours.status == 1 && theirs.status == 1, "\(ours.errors)\n\(theirs.text)")
@@ -455,7 +448,7 @@ struct CopyCommandTests {
         for failed in ["gone", "loop-a", "loop-b", "dir/sub/dangling", "directory-link/sub/dangling"] {
             #expect(ours.errors.contains("'\(root)/source/\(failed)'"), "\(failed): \(ours.errors)")
         }
-        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
+        try expectSameTree(directory("ours"), as: directory("theirs"))
         // dir/file, dir/hard, dir/sub/up, and the same three through directory-link.
         #expect(libcStat(directory("ours/dir/file")).map { $0.st_nlink } == 6)
     }
@@ -472,13 +465,9 @@ struct CopyCommandTests {
             let theirs = directory("theirs-\(dropped)")
             let result = try copy(["--no-preserve=\(dropped)", source.string, ours.string], backend: backend)
             #expect(result.status == 0, "\(dropped): \(result.errors)")
-            let byCp = try shell(
-                "cp -a --no-preserve=\(dropped) '\(source.string)' '\(theirs.string)'", standardError: true)
-            #expect(byCp.status == 0, "\(dropped): \(byCp.text)")
+            try runScript("cp -a --no-preserve=\(dropped) '\(source.string)' '\(theirs.string)'")
             let withTimes = dropped != "timestamps" && dropped != "all"
-            #expect(
-                try describeTree(ours, withTimes: withTimes) == describeTree(theirs, withTimes: withTimes),
-                "--no-preserve=\(dropped)")
+            try expectSameTree(ours, as: theirs, withTimes: withTimes, "--no-preserve=\(dropped)")
         }
     }
 
@@ -495,21 +484,17 @@ struct CopyCommandTests {
         let theirs = directory("theirs").string
         for round in 0..<2 {
             if round == 1 {
-                let change = try shell(
+                try runScript(
                     "cd '\(source.string)' && echo changed > dir/file && touch -d '2011-11-11 11:11:11.5' dir/file "
                         + "&& ln -sfn ../../elsewhere dir/sub/relative-link && chmod 0640 dir/size-1 "
                         + "&& echo new > dir/new-file && rm dir/size-4095 && mkdir dir/new-dir "
-                        + "&& touch -d '2012-12-12' dir", standardError: true)
-                #expect(change.status == 0, "\(change.text)")
+                        + "&& touch -d '2012-12-12' dir")
             }
             let result = try copy(["-T", source.string, ours], backend: backend)
             #expect(result.status == 0, "\(result.errors)")
-            let byCp = try shell("cp -a -T '\(source.string)' '\(theirs)'", standardError: true)
-            #expect(byCp.status == 0, "\(byCp.text)")
+            try runScript("cp -a -T '\(source.string)' '\(theirs)'")
         }
-        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
-        let difference = try sameContents(directory("ours"), directory("theirs"))
-        #expect(difference.status == 0, "\(difference.text)")
+        try expectSameTree(directory("ours"), as: directory("theirs"))
     }
 
     /// `-u` and `-n` over an earlier copy, after the source changed (one
@@ -522,25 +507,18 @@ struct CopyCommandTests {
         try makeEveryKindOfEntry(in: source)
         let first = try copy(["-T", source.string, directory("first").string], backend: backend)
         #expect(first.status == 0, "\(first.errors)")
-        let change = try shell(
+        try runScript(
             "cd '\(source.string)' && echo changed > dir/size-1 && touch -d '2030-03-03' dir/size-1 "
-                + "&& echo older > owned && touch -d '1990-01-01' owned && echo new > dir/new-file",
-            standardError: true)
-        #expect(change.status == 0, "\(change.text)")
+                + "&& echo older > owned && touch -d '1990-01-01' owned && echo new > dir/new-file")
         for flag in ["-u", "-n"] {
             let ours = directory("ours\(flag)").string
             let theirs = directory("theirs\(flag)").string
-            let setup = try shell(
-                "cp -a '\(directory("first").string)' '\(ours)' && cp -a '\(directory("first").string)' '\(theirs)'",
-                standardError: true)
-            #expect(setup.status == 0, "\(setup.text)")
+            try runScript(
+                "cp -a '\(directory("first").string)' '\(ours)' && cp -a '\(directory("first").string)' '\(theirs)'")
             let result = try copy([flag, "-T", source.string, ours], backend: backend)
             #expect(result.status == 0, "\(flag): \(result.errors)")
-            let byCp = try shell("cp -a \(flag) -T '\(source.string)' '\(theirs)'", standardError: true)
-            #expect(byCp.status == 0, "\(flag): \(byCp.text)")
-            #expect(try describeTree(FilePath(ours)) == describeTree(FilePath(theirs)), "\(flag)")
-            let difference = try sameContents(FilePath(ours), FilePath(theirs))
-            #expect(difference.status == 0, "\(flag): \(difference.text)")
+            try runScript("cp -a \(flag) -T '\(source.string)' '\(theirs)'")
+            try expectSameTree(FilePath(ours), as: FilePath(theirs), flag)
         }
         // What each kept or took, to be sure the comparison saw both policies at work.
         #expect(libcRead(directory("ours-u/dir/size-1")) == Array("changed\n".utf8))
@@ -568,14 +546,11 @@ struct CopyCommandTests {
         let ours = try runProcess(
             refusing + ["--json", "-j", "2", "-T", source.string, directory("ours").string], environment: environment)
         #expect(ours.status == 0, "\(ours.errors)")
-        let theirs = try shell("cp -a -T '\(source.string)' '\(directory("theirs").string)'", standardError: true)
-        #expect(theirs.status == 0, "\(theirs.text)")
-        #expect(try describeTree(directory("ours")) == describeTree(directory("theirs")))
-        let difference = try sameContents(directory("ours"), directory("theirs"))
-        #expect(difference.status == 0, "\(difference.text)")
+        try runScript("cp -a -T '\(source.string)' '\(directory("theirs").string)'")
+        try expectSameTree(directory("ours"), as: directory("theirs"))
         let usual = try copy(["--json", "-T", source.string, directory("usual").string], backend: backend)
         #expect(usual.status == 0, "\(usual.errors)")
-        #expect(try describeTree(directory("usual")) == describeTree(directory("theirs")))
+        try expectSameTree(directory("usual"), as: directory("theirs"))
         let bytes = { (output: [UInt8]) in
             String(decoding: output, as: UTF8.self).split(separator: ",").first { $0.hasPrefix("\"bytes\":") }
         }

@@ -109,3 +109,27 @@ final class FailureLog: Sendable {
     }
     var all: [CopyFailure] { failures.withLock { $0 } }
 }
+
+/// Runs a shell script a test needs (its setup, a change to its source,
+/// cp as the oracle) and expects it to succeed.
+func runScript(_ script: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let result = try shell(script, standardError: true)
+    #expect(result.status == 0, "\(script): \(result.text)", sourceLocation: sourceLocation)
+}
+
+/// Expects a copy to be what cp made: alike in everything `describeTree`
+/// lists and, by `diff -r`, in contents.
+func expectSameTree(
+    _ ours: FilePath, as theirs: FilePath, withTimes: Bool = true, _ comment: String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let ourLines = try describeTree(ours, withTimes: withTimes).split(separator: "\n")
+    let theirLines = try describeTree(theirs, withTimes: withTimes).split(separator: "\n")
+    // The lines only one side has, which say what differs.
+    let onlyOurs = ourLines.filter { !theirLines.contains($0) }.prefix(10)
+    let onlyTheirs = theirLines.filter { !ourLines.contains($0) }.prefix(10)
+    let same = ourLines == theirLines
+    #expect(same, "\(comment) ours only: \(onlyOurs); theirs only: \(onlyTheirs)", sourceLocation: sourceLocation)
+    let difference = try sameContents(ours, theirs)
+    #expect(difference.status == 0, "\(comment) \(difference.text)", sourceLocation: sourceLocation)
+}
