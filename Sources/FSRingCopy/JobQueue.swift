@@ -36,10 +36,9 @@ final class JobQueue<Job: Sendable>: Sendable {
 
     func add(_ jobs: [Job]) {
         guard !jobs.isEmpty else { return }
-        let placed = jobs.map { (job: $0, place: place($0)) }
         let accepted = state.withLock { state in
             guard !state.finished else { return false }
-            state.jobs.append(contentsOf: placed)
+            state.jobs.append(contentsOf: jobs.lazy.map { (job: $0, place: self.place($0)) })
             state.outstanding += jobs.count
             return true
         }
