@@ -9,7 +9,8 @@
 # (parallel strategy), in rounds of one run per tool. Warm source cache;
 # `sync` before every run, so one run's writeback does not land in the
 # next; the destination is new each time, on the same file system as the
-# source. Release build, median of REPS runs (default 3).
+# source. Release build, median of REPS runs (default 3); each run's time
+# goes to stderr. CORPORA names the corpora to measure (default all three).
 #
 # Trees copied are moved aside into a trash folder, not deleted, and the
 # trash is deleted once at the end: on this disk (ext4 without a journal),
@@ -67,7 +68,7 @@ run_once() {
         exit 1
     fi
     end=$(date +%s.%N)
-    echo "$end - $start" | bc >> "$times/$name"
+    echo "$end - $start" | bc | tee -a "$times/$name" | sed "s/^/  $name /" >&2
     # A few big files are cheap to delete; trees go to the trash, their
     # cached pages dropped so they do not crowd the next runs.
     sync
@@ -95,8 +96,20 @@ fi
 mv "$out/check" "$trash/check-$(date +%s%N)"
 
 printf '%-28s %10s %10s %10s %10s %14s %14s %14s\n' corpus "fsring s" "cp -a s" "rsync s" "NIO s" "fsring/cp" "fsring/rsync" "fsring/NIO"
-for corpus_name in linux-source-6.1 copy-small copy-big; do
+for corpus_name in ${CORPORA:-linux-source-6.1 copy-small copy-big}; do
     echo "warming and measuring $corpus_name..." >&2
+    # Start every corpus from the same clean cache. ext4 without a journal
+    # looks up each free inode it is about to use in the buffer cache, to
+    # skip those deleted in the last minutes. Where earlier work had deleted
+    # trees (as the end of this script does), those lookups took 9-14% of
+    # all CPU time of fsring and cp alike, well after the minutes in which
+    # the copies are 2-10x slower, and none once the cached blocks were
+    # dropped. The sources are read back in below. Needs root; without it
+    # the run goes on in whatever state it finds.
+    sync
+    if ! { echo 3 > /proc/sys/vm/drop_caches; } 2> /dev/null; then
+        echo "copy.sh: cannot drop the caches (not root?); times depend on what ran before" >&2
+    fi
     find "$corpus_name" -type f -print0 | xargs -0 cat > /dev/null
     kind=tree
     [ "$corpus_name" = copy-big ] && kind=big
