@@ -47,7 +47,7 @@ package enum DirectoryReader {
         var entries: [DirectoryEntry] = []
         return readBlocking(descriptor: descriptor, displayPath: displayPath) { name, _, type, inode in
             guard let component = FilePath.Component(platformString: name) else { return }
-            entries.append(DirectoryEntry(name: component, type: FileType(directoryEntryType: type), inode: inode))
+            entries.append(DirectoryEntry(name: component, type: type, inode: inode))
         }.map { DirectoryListing(entries: entries, info: $0) }
     }
 
@@ -70,17 +70,18 @@ package enum DirectoryReader {
                 buffer.removeSubrange(prefix...)
                 buffer.append(contentsOf: UnsafeRawBufferPointer(start: name, count: length))
                 buffer.withUnsafeBytes { paths.append(bytes: $0) }
-                types.append(FileType(directoryEntryType: type))
+                types.append(type)
             }.map { ChildListing(paths: paths, types: types, info: $0) }
         }
     }
 
     /// Reads every entry of an open directory from its start but `.` and
-    /// `..`, handing each name (NUL-terminated, with its length), type and
-    /// inode to `body`; returns the directory's own metadata.
-    private static func readBlocking(
+    /// `..`, handing each name (NUL-terminated, with its length, valid
+    /// until `body` returns), type and inode to `body`; returns the
+    /// directory's own metadata. Blocks the calling thread.
+    package static func readBlocking(
         descriptor: Int32, displayPath: FilePath?,
-        _ body: (_ name: UnsafePointer<CChar>, _ length: Int, _ type: UInt8, _ inode: UInt64) -> Void
+        _ body: (_ name: UnsafePointer<CChar>, _ length: Int, _ type: FileType, _ inode: UInt64) -> Void
     ) -> Result<FileInfo, FileSystemError> {
         if lseek(descriptor, 0, SEEK_SET) < 0 {
             return .failure(FileSystemError(code: errno, operation: "lseek", path: displayPath))
@@ -106,7 +107,7 @@ package enum DirectoryReader {
                 let name = (record + 19).assumingMemoryBound(to: CChar.self)
                 offset += length
                 if name[0] == 0x2E && (name[1] == 0 || (name[1] == 0x2E && name[2] == 0)) { continue }
-                body(name, strlen(name), type, inode)
+                body(name, strlen(name), FileType(directoryEntryType: type), inode)
             }
         }
         return .success(FileInfo(raw))

@@ -43,8 +43,8 @@ struct Attributes {
 
     /// For a symbolic link or special file just made under its name.
     func apply(_ info: FileInfo, at context: EntryContext, isLink: Bool) throws(EntryError) {
-        try context.sourceName.withEntryPath { (sourceName) throws(EntryError) in
-            try context.destinationName.withEntryPath { (name) throws(EntryError) in
+        try context.sourceName.withCString { (sourceName) throws(EntryError) in
+            try context.destinationName.withCString { (name) throws(EntryError) in
                 try apply(
                     info, source: (context.sourceDirectory, sourceName),
                     destination: (context.destinationDirectory, name), isLink: isLink,
@@ -57,8 +57,8 @@ struct Attributes {
     /// steps when it is longer than one call takes.
     func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
         let context = EntryContext(
-            sourceDirectory: AT_FDCWD, sourceName: finish.source, destinationDirectory: AT_FDCWD,
-            destinationName: finish.destination, destinationIsNew: false,
+            sourceDirectory: AT_FDCWD, sourceName: RawName(finish.source), destinationDirectory: AT_FDCWD,
+            destinationName: RawName(finish.destination), destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
         try LongPaths.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
             try LongPaths.withParent(of: finish.destination) { (directory, name) throws(EntryError) in

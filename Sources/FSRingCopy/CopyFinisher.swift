@@ -66,9 +66,9 @@ struct CopyFinisher {
                 let destinationParent =
                     directory == AT_FDCWD ? nil : follower.destination.removingLastComponent()
                 let context = EntryContext(
-                    sourceDirectory: sourceDirectory, sourceName: FilePath(platformString: sourceName),
+                    sourceDirectory: sourceDirectory, sourceName: RawName(sourceName),
                     sourceParent: sourceParent, destinationDirectory: directory,
-                    destinationName: FilePath(platformString: name), destinationParent: destinationParent,
+                    destinationName: RawName(name), destinationParent: destinationParent,
                     destinationIsNew: false, copyOwner: copyOwner, destinationDevice: 0, followLink: false,
                     detectsHardLinks: false)
                 return try body(context)

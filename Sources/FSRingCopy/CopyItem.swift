@@ -147,7 +147,7 @@ extension FileSystem {
             nil, in: nil, path: destinationParent, followLink: true, isNew: false,
             readingACLs: options.preserve.contains(.mode))
         let entry = PendingEntry(
-            name: FilePath(sourceName), destinationName: FilePath(destinationName),
+            name: RawName(FilePath(sourceName)), destinationName: RawName(FilePath(destinationName)),
             type: sourceInfo.type, followLink: options.followSymbolicLinks || options.followRootSymbolicLink)
         run.queue.add([
             .entries(

@@ -11,7 +11,7 @@ enum CopyJob: Sendable {
 
 struct DirectoryJob: Sendable {
     /// The name under the parents, or nil to open the paths themselves.
-    var name: FilePath?
+    var name: RawName?
     var sourceParent: OpenDirectory?
     var destinationParent: OpenDirectory?
     var source: FilePath
@@ -39,9 +39,9 @@ struct EntriesJob: Sendable {
 }
 
 struct PendingEntry: Sendable {
-    var name: FilePath
+    var name: RawName
     /// The name at the destination when it differs (only for the top entry).
-    var destinationName: FilePath?
+    var destinationName: RawName?
     var type: FileType
     /// Follow the entry when it is a symbolic link (`-L`, or `-H` for the top entry).
     var followLink: Bool

@@ -76,16 +76,16 @@ public struct CopiedItem: Sendable {
 struct DeferredPath: Sendable {
     /// Nil when `name` is the whole path.
     var parent: FilePath?
-    var name: FilePath
+    var name: RawName
 
-    init(_ parent: FilePath?, _ name: FilePath) {
+    init(_ parent: FilePath?, _ name: RawName) {
         self.parent = parent
         self.name = name
     }
 
-    init(whole: FilePath) { self.init(nil, whole) }
+    init(whole: FilePath) { self.init(nil, RawName(whole)) }
 
-    var whole: FilePath { parent.map { $0.pushing(name) } ?? name }
+    var whole: FilePath { parent.map { $0.pushing(name.path) } ?? name.path }
 }
 
 /// One entry that could not be copied.

@@ -66,19 +66,22 @@ extension EntryCopier {
             recordFinishOfUnreadable(job)
             throw error
         }
-        let listing: DirectoryListing
-        switch DirectoryReader.listBlocking(descriptor: descriptor, displayPath: job.source) {
-        case .success(let value): listing = value
+        var entries: [PendingEntry] = []
+        let read = DirectoryReader.readBlocking(descriptor: descriptor, displayPath: job.source) {
+            name, length, type, _ in
+            entries.append(
+                PendingEntry(
+                    name: RawName(name, length: length), destinationName: nil,
+                    type: type, followLink: false))
+        }
+        switch read {
+        case .success(let info):
+            return (OpenDirectory(descriptor: descriptor, path: job.source, info: info, isNew: false), entries)
         case .failure(let error):
             close(descriptor)
             recordFinishOfUnreadable(job)
             throw EntryError(error)
         }
-        let directory = OpenDirectory(descriptor: descriptor, path: job.source, info: listing.info, isNew: false)
-        let entries = listing.entries.map {
-            PendingEntry(name: FilePath($0.name), destinationName: nil, type: $0.type, followLink: false)
-        }
-        return (directory, entries)
     }
 
     /// A directory that cannot be read is still made, empty, with the

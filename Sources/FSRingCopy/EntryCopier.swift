@@ -14,12 +14,12 @@ import SystemPackage
 /// cost more user time than any system call fsring makes for it.
 struct EntryContext {
     var sourceDirectory: Int32
-    var sourceName: FilePath
+    var sourceName: RawName
     /// The path of `sourceDirectory`; nil when `sourceName` is the whole path.
     var sourceParent: FilePath?
     /// -1 in a dry run whose destination directory does not exist.
     var destinationDirectory: Int32
-    var destinationName: FilePath
+    var destinationName: RawName
     /// The path of `destinationDirectory`; nil when `destinationName` is the whole path.
     var destinationParent: FilePath?
     /// Nothing can be in the way at the destination.
@@ -140,7 +140,7 @@ struct EntryCopier {
     }
 
     func lookup(_ context: EntryContext, follow: Bool) -> FileInfo? {
-        context.sourceName.withPlatformString {
+        context.sourceName.withCString {
             FileInfo.blockingLookup(context.sourceDirectory, $0, followLinks: follow)
         }
     }
@@ -148,7 +148,7 @@ struct EntryCopier {
     /// What is at the destination name, when something may be.
     func existing(_ context: EntryContext) -> FileInfo? {
         guard !context.destinationIsNew, context.destinationDirectory >= 0 else { return nil }
-        return context.destinationName.withPlatformString {
+        return context.destinationName.withCString {
             FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
         }
     }
@@ -209,10 +209,10 @@ struct EntryCopier {
                 isNew = false
             }
         } else {
-            let made = context.destinationName.withPlatformString { mkdirat(context.destinationDirectory, $0, 0o700) }
+            let made = context.destinationName.withCString { mkdirat(context.destinationDirectory, $0, 0o700) }
             if made != 0 {
                 guard errno == EEXIST else { throw .last("mkdir", context.destination) }
-                let existing = context.destinationName.withPlatformString {
+                let existing = context.destinationName.withCString {
                     FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
                 }
                 guard existing?.type == .directory else { throw nonDirectoryInTheWay(context) }
@@ -241,7 +241,7 @@ struct EntryCopier {
         guard try mayReplace(context, source: info) != nil else { return }
         if options.dryRun { return wouldCopy(context, info) }
         let made = try create(context, .symbolicLink, "symlink") { directory, name in
-            target.withPlatformString { symlinkat($0, directory, name) }
+            target.withCString { symlinkat($0, directory, name) }
         }
         guard made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: true)
@@ -251,7 +251,7 @@ struct EntryCopier {
 
     private func readLink(_ context: EntryContext) throws(EntryError) -> FilePath {
         let buffer = scratch.pathBuffer
-        let count = context.sourceName.withPlatformString {
+        let count = context.sourceName.withCString {
             readlinkat(context.sourceDirectory, $0, buffer.baseAddress!, buffer.count - 1)
         }
         guard count >= 0 else { throw .last("readlink", context.source) }
@@ -284,14 +284,14 @@ struct EntryCopier {
         _ make: (Int32, UnsafePointer<CChar>) -> Int32
     ) throws(EntryError) -> Bool {
         let directory = context.destinationDirectory
-        if context.destinationName.withPlatformString({ make(directory, $0) }) == 0 { return true }
+        if context.destinationName.withCString({ make(directory, $0) }) == 0 { return true }
         guard errno == EEXIST else { throw .last(operation, context.destination) }
         if options.overwrite == .keepExisting {
             skip(context, type, "exists")
             return false
         }
         let temporary = temporaryName(beside: context)
-        guard temporary.withPlatformString({ make(directory, $0) }) == 0 else {
+        guard temporary.withCString({ make(directory, $0) }) == 0 else {
             throw .last(operation, context.destination)
         }
         try rename(temporary, over: context)
@@ -300,19 +300,19 @@ struct EntryCopier {
 
     /// A name for an entry written before it takes its final name, in the
     /// same directory (the final rename must not cross file systems).
-    func temporaryName(beside context: EntryContext) -> FilePath {
-        context.destinationName.removingLastComponent().appending(run.temporaryName())
+    func temporaryName(beside context: EntryContext) -> RawName {
+        RawName(context.destinationName.path.removingLastComponent().appending(run.temporaryName()))
     }
 
     /// Renames a finished temporary entry to the entry's final name.
-    func rename(_ temporary: FilePath, over context: EntryContext) throws(EntryError) {
+    func rename(_ temporary: RawName, over context: EntryContext) throws(EntryError) {
         let directory = context.destinationDirectory
-        let renamed = temporary.withPlatformString { from in
-            context.destinationName.withPlatformString { renameat(directory, from, directory, $0) }
+        let renamed = temporary.withCString { from in
+            context.destinationName.withCString { renameat(directory, from, directory, $0) }
         }
         if renamed != 0 {
             let failure = EntryError.last("rename", context.destination)
-            _ = temporary.withPlatformString { unlinkat(directory, $0, 0) }
+            _ = temporary.withCString { unlinkat(directory, $0, 0) }
             throw failure
         }
     }

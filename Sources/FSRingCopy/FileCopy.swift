@@ -18,7 +18,7 @@ extension EntryCopier {
         // O_NONBLOCK: if the entry was swapped for a FIFO since it was
         // listed, the open must not wait for a writer.
         let flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (context.followLink ? 0 : O_NOFOLLOW)
-        let source = context.sourceName.withPlatformString { openat(context.sourceDirectory, $0, flags) }
+        let source = context.sourceName.withCString { openat(context.sourceDirectory, $0, flags) }
         guard source >= 0 else { throw .last("open", context.source) }
         defer { close(source) }
         guard let info = FileInfo.blockingLookup(source, "", followLinks: false) else {
@@ -78,9 +78,9 @@ extension EntryCopier {
             if !finished {
                 switch written {
                 case .temporaryName(let name):
-                    _ = name.withPlatformString { unlinkat(context.destinationDirectory, $0, 0) }
+                    _ = name.withCString { unlinkat(context.destinationDirectory, $0, 0) }
                 case .finalNameInHiddenTree:
-                    _ = context.destinationName.withPlatformString { unlinkat(context.destinationDirectory, $0, 0) }
+                    _ = context.destinationName.withCString { unlinkat(context.destinationDirectory, $0, 0) }
                 case .unnamed, .inPlace: break
                 }
             }
@@ -101,7 +101,7 @@ extension EntryCopier {
         /// O_TMPFILE: no name until it is linked in.
         case unnamed
         /// A temporary name in its directory, renamed over the final one.
-        case temporaryName(FilePath)
+        case temporaryName(RawName)
         /// Its final name, in a new tree that is itself not yet under its
         /// final name (see CopyRun.hideTree).
         case finalNameInHiddenTree
@@ -119,7 +119,7 @@ extension EntryCopier {
         // (--inplace never hides a tree.)
         if run.writesIntoHiddenTree && context.destinationIsNew {
             let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-            let descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
+            let descriptor = context.destinationName.withCString { openat(directory, $0, flags, mode) }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
             return (descriptor, .finalNameInHiddenTree)
         }
@@ -129,11 +129,11 @@ extension EntryCopier {
             // outside the copy, opening a FIFO waits for a reader (for
             // ever, and past SIGTERM), and a device would take the bytes.
             if case .entry(let type) = replacing, type != .regular {
-                _ = context.destinationName.withPlatformString { unlinkat(directory, $0, 0) }
+                _ = context.destinationName.withCString { unlinkat(directory, $0, 0) }
             }
             // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.
             let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-            let descriptor = context.destinationName.withPlatformString { openat(directory, $0, flags, mode) }
+            let descriptor = context.destinationName.withCString { openat(directory, $0, flags, mode) }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
             return (descriptor, .inPlace)
         }
@@ -146,7 +146,7 @@ extension EntryCopier {
             run.learn(.temporaryName)
         }
         let temporary = temporaryName(beside: context)
-        let descriptor = temporary.withPlatformString {
+        let descriptor = temporary.withCString {
             openat(directory, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
         guard descriptor >= 0 else { throw .last("open", context.destination) }
@@ -163,8 +163,8 @@ extension EntryCopier {
         case .unnamed: break
         case .temporaryName(let temporary):
             let noReplace = options.overwrite == .keepExisting ? FSR_RENAME_NOREPLACE : 0
-            let renamed = temporary.withPlatformString { from in
-                context.destinationName.withPlatformString { fsr_renameat2(directory, from, directory, $0, noReplace) }
+            let renamed = temporary.withCString { from in
+                context.destinationName.withCString { fsr_renameat2(directory, from, directory, $0, noReplace) }
             }
             if renamed == 0 { return .placed }
             if errno == EEXIST && noReplace != 0 {
@@ -206,8 +206,8 @@ extension EntryCopier {
     /// which older kernels refuse with ENOENT to a caller without
     /// CAP_DAC_READ_SEARCH, else through /proc/self/fd, which needs /proc.
     /// (A probe file made for the purpose cost 0.5 ms of a 3.3 ms one-file copy.)
-    private func link(_ descriptor: Int32, as name: FilePath, in directory: Int32) -> LinkOutcome {
-        name.withPlatformString { name in
+    private func link(_ descriptor: Int32, as name: RawName, in directory: Int32) -> LinkOutcome {
+        name.withCString { name in
             if let known = run.placement, known != .temporaryName {
                 return link(descriptor, as: name, in: directory, known) ? .linked : .failed
             }

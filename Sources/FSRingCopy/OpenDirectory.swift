@@ -47,7 +47,7 @@ final class OpenDirectory: Sendable {
     /// `readingACLs`, its ACLs are learnt: from the parent for a directory
     /// this run made there, else by asking.
     static func open(
-        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool,
+        _ name: RawName?, in parent: OpenDirectory?, path: FilePath, followLink: Bool, isNew: Bool,
         readingACLs: Bool = false
     ) throws(EntryError) -> OpenDirectory {
         let descriptor = try openDescriptor(name, in: parent, path: path, followLink: followLink)
@@ -70,12 +70,12 @@ final class OpenDirectory: Sendable {
     /// The descriptor `open` starts from, for a caller that learns the
     /// directory's metadata another way (a listing has it).
     static func openDescriptor(
-        _ name: FilePath?, in parent: OpenDirectory?, path: FilePath, followLink: Bool
+        _ name: RawName?, in parent: OpenDirectory?, path: FilePath, followLink: Bool
     ) throws(EntryError) -> Int32 {
         let flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW)
         let descriptor: Int32
         if let parent, let name {
-            descriptor = name.withPlatformString { openat(parent.descriptor, $0, flags) }
+            descriptor = name.withCString { openat(parent.descriptor, $0, flags) }
         } else {
             let opened: FilePath = path.isEmpty ? "." : path
             descriptor = opened.withPlatformString { openat(AT_FDCWD, $0, flags) }
