@@ -19,11 +19,11 @@ struct RawName: Sendable {
 
     /// `length` bytes at `name` (no NUL among them).
     init(_ name: UnsafePointer<CChar>, length: Int) {
-        var bytes = ContiguousArray<CChar>()
-        bytes.reserveCapacity(length + 1)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: name, count: length))
-        bytes.append(0)
-        self.bytes = bytes
+        bytes = ContiguousArray(unsafeUninitializedCapacity: length + 1) { buffer, count in
+            buffer.baseAddress!.initialize(from: name, count: length)
+            buffer[length] = 0
+            count = length + 1
+        }
     }
 
     init(_ name: UnsafePointer<CChar>) { self.init(name, length: strlen(name)) }
