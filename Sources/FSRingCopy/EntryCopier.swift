@@ -249,14 +249,15 @@ struct EntryCopier {
         run.report(context, .symbolicLink, .copied)
     }
 
-    private func readLink(_ context: EntryContext) throws(EntryError) -> FilePath {
+    /// The link's target byte for byte: as a `FilePath` it lost repeated
+    /// and trailing slashes (`a//b/` became `a/b`), which cp keeps.
+    private func readLink(_ context: EntryContext) throws(EntryError) -> RawName {
         let buffer = scratch.pathBuffer
         let count = context.sourceName.withCString {
             readlinkat(context.sourceDirectory, $0, buffer.baseAddress!, buffer.count - 1)
         }
         guard count >= 0 else { throw .last("readlink", context.source) }
-        buffer[count] = 0
-        return FilePath(platformString: buffer.baseAddress!)
+        return RawName(buffer.baseAddress!, length: count)
     }
 
     private func makeSpecialFile(_ context: EntryContext) throws(EntryError) {

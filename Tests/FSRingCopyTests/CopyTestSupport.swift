@@ -64,6 +64,8 @@ func makeEveryKindOfEntry(in root: FilePath) throws {
         ln -s loop-b loop-a
         ln -s loop-a loop-b
         ln -s dir directory-link
+        ln -s 'dir//sub/./' unnormalized-link
+        ln -s '//etc/hostname' double-slash-link
         mkfifo fifo
         mknod char-device c 1 3 2>/dev/null || true
         truncate -s 1G sparse
