@@ -115,18 +115,13 @@ mv "$out/check" "$trash/check-$(date +%s%N)"
 printf '%-28s %10s %10s %10s %10s %14s %14s %14s\n' corpus "fsring s" "cp -a s" "rsync s" "NIO s" "fsring/cp" "fsring/rsync" "fsring/NIO"
 for corpus_name in ${CORPORA:-linux-source-6.1 copy-small copy-big}; do
     echo "warming and measuring $corpus_name..." >&2
-    # Start every corpus from the same clean cache. ext4 without a journal
-    # looks up each free inode it is about to use in the buffer cache, to
-    # skip those deleted in the last minutes. Where earlier work had deleted
-    # trees (as the end of this script does), those lookups took 9-14% of
-    # all CPU time of fsring and cp alike, well after the minutes in which
-    # the copies are 2-10x slower, and none once the cached blocks were
-    # dropped. The sources are read back in below. Needs root; without it
-    # the run goes on in whatever state it finds.
-    sync
-    if ! { echo 3 > /proc/sys/vm/drop_caches; } 2> /dev/null; then
-        echo "copy.sh: cannot drop the caches (not root?); times depend on what ran before" >&2
-    fi
+    # The kernel's caches are not dropped: the method does not ask for it,
+    # and it leaves the inode and dentry caches cold, which users rarely
+    # meet (in three paired rounds, tree copies took fsring 0.96-1.05 s after
+    # a drop against 0.88-0.93 s
+    # before it, cp 1.75-2.13 s after and 1.73-2.77 s before; init_once and
+    # allocate_slab took 8% of a small-files copy's samples after a drop).
+    # The settling wait above keeps an earlier deletion out of the times.
     find "$corpus_name" -type f -print0 | xargs -0 cat > /dev/null
     kind=tree
     [ "$corpus_name" = copy-big ] && kind=big
