@@ -40,8 +40,9 @@ package enum DirectoryReader {
         return body(descriptor)
     }
 
-    /// Lists an open directory from its start.
-    package static func listBlocking(descriptor: Int32, displayPath: FilePath?) -> Result<
+    /// Lists an open directory from its start. (The copy, which keeps
+    /// names as raw bytes, reads with `readBlocking` instead.)
+    static func listBlocking(descriptor: Int32, displayPath: FilePath?) -> Result<
         DirectoryListing, FileSystemError
     > {
         var entries: [DirectoryEntry] = []
