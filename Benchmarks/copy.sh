@@ -117,11 +117,11 @@ for corpus_name in ${CORPORA:-linux-source-6.1 copy-small copy-big}; do
     echo "warming and measuring $corpus_name..." >&2
     # The kernel's caches are not dropped: the method does not ask for it,
     # and it leaves the inode and dentry caches cold, which users rarely
-    # meet (in three paired rounds, tree copies took fsring 0.96-1.05 s after
-    # a drop against 0.88-0.93 s
-    # before it, cp 1.75-2.13 s after and 1.73-2.77 s before; init_once and
-    # allocate_slab took 8% of a small-files copy's samples after a drop).
-    # The settling wait above keeps an earlier deletion out of the times.
+    # meet (in three paired rounds, tree copies took fsring 0.96-1.05 s
+    # after a drop against 0.88-0.93 s before it, cp 1.75-2.13 s after and
+    # 1.73-2.77 s before; init_once and allocate_slab took 8% of a
+    # small-files copy's samples after a drop). The settling wait above
+    # keeps an earlier deletion out of the times.
     find "$corpus_name" -type f -print0 | xargs -0 cat > /dev/null
     kind=tree
     [ "$corpus_name" = copy-big ] && kind=big
