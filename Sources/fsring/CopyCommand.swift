@@ -38,11 +38,16 @@ struct CopyCommand: Subcommand {
         .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
         .flag("r", "recursive", help: "Copy directories recursively (always done; accepted for habit).") { _ in },
         .flag("R", nil, help: "The same as -r.") { _ in },
+        .flag("p", nil, help: "Keep mode, ownership and times (kept by default; accepted for habit).") { _ in },
         .flag("L", "dereference", help: "Follow every symbolic link in SOURCE.") { $0.dereference = true },
         .flag("H", nil, help: "Follow symbolic links given as SOURCE, none below.") {
             $0.dereferenceArguments = true
         },
         .flag("P", "no-dereference", help: "Copy symbolic links as links (default).") {
+            $0.dereference = false
+            $0.dereferenceArguments = false
+        },
+        .flag("d", nil, help: "As cp -d: links copied as links, hard links kept (the default; as -P).") {
             $0.dereference = false
             $0.dereferenceArguments = false
         },

@@ -97,9 +97,15 @@ struct CopyCommandTests {
         let first = libcStat(directory("linked-copy/first"))
         let second = libcStat(directory("linked-copy/second"))
         #expect(first?.st_ino == second?.st_ino && first?.st_nlink == 2, "not one file with two names")
-        // cp's habits -a, -r and -R are accepted; directories are always copied whole.
+        // cp's habits -a, -r, -R, -p and -d are accepted; directories are always
+        // copied whole, with everything -p and -d ask for. Combined (-rp) too.
         #expect(try copy(["-a", "-r", "-R", "\(root)/tree", "\(root)/habits"], backend: backend).status == 0)
         #expect(libcRead(directory("habits/file")) == [1])
+        #expect(try copy(["-rp", "-d", "\(root)/tree", "\(root)/habits-p"], backend: backend).status == 0)
+        #expect(libcRead(directory("habits-p/file")) == [1])
+        // -d after -L undoes it, as in cp: the link is copied as a link.
+        #expect(try copy(["-L", "-d", "\(root)/tree-link", "\(root)/habits-d"], backend: backend).status == 0)
+        #expect(lstat(directory("habits-d").string, &linkCopy) == 0 && linkCopy.st_mode & S_IFMT == S_IFLNK)
         // -T: DEST is the copy itself, merged into when it exists.
         #expect(try copy(["-T", "\(root)/tree", "\(root)/new"], backend: backend).status == 0)
         #expect(libcRead(directory("new/file")) == [1])
