@@ -161,5 +161,9 @@ for corpus_name in ${CORPORA:-linux-source-6.1 copy-small copy-big}; do
 done
 
 echo "deleting the copies (this takes minutes; later runs right after it are slower)..." >&2
-rm -rf "$trash"
+# The time is recorded even when rm fails (a folder moved into the trash
+# while it was deleted), since most of it was deleted all the same.
+deleted=0
+rm -rf "$trash" || deleted=$?
 date +%s > "$deleted_at"
+exit "$deleted"
