@@ -6,8 +6,8 @@ import SystemPackage
 #endif
 
 /// What is done once every entry is copied: hard links to the copies, then
-/// each directory's metadata, deepest first, so making entries inside a
-/// directory does not change the times just set on it.
+/// each directory's metadata (after the links, so making entries inside a
+/// directory does not change the times just set on it).
 struct CopyFinisher {
     let run: CopyRun
     /// Buffers for the finishing thread.
@@ -96,15 +96,17 @@ struct CopyFinisher {
             && run.counters.skipped.load(ordering: .relaxed) == skippedBefore
     }
 
-    func finishDirectories() {
-        guard !run.options.dryRun else { return }
+    /// Sets directories' metadata as `schedule` gives them, on one of its threads.
+    func finishDirectories(_ schedule: DirectorySchedule) {
         let attributes = Attributes(run: run, scratch: scratch)
-        for finish in run.takeDirectoryFinishes().sorted(by: { $0.depth > $1.depth }) {
+        while let index = schedule.next() {
+            let finish = schedule.finishes[index]
             do throws(EntryError) {
                 try attributes.applyToDirectory(finish)
             } catch {
                 run.fail(error, source: finish.source)
             }
+            schedule.done(index)
         }
     }
 }

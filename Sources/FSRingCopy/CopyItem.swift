@@ -81,11 +81,16 @@ extension FileSystem {
                 }
             }
             // Also after a stop: what was written is whole (a file cut short is removed).
-            guard run.publishHiddenTree(), run.hasFinishingWork else { return }
-            await Self.onThreads(1, name: "fsring-finish", brief: !isTree) { _ in
-                let finisher = CopyFinisher(run: run)
-                finisher.linkHardLinks()
-                finisher.finishDirectories()
+            guard run.publishHiddenTree() else { return }
+            if run.hasHardLinkFollowers {
+                await Self.onThreads(1, name: "fsring-links", brief: !isTree) { _ in
+                    CopyFinisher(run: run).linkHardLinks()
+                }
+            }
+            let threads = min(max(1, options.concurrency), RingRuntime.onlineCores)
+            guard let schedule = DirectorySchedule(run.takeDirectoryFinishes(), maximumThreads: threads) else { return }
+            await Self.onThreads(schedule.threads, name: "fsring-finish", brief: !isTree) { _ in
+                CopyFinisher(run: run).finishDirectories(schedule)
             }
         } onCancel: {
             run.stop(CopyFailure(source: source, error: FileSystemError(code: ECANCELED, operation: "copy")))

@@ -139,11 +139,8 @@ final class CopyRun: Sendable {
         hardLinks.table.withLock { $0.leaderFailed(info.identity) }
     }
 
-    /// Whether anything waits for the finishing phase: hard links to make,
-    /// directories whose metadata is still to be set.
-    var hasFinishingWork: Bool {
-        hardLinks.table.withLock { $0.hasFollowers } || finishes.withLock { !$0.isEmpty }
-    }
+    /// Whether hard links wait to be made once every entry is copied.
+    var hasHardLinkFollowers: Bool { hardLinks.table.withLock { $0.hasFollowers } }
 
     func takeHardLinkFollowers() -> [HardLinkTable.Follower] {
         hardLinks.table.withLock { $0.takeFollowers() }
@@ -331,7 +328,6 @@ struct DirectoryFinish: Sendable {
     var source: FilePath
     var destination: FilePath
     var info: FileInfo
-    var depth: Int
     /// The copy's owner when it was opened, so chown runs only when it
     /// would change something; nil when not known.
     var destinationOwner: FileOwner? = nil

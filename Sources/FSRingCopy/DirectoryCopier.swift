@@ -32,7 +32,6 @@ extension EntryCopier {
                 run.finishLater(
                     DirectoryFinish(
                         source: job.source, destination: job.destination, info: source.directory.info,
-                        depth: job.depth,
                         destinationOwner: destination.map { FileOwner(user: $0.info.userID, group: $0.info.groupID) },
                         destinationACLs: destination?.acls ?? []))
             }
@@ -92,6 +91,6 @@ extension EntryCopier {
             FileInfo.blockingLookup(directory, name, followLinks: job.followLink)
         }
         guard let info, info.type == .directory else { return }
-        run.finishLater(DirectoryFinish(source: job.source, destination: job.destination, info: info, depth: job.depth))
+        run.finishLater(DirectoryFinish(source: job.source, destination: job.destination, info: info))
     }
 }

@@ -102,6 +102,21 @@ func copyWithCp(_ source: FilePath, _ destination: FilePath) throws {
     #expect(result.status == 0, "\(result.errors)")
 }
 
+/// Copies `source` with cp -a to `oracle` and with fsring to `copy`, and
+/// expects fsring's copy, made without failures, to be cp's.
+func copyLikeCp(
+    _ fs: FileSystem, _ source: FilePath, to copy: FilePath, oracle: FilePath,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> CopySummary {
+    try copyWithCp(source, oracle)
+    let failures = FailureLog()
+    let summary = try await fs.copyItem(at: source, to: copy, onError: failures.record)
+    #expect(failures.all.isEmpty, "\(failures.all)", sourceLocation: sourceLocation)
+    #expect(summary.failed == 0, sourceLocation: sourceLocation)
+    try expectSameTree(copy, as: oracle, sourceLocation: sourceLocation)
+    return summary
+}
+
 /// Failures collected from the copy's error handler.
 final class FailureLog: Sendable {
     private let failures = Mutex<[CopyFailure]>([])
