@@ -59,11 +59,15 @@ package enum LongPaths {
     }
 
     /// Opens the directory named by the first `count` bytes of `path`
-    /// (O_PATH: enough to name entries in it), one run of components at a
+    /// (O_PATH: enough to name entries in it), relative to `origin` (left
+    /// open; an empty path names it again), one run of components at a
     /// time, each run short enough for a call; -1 with errno set on failure.
-    package static func openInSteps(_ path: UnsafePointer<CChar>, count: Int) -> Int32 {
+    package static func openInSteps(
+        _ path: UnsafePointer<CChar>, count: Int, from origin: Int32 = FSR_AT_FDCWD
+    ) -> Int32 {
+        if count == 0 { return fsr_openat(origin, ".", FSR_O_PATH | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0) }
         let slash = CChar(UInt8(ascii: "/"))
-        var directory = FSR_AT_FDCWD
+        var directory = origin
         var start = 0
         while start < count {
             // The longest run from `start` that ends before a slash (or at the end) and fits.
@@ -72,7 +76,7 @@ package enum LongPaths {
                 end = start + limit
                 while end > start + 1 && path[end] != slash { end -= 1 }
                 guard path[end] == slash else {
-                    if directory != FSR_AT_FDCWD { close(directory) }
+                    if directory != origin { close(directory) }
                     errno = ENAMETOOLONG
                     return -1
                 }
@@ -83,7 +87,7 @@ package enum LongPaths {
                 return fsr_openat(directory, run.baseAddress!, FSR_O_PATH | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0)
             }
             let code = errno
-            if directory != FSR_AT_FDCWD { close(directory) }
+            if directory != origin { close(directory) }
             guard opened >= 0 else {
                 errno = code
                 return -1

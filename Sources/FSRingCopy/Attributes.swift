@@ -53,15 +53,17 @@ struct Attributes {
         }
     }
 
-    /// For a directory, once its contents are done; by path, reached in
-    /// steps when it is longer than one call takes.
-    func applyToDirectory(_ finish: DirectoryFinish) throws(EntryError) {
+    /// For a directory, once its contents are done; through its parent in
+    /// each tree, opened by the cursors.
+    func applyToDirectory(
+        _ finish: DirectoryFinish, sources: DirectoryCursor, destinations: DirectoryCursor
+    ) throws(EntryError) {
         let context = EntryContext(
             sourceDirectory: AT_FDCWD, sourceName: RawName(finish.source), destinationDirectory: AT_FDCWD,
             destinationName: RawName(finish.destination), destinationIsNew: false,
             copyOwner: finish.destinationOwner, destinationDevice: 0, followLink: false)
-        try LongPaths.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
-            try LongPaths.withParent(of: finish.destination) { (directory, name) throws(EntryError) in
+        try sources.withParent(of: finish.source) { (sourceDirectory, sourceName) throws(EntryError) in
+            try destinations.withParent(of: finish.destination) { (directory, name) throws(EntryError) in
                 try apply(
                     finish.info, source: (sourceDirectory, sourceName), destination: (directory, name),
                     isLink: false, acls: finish.destinationACLs, context: context)

@@ -96,13 +96,18 @@ struct CopyFinisher {
             && run.counters.skipped.load(ordering: .relaxed) == skippedBefore
     }
 
-    /// Sets directories' metadata as `schedule` gives them, on one of its threads.
-    func finishDirectories(_ schedule: DirectorySchedule) {
+    /// Sets directories' metadata as `schedule` gives them, on one of its
+    /// threads: the copy of `source` at `destination`.
+    func finishDirectories(_ schedule: DirectorySchedule, source: FilePath, destination: FilePath) {
         let attributes = Attributes(run: run, scratch: scratch)
+        // In the source, `..` may lead elsewhere than the path says only
+        // through a link followed below the top (-L).
+        let sources = DirectoryCursor(top: source, climbs: !run.options.followSymbolicLinks)
+        let destinations = DirectoryCursor(top: destination, climbs: true)
         while let index = schedule.next() {
             let finish = schedule.finishes[index]
             do throws(EntryError) {
-                try attributes.applyToDirectory(finish)
+                try attributes.applyToDirectory(finish, sources: sources, destinations: destinations)
             } catch {
                 run.fail(error, source: finish.source)
             }

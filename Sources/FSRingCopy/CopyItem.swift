@@ -90,7 +90,7 @@ extension FileSystem {
             let threads = min(max(1, options.concurrency), RingRuntime.onlineCores)
             guard let schedule = DirectorySchedule(run.takeDirectoryFinishes(), maximumThreads: threads) else { return }
             await Self.onThreads(schedule.threads, name: "fsring-finish", brief: !isTree) { _ in
-                CopyFinisher(run: run).finishDirectories(schedule)
+                CopyFinisher(run: run).finishDirectories(schedule, source: source, destination: destination)
             }
         } onCancel: {
             run.stop(CopyFailure(source: source, error: FileSystemError(code: ECANCELED, operation: "copy")))

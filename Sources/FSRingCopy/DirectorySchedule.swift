@@ -1,3 +1,4 @@
+import FSRingHash
 import Synchronization
 import SystemPackage
 
@@ -25,13 +26,12 @@ final class DirectorySchedule: Sendable {
     init?(_ finishes: [DirectoryFinish], maximumThreads: Int) {
         guard !finishes.isEmpty else { return nil }
         self.finishes = finishes
-        let byDestination = Dictionary(
-            finishes.indices.map { (finishes[$0].destination, $0) }, uniquingKeysWith: { first, _ in first })
-        let enclosing = finishes.indices.map { index -> Int? in
-            let parent = byDestination[finishes[index].destination.removingLastComponent()]
-            // "/" is its own parent; it waits for nothing.
-            return parent == index ? nil : parent
-        }
+        // By bytes: FilePath's own component operations walk the path from
+        // its start for each step, which in a debug build took seconds for
+        // a tree deeper than PATH_MAX.
+        let paths = finishes.map(\.destination.rawBytes)
+        let byDestination = Dictionary(paths.indices.map { (paths[$0], $0) }, uniquingKeysWith: { first, _ in first })
+        let enclosing = paths.map { path in Self.parent(of: path).flatMap { byDestination[$0] } }
         var waiting = Array(repeating: 0, count: finishes.count)
         for case let parent? in enclosing { waiting[parent] += 1 }
         self.enclosing = enclosing
@@ -42,6 +42,14 @@ final class DirectorySchedule: Sendable {
         // always has none inside it waiting, and the queue is never empty
         // while work remains.
         ready.add(finishes.indices.filter { waiting[$0] == 0 })
+    }
+
+    /// The path of the directory `path` (a FilePath's bytes: no repeated
+    /// or trailing slashes) lies in; nil for "/", which lies in none.
+    private static func parent(of path: [UInt8]) -> [UInt8]? {
+        guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return [] }
+        if slash > 0 { return Array(path[..<slash]) }
+        return path.count > 1 ? [UInt8(ascii: "/")] : nil
     }
 
     /// The next directory whose turn has come, waiting for one; nil once every one is done.

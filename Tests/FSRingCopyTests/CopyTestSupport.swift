@@ -14,6 +14,16 @@ func makeSourceDirectory(in directory: TemporaryDirectory) -> FilePath {
     return source
 }
 
+/// A temporary directory whose `source` folder `script` fills (run in it, with `set -e`).
+func makeSourceTree(
+    _ label: String, _ script: String, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (TemporaryDirectory, FilePath) {
+    let directory = TemporaryDirectory(label)
+    let source = makeSourceDirectory(in: directory)
+    try runScript("set -e\ncd '\(source.string)'\n" + script, sourceLocation: sourceLocation)
+    return (directory, source)
+}
+
 /// Everything `cp -a` keeps, listed for one tree so two copies can be
 /// compared as text: per entry its type, mode, owner, group, size,
 /// allocated blocks, modification time in nanoseconds and link target;
@@ -96,21 +106,29 @@ func makeEveryKindOfEntry(in root: FilePath) throws {
     #expect(result.status == 0, "\(result.text)")
 }
 
-/// A tree created with `cp -a`, the oracle.
-func copyWithCp(_ source: FilePath, _ destination: FilePath) throws {
-    let result = try runProcess(["/bin/cp", "-a", source.string, destination.string])
+/// A tree created with `cp -a` (and `extraArguments`), the oracle.
+func copyWithCp(_ source: FilePath, _ destination: FilePath, extraArguments: [String] = []) throws {
+    let result = try runProcess(["/bin/cp", "-a"] + extraArguments + [source.string, destination.string])
     #expect(result.status == 0, "\(result.errors)")
 }
 
+/// Sixteen nested directories, `l/l/.../l`: trees below it are deep enough
+/// that the copy reaches their directories from one another at the end
+/// (`DirectoryCursor`).
+let sixteenLevels = Array(repeating: "l", count: 16).joined(separator: "/")
+
 /// Copies `source` with cp -a to `oracle` and with fsring to `copy`, and
-/// expects fsring's copy, made without failures, to be cp's.
+/// expects fsring's copy, made without failures, to be cp's. With
+/// `followingLinks`, both follow every link (cp -L).
 func copyLikeCp(
-    _ fs: FileSystem, _ source: FilePath, to copy: FilePath, oracle: FilePath,
+    _ fs: FileSystem, _ source: FilePath, to copy: FilePath, oracle: FilePath, followingLinks: Bool = false,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> CopySummary {
-    try copyWithCp(source, oracle)
+    try copyWithCp(source, oracle, extraArguments: followingLinks ? ["-L"] : [])
+    var options = CopyOptions()
+    options.followSymbolicLinks = followingLinks
     let failures = FailureLog()
-    let summary = try await fs.copyItem(at: source, to: copy, onError: failures.record)
+    let summary = try await fs.copyItem(at: source, to: copy, options: options, onError: failures.record)
     #expect(failures.all.isEmpty, "\(failures.all)", sourceLocation: sourceLocation)
     #expect(summary.failed == 0, sourceLocation: sourceLocation)
     try expectSameTree(copy, as: oracle, sourceLocation: sourceLocation)
