@@ -27,10 +27,13 @@ public struct FileCollection: Sendable {
     /// Paths expanded at once.
     static let pathsAtOnce = 64
 
-    /// Expands `paths`; with `followLinks`, symbolic links are followed (loops are errors).
-    public static func collect(_ paths: [FilePath], followLinks: Bool, in fileSystem: FileSystem) async
-        -> FileCollection
-    {
+    /// Expands `paths`; with `followLinks`, symbolic links are followed
+    /// (loops are errors). `spellings`, one per path: the bytes the user
+    /// wrote, under which a path naming a file is listed, as sha256sum
+    /// prints `d//f` (a `FilePath` is `d/f`).
+    public static func collect(
+        _ paths: [FilePath], spelledAs spellings: [[UInt8]]? = nil, followLinks: Bool, in fileSystem: FileSystem
+    ) async -> FileCollection {
         var collection = FileCollection()
         var options = TreeWalkOptions()
         options.followSymbolicLinks = followLinks
@@ -67,7 +70,12 @@ public struct FileCollection: Sendable {
         }
         for (index, path) in paths.enumerated() {
             guard let (files, others) = found[index] else {
-                collection.files.append(path)  // A regular file.
+                // A regular file.
+                if let spelling = spellings?[index] {
+                    spelling.withUnsafeBytes { collection.files.append(bytes: $0) }
+                } else {
+                    collection.files.append(path)
+                }
                 continue
             }
             collection.files.append(contentsOf: files)

@@ -26,6 +26,19 @@ struct HashCommandTests {
         #expect(tagged.output == theirsTagged.output)
     }
 
+    /// A file named directly is listed as it was written (`d//f`, `d/./f`),
+    /// as sha256sum lists it, not as a normalized path.
+    @Test func filesNamedDirectlyAreListedAsWritten() throws {
+        let scratch = TemporaryDirectory("spelled")
+        let dir = scratch.path.string
+        _ = try shell("mkdir '\(dir)/d' && echo spelled > '\(dir)/d/f'")
+        // Given in byte order, which is the order fsring prints in.
+        let names = "./d/f d/./f d//f"
+        let ours = try shell("cd '\(dir)' && '\(fsring)' hash -a sha256 \(names)")
+        #expect(ours.status == 0)
+        #expect(ours.output == (try shell("cd '\(dir)' && sha256sum \(names)")).output)
+    }
+
     /// -z: NUL-ended lines with names unescaped, byte for byte as
     /// `sha256sum -z` writes them; `-c -z` and `--audit -z` read them back.
     @Test func zeroEndedListsAreCoreutilsAndCheckBack() throws {
