@@ -165,7 +165,7 @@ struct CopyCommand: Subcommand {
         var options = copyOptions
         let showProgress = progress ?? (isatty(2) == 1)
         options.countTotals = showProgress
-        let pairs: [(source: FilePath, destination: FilePath, followLink: Bool)]
+        let pairs: [CopyPair]
         do {
             pairs = try plan()
         } catch let error as CopyPlanError {
@@ -206,7 +206,7 @@ struct CopyCommand: Subcommand {
     /// Copies each pair in turn; stops at a failure that ends a run, or
     /// when cancelled (a signal: see Interruption).
     private func copyAll(
-        _ pairs: [(source: FilePath, destination: FilePath, followLink: Bool)], options: CopyOptions,
+        _ pairs: [CopyPair], options: CopyOptions,
         fileSystem: FileSystem, printer: CopyPrinter, progress progressHandler: (@Sendable (CopyProgress) -> Void)?
     ) async -> (total: CopySummary, failed: Bool, fatal: Bool) {
         var total = CopySummary()
@@ -236,6 +236,7 @@ struct CopyCommand: Subcommand {
             }
             var pairOptions = options
             if pair.followLink { pairOptions.followRootSymbolicLink = true }
+            printer.listSource(pair.source, as: pair.written)
             do throws(CopyError) {
                 let summary = try await fileSystem.copyItem(
                     at: pair.source, to: pair.destination, options: pairOptions, progress: progressHandler,
@@ -282,21 +283,35 @@ struct CopyCommand: Subcommand {
         let message: String
     }
 
+    /// A source, where its copy goes, and how the source was written.
+    struct CopyPair {
+        var source: FilePath
+        var destination: FilePath
+        var followLink: Bool
+        /// The argument's bytes (`d//s`, `./d/s/`), which listings show, as cp's do.
+        var written: [UInt8]
+    }
+
     /// Each source with the path its copy gets, by cp's rules.
-    func plan() throws -> [(source: FilePath, destination: FilePath, followLink: Bool)] {
+    func plan() throws -> [CopyPair] {
         let pairs = try destinations()
         // A SOURCE written with a trailing slash names a directory, as for
         // cp: a link to one is followed (the directory is copied, not the
         // link), and anything else is refused. (The path has lost the slash.)
         let written = targetDirectory == nil ? paths.dropLast() : paths[...]
         return try zip(written, pairs).map { argument, pair in
-            guard argument.endsWithSlash else { return (pair.source, pair.destination, false) }
+            guard argument.endsWithSlash else {
+                return CopyPair(
+                    source: pair.source, destination: pair.destination, followLink: false, written: argument.bytes)
+            }
             let error = argument.directoryError()
             if error == ENOTDIR { throw CopyPlanError(message: "'\(argument.text)' is not a directory") }
             guard error == 0 else {
                 throw CopyPlanError(message: "cannot copy '\(argument.text)': \(ErrnoName.describe(error))")
             }
-            return (pair.source, pair.destination, PathKind(pair.source, followLink: false).isLink)
+            return CopyPair(
+                source: pair.source, destination: pair.destination,
+                followLink: PathKind(pair.source, followLink: false).isLink, written: argument.bytes)
         }
     }
 

@@ -17,6 +17,8 @@ final class CopyPrinter: Sendable {
         var diagnostics = RawOutput(descriptor: 2)
         var progressShown = false
         var lastProgress: CopyProgress?
+        /// The source being copied, as a path and as it was written.
+        var source: (path: [UInt8], written: [UInt8])?
     }
     private let state: Mutex<State>
     private let verbose: Bool
@@ -31,6 +33,13 @@ final class CopyPrinter: Sendable {
         state = Mutex(State())
     }
 
+    /// Says how the source about to be copied was written: its entries are
+    /// listed under that spelling (`d//s/f`, as cp lists them), not the
+    /// path's normalized one (`d/s/f`).
+    func listSource(_ source: FilePath, as written: [UInt8]) {
+        state.withLock { $0.source = (source.rawBytes, written) }
+    }
+
     func item(_ item: CopiedItem) {
         // Most entries print nothing: decide that before building any text.
         switch item.outcome {
@@ -39,9 +48,9 @@ final class CopyPrinter: Sendable {
         case .skipped: guard verbose || item.type == .socket else { return }
         case .copied: guard verbose else { return }
         }
-        let source = Self.quoted(item.source)
-        let destination = Self.quoted(item.destination)
+        let destination = Self.quoted(item.destination.rawBytes)
         state.withLock { state in
+            let source = Self.quoted(Self.spelled(item.source.rawBytes, as: state.source))
             switch item.outcome {
             case .copied where verbose:
                 clearProgress(&state)
@@ -150,7 +159,19 @@ final class CopyPrinter: Sendable {
     }
 
     /// A path in single quotes, its bytes unchanged.
-    static func quoted(_ path: FilePath) -> [UInt8] {
-        [0x27] + path.rawBytes + [0x27]
+    static func quoted(_ path: [UInt8]) -> [UInt8] {
+        [0x27] + path + [0x27]
+    }
+
+    /// `path` under the source's spelling: the source itself as written,
+    /// an entry inside it as written without trailing slashes, then its
+    /// own path (`./d/s/` and `./d/s/f`, as cp -v prints them).
+    static func spelled(_ path: [UInt8], as source: (path: [UInt8], written: [UInt8])?) -> [UInt8] {
+        guard let source, path.starts(with: source.path) else { return path }
+        if path.count == source.path.count { return source.written }
+        guard path[source.path.count] == UInt8(ascii: "/") else { return path }
+        var prefix = source.written[...]
+        while prefix.count > 1 && prefix.last == UInt8(ascii: "/") { prefix.removeLast() }
+        return Array(prefix) + path[source.path.count...]
     }
 }

@@ -125,6 +125,25 @@ struct CopyCommandTests {
         #expect(treeOntoFile.errors == expected)
     }
 
+    /// -v lists sources as they were written (`d//s`, `./d/s/`), as cp -v does.
+    @Test(arguments: allBackends)
+    func verboseListsSourcesAsWrittenLikeCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-spelled")
+        let root = directory.path.string
+        try runScript("cd '\(root)' && mkdir -p d/s && echo 1 > d/s/f")
+        for (index, written) in ["d//s", "./d/s/", "d/s/f", "./d//s/f"].enumerated() {
+            let theirs = try shell("cd '\(root)' && cp -av '\(written)' theirs\(index)")
+            let ours = try shell(
+                "cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -v '\(written)' ours\(index)"
+            )
+            #expect(ours.status == 0)
+            let lines = { (text: String) in text.split(separator: "\n").sorted() }
+            #expect(
+                lines(ours.text.replacingOccurrences("'ours\(index)", "'theirs\(index)")) == lines(theirs.text),
+                "\(written)")
+        }
+    }
+
     @Test(arguments: allBackends)
     func noClobberUpdateVerboseAndJSON(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-flags")
