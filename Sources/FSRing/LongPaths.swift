@@ -60,12 +60,11 @@ package enum LongPaths {
 
     /// Opens the directory named by the first `count` bytes of `path`
     /// (O_PATH: enough to name entries in it), relative to `origin` (left
-    /// open; an empty path names it again), one run of components at a
-    /// time, each run short enough for a call; -1 with errno set on failure.
+    /// open), one run of components at a time, each run short enough for a
+    /// call; -1 with errno set on failure. `count` is at least 1.
     package static func openInSteps(
         _ path: UnsafePointer<CChar>, count: Int, from origin: Int32 = FSR_AT_FDCWD
     ) -> Int32 {
-        if count == 0 { return fsr_openat(origin, ".", FSR_O_PATH | FSR_O_DIRECTORY | FSR_O_CLOEXEC, 0) }
         let slash = CChar(UInt8(ascii: "/"))
         var directory = origin
         var start = 0

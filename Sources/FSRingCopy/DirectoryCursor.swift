@@ -19,17 +19,15 @@ import SystemPackage
 /// top, and not at all where links were followed (`-L`); a directory it
 /// may not climb to is opened by its whole path, as before.
 final class DirectoryCursor {
-    /// The top of the tree, the highest directory `..` may lead to, as the
-    /// bytes of its path. Paths are handled as bytes: FilePath's component
-    /// operations walk the path from its start for each step, which for
-    /// the paths of a tree deeper than PATH_MAX took seconds.
+    /// The top of the tree, the highest directory `..` may lead to (paths
+    /// here are `PathBytes`).
     private let top: [UInt8]
     private let climbs: Bool
     /// The path of the directory open (O_PATH) at `descriptor`, when there is one.
     private var current: [UInt8]?
     private var descriptor: Int32 = -1
 
-    private static let slash = UInt8(ascii: "/")
+    private static let slash = PathBytes.slash
     /// Components from which a path is reached through the cursor. Above
     /// it, walking the whole path in each call costs less than opening the
     /// parent and closing it again: the Linux tree's 5,096 directories (at
@@ -50,17 +48,13 @@ final class DirectoryCursor {
     func withParent<Result>(
         of target: FilePath, _ body: (Int32, UnsafePointer<CChar>) throws(EntryError) -> Result
     ) throws(EntryError) -> Result {
-        // A FilePath's bytes have no repeated or trailing slashes.
         let path = target.rawBytes
-        guard path.count(where: { $0 == Self.slash }) >= Self.deep, let lastSlash = path.lastIndex(of: Self.slash),
-            lastSlash + 1 < path.count, reach(lastSlash == 0 ? [Self.slash] : Array(path[..<lastSlash]))
+        guard path.count(where: { $0 == Self.slash }) >= Self.deep, let (parent, name) = PathBytes.split(path),
+            reach(parent)
         else {
             return try LongPaths.withParent(of: target, body)
         }
-        let outcome = Self.cString(path[(lastSlash + 1)...]).withUnsafeBufferPointer { name in
-            Swift.Result { () throws(EntryError) in try body(descriptor, name.baseAddress!) }
-        }
-        return try outcome.get()
+        return try RawName(name).withCString { (name) throws(EntryError) in try body(descriptor, name) }
     }
 
     /// Opens the directory at `wanted` and keeps it open; false when it cannot be opened.
@@ -102,16 +96,9 @@ final class DirectoryCursor {
         bytes.split(separator: slash).count
     }
 
-    /// Bytes and a NUL, for a system call.
-    private static func cString(_ bytes: some Collection<UInt8>) -> [CChar] {
-        bytes.map { CChar(bitPattern: $0) } + [0]
-    }
-
     /// Opens `path` relative to `origin` as the directory `wanted`.
     private func open(_ path: [UInt8], from origin: Int32, at wanted: [UInt8]) -> Bool {
-        let opened = Self.cString(path).withUnsafeBufferPointer {
-            LongPaths.openInSteps($0.baseAddress!, count: path.count, from: origin)
-        }
+        let opened = RawName(path).withCString { LongPaths.openInSteps($0, count: path.count, from: origin) }
         guard opened >= 0 else { return false }
         if descriptor >= 0 { close(descriptor) }
         descriptor = opened

@@ -26,12 +26,9 @@ final class DirectorySchedule: Sendable {
     init?(_ finishes: [DirectoryFinish], maximumThreads: Int) {
         guard !finishes.isEmpty else { return nil }
         self.finishes = finishes
-        // By bytes: FilePath's own component operations walk the path from
-        // its start for each step, which in a debug build took seconds for
-        // a tree deeper than PATH_MAX.
         let paths = finishes.map(\.destination.rawBytes)
         let byDestination = Dictionary(paths.indices.map { (paths[$0], $0) }, uniquingKeysWith: { first, _ in first })
-        let enclosing = paths.map { path in Self.parent(of: path).flatMap { byDestination[$0] } }
+        let enclosing = paths.map { path in PathBytes.split(path).flatMap { byDestination[$0.parent] } }
         var waiting = Array(repeating: 0, count: finishes.count)
         for case let parent? in enclosing { waiting[parent] += 1 }
         self.enclosing = enclosing
@@ -42,14 +39,6 @@ final class DirectorySchedule: Sendable {
         // always has none inside it waiting, and the queue is never empty
         // while work remains.
         ready.add(finishes.indices.filter { waiting[$0] == 0 })
-    }
-
-    /// The path of the directory `path` (a FilePath's bytes: no repeated
-    /// or trailing slashes) lies in; nil for "/", which lies in none.
-    private static func parent(of path: [UInt8]) -> [UInt8]? {
-        guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return [] }
-        if slash > 0 { return Array(path[..<slash]) }
-        return path.count > 1 ? [UInt8(ascii: "/")] : nil
     }
 
     /// The next directory whose turn has come, waiting for one; nil once every one is done.

@@ -33,6 +33,15 @@ struct RawName: Sendable {
 
     init(_ name: UnsafePointer<CChar>) { self.init(name, length: strlen(name)) }
 
+    /// `name`'s bytes (no NUL among them).
+    init(_ name: some Collection<UInt8>) {
+        var bytes = ContiguousArray<CChar>()
+        bytes.reserveCapacity(name.count + 1)
+        bytes.append(contentsOf: name.lazy.map { CChar(bitPattern: $0) })
+        bytes.append(0)
+        self.bytes = bytes
+    }
+
     init(_ path: FilePath) {
         bytes = path.withPlatformString { ContiguousArray(UnsafeBufferPointer(start: $0, count: strlen($0) + 1)) }
     }
