@@ -27,12 +27,26 @@ public struct FileCollection: Sendable {
     /// Paths expanded at once.
     static let pathsAtOnce = 64
 
-    /// Expands `paths`; with `followLinks`, symbolic links are followed
-    /// (loops are errors). `spellings`, one per path: the bytes the user
-    /// wrote, under which a path naming a file is listed, as sha256sum
-    /// prints `d//f` (a `FilePath` is `d/f`).
-    public static func collect(
-        _ paths: [FilePath], spelledAs spellings: [[UInt8]]? = nil, followLinks: Bool, in fileSystem: FileSystem
+    /// Expands `paths`; with `followLinks`, symbolic links are followed (loops are errors).
+    public static func collect(_ paths: [FilePath], followLinks: Bool, in fileSystem: FileSystem) async
+        -> FileCollection
+    {
+        await collect(paths, spellings: nil, followLinks: followLinks, in: fileSystem)
+    }
+
+    /// Expands paths as the user wrote them (bytes, as on a command line):
+    /// one naming a file is listed as written, as sha256sum prints `d//f`
+    /// (a `FilePath` is `d/f`).
+    public static func collect(written: [[UInt8]], followLinks: Bool, in fileSystem: FileSystem) async
+        -> FileCollection
+    {
+        await collect(
+            written.map(FilePath.init(rawBytes:)), spellings: written, followLinks: followLinks, in: fileSystem)
+    }
+
+    /// `spellings`: nil, or one for each path.
+    private static func collect(
+        _ paths: [FilePath], spellings: [[UInt8]]?, followLinks: Bool, in fileSystem: FileSystem
     ) async -> FileCollection {
         var collection = FileCollection()
         var options = TreeWalkOptions()

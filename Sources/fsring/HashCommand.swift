@@ -218,8 +218,7 @@ struct HashCommand: Subcommand {
         }
         // A path written with a trailing slash must reach a directory, as
         // for sha256sum and b3sum (`file/` is "Not a directory").
-        var roots: [FilePath] = []
-        var spellings: [[UInt8]] = []
+        var roots: [[UInt8]] = []
         for argument in paths where !argument.isStandardInput {
             let error = argument.endsWithSlash ? argument.directoryError() : 0
             if error != 0 {
@@ -228,11 +227,9 @@ struct HashCommand: Subcommand {
                 failures += 1
                 continue
             }
-            roots.append(argument.path)
-            spellings.append(argument.bytes)
+            roots.append(argument.bytes)
         }
-        let collection = await FileCollection.collect(
-            roots, spelledAs: spellings, followLinks: followLinks, in: fileSystem)
+        let collection = await FileCollection.collect(written: roots, followLinks: followLinks, in: fileSystem)
         for error in collection.errors { report(error, to: diagnostics) }
         // FIFOs and devices named on the command line, read to their end next.
         for stream in collection.streams {
