@@ -43,13 +43,9 @@ struct CopyCommand: Subcommand {
         .flag("H", nil, help: "Follow symbolic links given as SOURCE, none below.") {
             $0.dereferenceArguments = true
         },
-        .flag("P", "no-dereference", help: "Copy symbolic links as links (default).") {
-            $0.dereference = false
-            $0.dereferenceArguments = false
-        },
+        .flag("P", "no-dereference", help: "Copy symbolic links as links (default).") { $0.copyLinksAsLinks() },
         .flag("d", nil, help: "As cp -d: links copied as links, hard links kept (the default; as -P).") {
-            $0.dereference = false
-            $0.dereferenceArguments = false
+            $0.copyLinksAsLinks()
         },
         .value(
             nil, "preserve", "attributes",
@@ -105,6 +101,12 @@ struct CopyCommand: Subcommand {
     var verbose = false
     var dryRun = false
     var json = false
+
+    /// -P and -d: undo an earlier -L or -H, as in cp.
+    mutating func copyLinksAsLinks() {
+        dereference = false
+        dereferenceArguments = false
+    }
 
     func validate() throws(UsageError) {
         let needed = targetDirectory == nil ? 2 : 1
