@@ -26,8 +26,8 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible, Equatab
 
     public var description: String {
         var subject = ""
-        if let path { subject += " '\(path.string)'" }
-        if let secondPath { subject += " -> '\(secondPath.string)'" }
+        if let path { subject += " \(path.quoted)" }
+        if let secondPath { subject += " -> \(secondPath.quoted)" }
         return "\(operation)\(subject): \(ErrnoName.describe(code))"
     }
 }

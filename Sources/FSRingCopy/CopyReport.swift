@@ -106,7 +106,7 @@ public struct CopyFailure: Sendable, CustomStringConvertible {
 
     public var description: String {
         guard let detail else { return error.description }
-        return "\(error.operation) '\((error.path ?? source).string)': \(detail)"
+        return "\(error.operation) \((error.path ?? source).quoted): \(detail)"
     }
 }
 
@@ -135,11 +135,11 @@ public enum CopyError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .cannotStart(let error, let detail):
-            detail.map { "\(error.operation) '\(error.path?.string ?? "")': \($0)" } ?? error.description
+            detail.map { "\(error.operation) \(error.path?.quoted ?? "''"): \($0)" } ?? error.description
         case .intoItself(let source, let destination):
-            "cannot copy a directory, '\(source.string)', into itself, '\(destination.string)'"
+            "cannot copy a directory, \(source.quoted), into itself, \(destination.quoted)"
         case .sameFile(let source, let destination):
-            "'\(source.string)' and '\(destination.string)' are the same file"
+            "\(source.quoted) and \(destination.quoted) are the same file"
         case .stopped(let failure, _): "stopped: \(failure)"
         }
     }

@@ -201,7 +201,7 @@ final class CopyRun: Sendable {
         stop(
             CopyFailure(
                 source: tree.hidden, error: FileSystemError(code: code, operation: "rename", path: tree.final),
-                detail: "the copy is complete under '\(tree.hidden.string)': \(ErrnoName.describe(code))"))
+                detail: "the copy is complete under \(tree.hidden.quoted): \(ErrnoName.describe(code))"))
         return false
     }
 

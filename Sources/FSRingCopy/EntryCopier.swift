@@ -166,7 +166,7 @@ struct EntryCopier {
     func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Replacing? {
         guard let existing = existing(context) else { return .nothing }
         if existing.identity == info.identity {
-            throw .code(EINVAL, "copy", context.source, detail: "'\(context.destination.string)' is the same file")
+            throw .code(EINVAL, "copy", context.source, detail: "\(context.destination.quoted) is the same file")
         }
         if existing.type == .directory {
             throw .code(

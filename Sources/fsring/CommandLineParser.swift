@@ -1,3 +1,4 @@
+import FSRing
 import SystemPackage
 
 #if canImport(Glibc)
@@ -13,6 +14,8 @@ struct CommandArgument: Sendable, Equatable {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// The argument as a message names a path: quoted, its exact bytes shown.
+    var quoted: String { String(decoding: QuotedPath.bytes(bytes), as: UTF8.self) }
     var path: FilePath { FilePath(rawBytes: bytes) }
     /// `-`, which names standard input where a command reads it.
     var isStandardInput: Bool { bytes == [UInt8(ascii: "-")] }

@@ -224,12 +224,12 @@ struct CopyCommand: Subcommand {
             let kind = PathKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
             if let first = copiedTo[pair.destination] {
                 if kind.exists && kind.identity == first.identity {
-                    printer.diagnostic("warning: '\(pair.source.string)' is given more than once")
+                    printer.diagnostic("warning: \(pair.source.quoted) is given more than once")
                     continue
                 }
                 if !(first.isDirectory && kind.isDirectory) {
                     printer.diagnostic(
-                        "will not overwrite just-copied '\(pair.destination.string)' with '\(pair.source.string)'")
+                        "will not overwrite just-copied \(pair.destination.quoted) with \(pair.source.quoted)")
                     failed = true
                     continue
                 }
@@ -307,9 +307,9 @@ struct CopyCommand: Subcommand {
                     source: pair.source, destination: pair.destination, followLink: false, written: argument.bytes)
             }
             let error = argument.directoryError()
-            if error == ENOTDIR { throw CopyPlanError(message: "'\(argument.text)' is not a directory") }
+            if error == ENOTDIR { throw CopyPlanError(message: "\(argument.quoted) is not a directory") }
             guard error == 0 else {
-                throw CopyPlanError(message: "cannot copy '\(argument.text)': \(ErrnoName.describe(error))")
+                throw CopyPlanError(message: "cannot copy \(argument.quoted): \(ErrnoName.describe(error))")
             }
             return CopyPair(
                 source: pair.source, destination: pair.destination,
@@ -332,22 +332,22 @@ struct CopyCommand: Subcommand {
         // an existing one, or one the single directory SOURCE becomes.
         // (The path itself has lost the slash.)
         if targetDirectory == nil, paths.last?.endsWithSlash == true, !isDirectory {
-            let name = paths.last!.text
-            if target.exists { throw CopyPlanError(message: "'\(name)' is not a directory") }
+            let name = paths.last!.quoted
+            if target.exists { throw CopyPlanError(message: "\(name) is not a directory") }
             guard sources.count == 1,
                 PathKind(sources[0], followLink: dereference || dereferenceArguments).isDirectory
             else {
-                throw CopyPlanError(message: "cannot copy a non-directory to '\(name)': it names a directory")
+                throw CopyPlanError(message: "cannot copy a non-directory to \(name): it names a directory")
             }
         }
         if noTargetDirectory { return [(sources[0], destination)] }
         if targetDirectory != nil || isDirectory || sources.count > 1 {
             guard isDirectory else {
-                throw CopyPlanError(message: "target '\(destination.string)' is not a directory")
+                throw CopyPlanError(message: "target \(destination.quoted) is not a directory")
             }
             return try sources.map { source in
                 guard let name = source.lastComponent, name.kind == .regular || name.string == "." else {
-                    throw CopyPlanError(message: "cannot name a copy of '\(source.string)' inside a directory")
+                    throw CopyPlanError(message: "cannot name a copy of \(source.quoted) inside a directory")
                 }
                 return (source, destination.appending(name))
             }

@@ -158,10 +158,8 @@ final class CopyPrinter: Sendable {
         return "\(scaled / scale)." + fraction
     }
 
-    /// A path in single quotes, its bytes unchanged.
-    static func quoted(_ path: [UInt8]) -> [UInt8] {
-        [0x27] + path + [0x27]
-    }
+    /// A path as cp -v prints it (`QuotedPath`): `'a b'`, `'bad'$'\377'`.
+    static func quoted(_ path: [UInt8]) -> [UInt8] { QuotedPath.bytes(path) }
 
     /// `path` under the source's spelling: the source itself as written,
     /// an entry inside it as written without trailing slashes, then its

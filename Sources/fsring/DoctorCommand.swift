@@ -14,7 +14,7 @@ struct DoctorCommand: Subcommand {
     var paths: [CommandArgument] = []
 
     func validate() throws(UsageError) {
-        if let extra = paths.first { throw UsageError("takes no arguments, not '\(extra.text)'") }
+        if let extra = paths.first { throw UsageError("takes no arguments, not \(extra.quoted)") }
     }
 
     /// A line of the report, written at once through RawOutput, so that a

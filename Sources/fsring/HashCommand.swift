@@ -96,7 +96,7 @@ struct HashCommand: Subcommand {
         if filesFrom != nil {
             if check || audit != nil { throw UsageError("--files0-from cannot be combined with --check or --audit") }
             if let extra = paths.first {
-                throw UsageError("paths cannot be combined with --files0-from, not '\(extra.text)'")
+                throw UsageError("paths cannot be combined with --files0-from, not \(extra.quoted)")
             }
         }
     }
@@ -223,7 +223,8 @@ struct HashCommand: Subcommand {
             let error = argument.endsWithSlash ? argument.directoryError() : 0
             if error != 0 {
                 diagnostics.write(
-                    Array("fsring: hash: '".utf8) + argument.bytes + Array("': \(ErrnoName.describe(error))\n".utf8))
+                    Array("fsring: hash: ".utf8) + QuotedPath.bytes(argument.bytes)
+                        + Array(": \(ErrnoName.describe(error))\n".utf8))
                 failures += 1
                 continue
             }
@@ -241,10 +242,11 @@ struct HashCommand: Subcommand {
         if verbose {
             for link in collection.skippedLinks {
                 diagnostics.write(
-                    Array("fsring: hash: skipped symbolic link '".utf8) + link.rawBytes + Array("'\n".utf8))
+                    Array("fsring: hash: skipped symbolic link ".utf8) + QuotedPath.bytes(link.rawBytes) + [0x0A])
             }
             for (path, type) in collection.skippedSpecial {
-                diagnostics.write(Array("fsring: hash: skipped \(type) '".utf8) + path.rawBytes + Array("'\n".utf8))
+                diagnostics.write(
+                    Array("fsring: hash: skipped \(type) ".utf8) + QuotedPath.bytes(path.rawBytes) + [0x0A])
             }
         }
         let engine = HashEngine(fileSystem: fileSystem, algorithm: algorithm)
@@ -375,7 +377,7 @@ struct HashCommand: Subcommand {
             if verbose {
                 for path in outcome.skipped {
                     diagnostics.write(
-                        Array("fsring: hash: left out of the tree: '".utf8) + path.rawBytes + Array("'\n".utf8))
+                        Array("fsring: hash: left out of the tree: ".utf8) + QuotedPath.bytes(path.rawBytes) + [0x0A])
                 }
             }
             guard let digest = outcome.digest else {

@@ -144,6 +144,53 @@ struct CopyCommandTests {
         }
     }
 
+    /// Every name is listed and reported as cp (in a UTF-8 locale) quotes
+    /// it, so that bytes that are not UTF-8, control characters and quotes
+    /// are shown exactly and a listing's line is one entry.
+    @Test(arguments: allBackends)
+    func namesAreQuotedLikeCp(backend: Backend) throws {
+        let directory = try directoryForNobody("copy-cli-quoting")
+        let root = directory.path.string
+        let names: [[UInt8]] =
+            [
+                "plain", "a b", "it's", "it's!", "#x", "a#b", "~x", "a\"b", "a\\b", "a$b", "-x", "[x]", "a?b",
+                "a\nb", "a\tb\u{1}c\u{7F}", "\u{1B}[31m", "é", "it'é", "日本", "\u{85}x", "\u{2028}z", "\u{200B}z",
+                "\u{378}x", "\u{FFFD}",
+            ].map { Array($0.utf8) } + [
+                Array("bad".utf8) + [0xFF], Array("it's".utf8) + [0xFF], Array("it's".utf8) + [0xFF, 0x78],
+                [0x78, 0xFF, 0xFE, 0x79], [0xFF, 0x27, 0x78], [0xED, 0xA0, 0x80], [0x61, 0xE2, 0x80],
+            ]
+        mkdir(directory("s").string, 0o755)
+        for name in names { writeFile(Array("\(root)/s/".utf8) + name, [1]) }
+        let environment = ["LC_ALL": "C.UTF-8", "FSRING_BACKEND": backend.rawValue]
+        let theirs = try runProcess(["/bin/sh", "-c", "cd '\(root)' && cp -av s by-cp"], environment: environment)
+        let ours = try runProcess(
+            ["/bin/sh", "-c", "cd '\(root)' && '\(fsringExecutable)' copy -v s by-cp2"],
+            environment: environment)
+        #expect(theirs.status == 0 && ours.status == 0)
+        // As text: the quoted forms are UTF-8, and a byte printed unquoted
+        // would read as U+FFFD and differ.
+        let lines = { (text: String) in text.split(separator: "\n").sorted() }
+        let expected = lines(theirs.output.replacingOccurrences("by-cp", "by-cp2"))
+        #expect(lines(ours.output) == expected)
+        #expect(expected.count == names.count + 1)
+
+        // Failures name the path as cp's messages do.
+        let unreadable = Array("\(root)/s/".utf8) + [0x6E, 0x6F, 0xFF, 0x0A]
+        writeFile(unreadable, [2], mode: 0)
+        let cpErrors = try runAsNobody(
+            ["/bin/sh", "-c", "cd '\(root)' && cp -a s '\(root)/nobody-cp'"],
+            environment: environment
+        ).errors
+        let ourErrors = try runAsNobody(
+            ["/bin/sh", "-c", "cd '\(root)' && '\(fsringExecutable)' copy s '\(root)/nobody'"],
+            environment: environment
+        ).errors
+        let named = "'s/no'$'\\377\\n'"
+        #expect(cpErrors.contains("cannot open \(named) for reading: Permission denied"), "\(cpErrors)")
+        #expect(ourErrors.contains("open \(named): Permission denied (EACCES)"), "\(ourErrors)")
+    }
+
     @Test(arguments: allBackends)
     func noClobberUpdateVerboseAndJSON(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-flags")
