@@ -89,6 +89,10 @@ public struct FileInfo: Sendable, Hashable {
     /// Creation time, when the file system records it.
     public var created: FileTime?
 
+    /// The device holding the file as one number: equal for two files on
+    /// one file system, different across a mount point.
+    public var fileSystem: UInt64 { UInt64(deviceMajor) << 32 | UInt64(deviceMinor) }
+
     /// Identifies the file across paths (for hard links and loop detection).
     public var identity: FileIdentity { FileIdentity(deviceMajor: deviceMajor, deviceMinor: deviceMinor, inode: inode) }
 

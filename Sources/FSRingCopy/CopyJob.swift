@@ -26,6 +26,8 @@ struct DirectoryJob: Sendable {
     /// Where the copy is opened when not at `destination`: the temporary
     /// name of a new tree's top (see CopyRun.hideTree).
     var openedAt: FilePath? = nil
+    /// The file system of the directory above (nil for the top), for `-x`.
+    var parentFileSystem: UInt64? = nil
 }
 
 struct EntriesJob: Sendable {

@@ -55,6 +55,11 @@ public struct CopyOptions: Sendable {
     /// is written unnamed (O_TMPFILE) or under a temporary name and appears
     /// under its final name only when complete.
     public var inPlace = false
+    /// Copy no contents of a directory on another file system than the one
+    /// holding the directory above it (`-x`): a mount point is made, with
+    /// the mounted directory's metadata, and left empty, as cp -x does. The
+    /// source itself is copied whole wherever it is.
+    public var stayOnFileSystem = false
     /// Re-read every copied file and compare its BLAKE3 digest with the source's.
     public var verify = false
     /// Report what would be copied and change nothing.

@@ -65,6 +65,13 @@ extension EntryCopier {
             recordFinishOfUnreadable(job)
             throw error
         }
+        if options.stayOnFileSystem, let parentFileSystem = job.parentFileSystem,
+            let info = FileInfo.blockingLookup(descriptor, "", followLinks: false),
+            info.fileSystem != parentFileSystem
+        {
+            // A mount point (-x): the directory is copied, not what it holds.
+            return (OpenDirectory(descriptor: descriptor, path: job.source, info: info, isNew: false), [])
+        }
         var entries: [PendingEntry] = []
         let read = DirectoryReader.readBlocking(descriptor: descriptor, displayPath: job.source) {
             name, length, type, _ in

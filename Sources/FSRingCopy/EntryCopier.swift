@@ -224,7 +224,8 @@ struct EntryCopier {
         let directory = DirectoryJob(
             name: context.sourceName, sourceParent: job.source, destinationParent: job.destination,
             source: context.source, destination: context.destination, depth: job.depth + 1, destinationIsNew: isNew,
-            followLink: context.followLink, ancestors: job.ancestors)
+            followLink: context.followLink, ancestors: job.ancestors,
+            parentFileSystem: job.source.info.fileSystem)
         run.queue.add([.directory(directory)])
     }
 

@@ -18,6 +18,7 @@ extension FileSystem {
         var options = TreeWalkOptions()
         options.followSymbolicLinks = run.options.followSymbolicLinks
         options.followRootSymbolicLink = run.options.followRootSymbolicLink
+        options.stayOnFileSystem = run.options.stayOnFileSystem
         var (files, others) = await collectFiles(at: root, options: options)
         if Task.isCancelled || run.isStopped { return }
         // Links followed (-L) to files come back as entries; their bytes count too.

@@ -54,6 +54,9 @@ struct CopyCommand: Subcommand {
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
+        .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
+            $0.oneFileSystem = true
+        },
         .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
         .flag("u", "update", help: "Replace an existing file only when the source is newer.") { $0.update = true },
         .value(nil, "reflink", "when", help: "auto (clone where the file system can, default), always, never.") {
@@ -95,6 +98,7 @@ struct CopyCommand: Subcommand {
     var update = false
     var reflink = CopyOptions.Reflink.auto
     var inplace = false
+    var oneFileSystem = false
     var verify = false
     var jobs: Int?
     var progress: Bool?
@@ -125,6 +129,7 @@ struct CopyCommand: Subcommand {
         options.followSymbolicLinks = dereference
         options.followRootSymbolicLink = dereferenceArguments
         options.inPlace = inplace
+        options.stayOnFileSystem = oneFileSystem
         options.verify = verify
         options.dryRun = dryRun
         if let jobs { options.concurrency = jobs }

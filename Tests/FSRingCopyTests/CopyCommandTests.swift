@@ -285,6 +285,45 @@ struct CopyCommandTests {
         }
     }
 
+    /// -x: a directory on another file system is made, with the mounted
+    /// directory's metadata, and left empty, as cp -ax leaves it; a source
+    /// that is itself on another file system is copied whole.
+    @Test(arguments: allBackends)
+    func oneFileSystemLeavesMountPointsEmptyLikeCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-one-file-system")
+        let root = directory.path.string
+        try runScript("cd '\(root)' && mkdir -p s/sub s/mnt && echo a > s/a && echo b > s/sub/b")
+        let mounted = try runProcess(["/bin/mount", "-t", "tmpfs", "-o", "size=1m,mode=1751", "tmpfs", "\(root)/s/mnt"])
+        if mounted.status != 0 {
+            try Test.cancel("cannot mount a tmpfs here (\(mounted.errors)); -x is not tested")
+        }
+        defer { _ = try? runProcess(["/bin/umount", "\(root)/s/mnt"]) }
+        try runScript("cd '\(root)' && echo in > s/mnt/inside && mkdir s/mnt/deeper && ln -s mnt s/link")
+        let copy = { (arguments: String) in
+            try shell("cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)")
+        }
+        let listing = { (tree: String) in
+            try shell("cd '\(root)/\(tree)' && find . -printf '%p %y %m %s\\n' | sort").text
+        }
+        #expect(try copy("-x s ours").status == 0)
+        try runScript("cd '\(root)' && cp -ax s theirs")
+        #expect(try listing("ours") == listing("theirs"))
+        #expect(try listing("ours").contains("./mnt d 1751 "))
+        #expect(libcStat(directory("ours/mnt/inside")) == nil)
+        #expect(libcRead(directory("ours/sub/b")) == Array("b\n".utf8))
+        // -L follows the link into the mount: the link's copy is a mount point too.
+        #expect(try copy("-x -L s ours-followed").status == 0)
+        try runScript("cd '\(root)' && cp -axL s theirs-followed")
+        #expect(try listing("ours-followed") == listing("theirs-followed"))
+        #expect(libcStat(directory("ours-followed/link/inside")) == nil)
+        // The mount itself, named as the source, is copied whole.
+        #expect(try copy("-x s/mnt whole").status == 0)
+        #expect(libcRead(directory("whole/inside")) == Array("in\n".utf8))
+        // Without -x, everything.
+        #expect(try copy("s all").status == 0)
+        #expect(libcRead(directory("all/mnt/inside")) == Array("in\n".utf8))
+    }
+
     @Test(arguments: allBackends)
     func socketsAreSkippedWithAWarning(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-socket")
