@@ -55,6 +55,10 @@ public struct CopyOptions: Sendable {
     /// is written unnamed (O_TMPFILE) or under a temporary name and appears
     /// under its final name only when complete.
     public var inPlace = false
+    /// With `inPlace`, an existing file that cannot be opened for writing is
+    /// removed and made again (`-f`, as cp -f). Without `inPlace` this is
+    /// always so: every file is written as a new one that replaces the old.
+    public var force = false
     /// Copy no contents of a directory on another file system than the one
     /// holding the directory above it (`-x`): a mount point is made, with
     /// the mounted directory's metadata, and left empty, as cp -x does. The

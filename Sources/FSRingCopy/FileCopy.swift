@@ -133,7 +133,17 @@ extension EntryCopier {
             }
             // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.
             let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-            let descriptor = context.destinationName.withCString { openat(directory, $0, flags, mode) }
+            var descriptor = context.destinationName.withCString { openat(directory, $0, flags, mode) }
+            if descriptor < 0, options.force, case .entry = replacing {
+                // -f: a file that cannot be opened (no write permission) is
+                // removed and made again, as cp -f does.
+                let openError = errno
+                if context.destinationName.withCString({ unlinkat(directory, $0, 0) }) == 0 {
+                    descriptor = context.destinationName.withCString { openat(directory, $0, flags, mode) }
+                } else {
+                    errno = openError
+                }
+            }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
             return (descriptor, .inPlace)
         }

@@ -54,6 +54,9 @@ struct CopyCommand: Subcommand {
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
+        .flag("f", "force", help: "With --inplace, remove a file that cannot be opened and make it again.") {
+            $0.force = true
+        },
         .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
             $0.oneFileSystem = true
         },
@@ -99,6 +102,7 @@ struct CopyCommand: Subcommand {
     var reflink = CopyOptions.Reflink.auto
     var inplace = false
     var oneFileSystem = false
+    var force = false
     var verify = false
     var jobs: Int?
     var progress: Bool?
@@ -130,6 +134,7 @@ struct CopyCommand: Subcommand {
         options.followRootSymbolicLink = dereferenceArguments
         options.inPlace = inplace
         options.stayOnFileSystem = oneFileSystem
+        options.force = force
         options.verify = verify
         options.dryRun = dryRun
         if let jobs { options.concurrency = jobs }

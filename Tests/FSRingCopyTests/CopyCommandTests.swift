@@ -489,6 +489,46 @@ struct CopyCommandTests {
         }
     }
 
+    /// A read-only file at the destination: replaced by default (never
+    /// opened), refused with --inplace (it must be opened, as cp opens it),
+    /// removed and made again with --inplace -f (as with cp -f).
+    @Test(arguments: allBackends)
+    func forceReplacesFilesThatCannotBeOpenedLikeCp(backend: Backend) throws {
+        let directory = try directoryForNobody("copy-cli-force")
+        let root = directory.path.string
+        // Read-only files of nobody's and of root's, in a folder nobody may write in.
+        let targets = ["plain", "inplace", "forced", "by-cp", "by-cp-forced"]
+        try runScript(
+            "cd '\(root)' && echo new > source && chown 65534 source "
+                + targets.map { "&& echo old > \($0) && echo old > \($0)-root && chmod 444 \($0) \($0)-root " }.joined()
+                + "&& chown 65534 " + targets.joined(separator: " "))
+        let fsring = { (options: [String], target: String) in
+            try runAsNobody(
+                [fsringExecutable, "copy"] + options + ["\(root)/source", "\(root)/\(target)"],
+                environment: ["FSRING_BACKEND": backend.rawValue])
+        }
+        let cp = { (options: [String], target: String) in
+            try runAsNobody(["/bin/cp"] + options + ["\(root)/source", "\(root)/\(target)"])
+        }
+        for owner in ["", "-root"] {
+            // Without --inplace every file is replaced by a new one: -f changes nothing.
+            #expect(try fsring([], "plain\(owner)").status == 0)
+            #expect(libcRead(directory("plain\(owner)")) == Array("new\n".utf8))
+            // Written in place, the file must be opened: refused, as cp is refused.
+            let refused = try fsring(["--inplace"], "inplace\(owner)")
+            #expect(refused.status == 1)
+            #expect(refused.errors.contains("open '\(root)/inplace\(owner)': Permission denied (EACCES)"))
+            #expect(libcRead(directory("inplace\(owner)")) == Array("old\n".utf8))
+            #expect(try cp([], "by-cp\(owner)").status == 1)
+            // -f: removed and made again, as with cp -f.
+            #expect(try fsring(["--inplace", "-f"], "forced\(owner)").status == 0)
+            #expect(try cp(["-f"], "by-cp-forced\(owner)").status == 0)
+            #expect(libcRead(directory("forced\(owner)")) == Array("new\n".utf8))
+            #expect(libcRead(directory("by-cp-forced\(owner)")) == Array("new\n".utf8))
+            #expect(libcStat(directory("forced\(owner)"))?.st_uid == 65534)
+        }
+    }
+
     /// As an unprivileged user, into existing directories, where each file
     /// is written unnamed and linked in by its descriptor (which older
     /// kernels allow only with CAP_DAC_READ_SEARCH; emulated, the link goes
