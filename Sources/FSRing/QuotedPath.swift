@@ -19,11 +19,13 @@ import SystemPackage
 public enum QuotedPath {
     /// `path`'s bytes, quoted.
     public static func bytes(_ path: some Collection<UInt8>) -> [UInt8] {
-        let units = Units(path)
-        if units.pieces.isEmpty { return [quote, quote] }
-        if units.hasSingleQuote && units.fitsDoubleQuotes { return [doubleQuote] + path + [doubleQuote] }
+        let bytes = Array(path)
+        // Most paths: printable ASCII without a single quote.
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != quote }) { return [quote] + bytes + [quote] }
+        let units = Units(bytes)
+        if units.hasSingleQuote && units.fitsDoubleQuotes { return [doubleQuote] + bytes + [doubleQuote] }
         var quoted: [UInt8] = [quote]
-        quoted.reserveCapacity(path.count + 8)
+        quoted.reserveCapacity(bytes.count + 8)
         // cp prints an empty `''` right after the opening quote when a path
         // holds a single quote and ends in escapes (its quoting scans twice,
         // and the first scan's open escape leaks into the second); kept, so
@@ -34,15 +36,15 @@ public enum QuotedPath {
             if piece.escaped {
                 if !inEscapes { quoted += [quote, UInt8(ascii: "$"), quote] }
                 inEscapes = true
-                for byte in piece.bytes { quoted += escape(byte) }
-            } else if piece.bytes.first == quote {
+                for byte in bytes[piece.range] { quoted += escape(byte) }
+            } else if bytes[piece.range.lowerBound] == quote {
                 // Closes the quotes (or the escapes), a quoted quote, opens them again.
                 quoted += [quote, UInt8(ascii: "\\"), quote, quote]
                 inEscapes = false
             } else {
                 if inEscapes { quoted += [quote, quote] }
                 inEscapes = false
-                quoted += piece.bytes
+                quoted += bytes[piece.range]
             }
         }
         quoted.append(quote)
@@ -80,21 +82,20 @@ public enum QuotedPath {
     /// A path cut into characters (or single bytes that are not UTF-8), each
     /// marked as printed or escaped.
     private struct Units {
-        var pieces: [(bytes: ArraySlice<UInt8>, escaped: Bool)] = []
+        var pieces: [(range: Range<Int>, escaped: Bool)] = []
         var hasSingleQuote = false
         /// Every character reads the same in double quotes and in a shell's:
         /// letters, digits, a few punctuation marks, spaces, printable
         /// non-ASCII characters and single quotes.
         var fitsDoubleQuotes = true
 
-        init(_ path: some Collection<UInt8>) {
-            let bytes = Array(path)
+        init(_ bytes: [UInt8]) {
             var index = 0
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte < 0x80 {
                     let printable = byte >= 0x20 && byte < 0x7F
-                    pieces.append((bytes[index...index], !printable))
+                    pieces.append((index..<index + 1, !printable))
                     if byte == quote { hasSingleQuote = true }
                     if !Self.fitsDoubleQuotes(byte, first: index == 0) { fitsDoubleQuotes = false }
                     index += 1
@@ -102,11 +103,11 @@ public enum QuotedPath {
                 }
                 if let (scalar, length) = Self.decode(bytes, at: index) {
                     let printable = Self.isPrintable(scalar)
-                    pieces.append((bytes[index..<index + length], !printable))
+                    pieces.append((index..<index + length, !printable))
                     if !printable { fitsDoubleQuotes = false }
                     index += length
                 } else {
-                    pieces.append((bytes[index...index], true))
+                    pieces.append((index..<index + 1, true))
                     fitsDoubleQuotes = false
                     index += 1
                 }
@@ -119,7 +120,11 @@ public enum QuotedPath {
                 UInt8(ascii: "0")...UInt8(ascii: "9"):
                 return true
             case UInt8(ascii: "#"), UInt8(ascii: "~"): return first
-            default: return Array("%+,-./:@]_ '".utf8).contains(byte)
+            case UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "]"), UInt8(ascii: "_"),
+                UInt8(ascii: " "), UInt8(ascii: "'"):
+                return true
+            default: return false
             }
         }
 
