@@ -165,7 +165,7 @@ struct EntryCopier {
     /// what it replaces, or nil when the existing entry is kept.
     func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Replacing? {
         guard let existing = existing(context) else { return .nothing }
-        if existing.identity == info.identity {
+        if existing.identity == info.identity || linkLeads(context, info, to: existing) {
             throw .code(EINVAL, "copy", context.source, detail: "\(context.destination.quoted) is the same file")
         }
         if existing.type == .directory {
@@ -185,6 +185,16 @@ struct EntryCopier {
             }
             return .entry(existing.type)
         }
+    }
+
+    /// Whether the source, a symbolic link copied as a link, leads to the
+    /// file it would replace: the file's only name could become a link to
+    /// itself, its contents lost. cp refuses this too ("are the same file").
+    /// (A link in the way is itself replaced, never followed, so it is no
+    /// such case.)
+    private func linkLeads(_ context: EntryContext, _ info: FileInfo, to existing: FileInfo) -> Bool {
+        guard info.type == .symbolicLink, existing.type != .symbolicLink else { return false }
+        return lookup(context, follow: true)?.identity == existing.identity
     }
 
     func skip(_ context: EntryContext, _ type: FileType, _ reason: String) {

@@ -285,6 +285,41 @@ struct CopyCommandTests {
         }
     }
 
+    /// A symbolic link copied over the very file it leads to would leave
+    /// that name a link to itself and the file's contents gone: refused, as
+    /// cp refuses it, named as the command's argument and inside a tree.
+    @Test(arguments: allBackends)
+    func aLinkIsNotCopiedOverTheFileItLeadsToLikeCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-link-onto-target")
+        let root = directory.path.string
+        try runScript(
+            "cd '\(root)' && echo data > a && ln -s a la && ln -s la lla && mkdir s t && echo keep > t/x "
+                + "&& ln -s '\(root)/t/x' s/x && echo y > s/y && echo other > t/other && ln -s x s/l "
+                + "&& ln -s x t/l && ln -s other s/to-other && echo replaced > t/to-other")
+        let copy = { (arguments: String) in
+            try shell(
+                "cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)",
+                standardError: true)
+        }
+        for link in ["la", "lla"] {
+            let ours = try copy("\(link) a")
+            #expect(ours.status == 1)
+            #expect(ours.text.contains("'a' is the same file"), "\(ours.text)")
+            #expect(try shell("cd '\(root)' && cp -a \(link) a").status == 1)
+            #expect(libcRead(directory("a")) == Array("data\n".utf8))
+        }
+        let tree = try copy("-T s t")
+        #expect(tree.status == 1)
+        #expect(tree.text.contains("'t/x' is the same file"), "\(tree.text)")
+        #expect(libcRead(directory("t/x")) == Array("keep\n".utf8))
+        #expect(libcRead(directory("t/y")) == Array("y\n".utf8))
+        // A link in the way is replaced (both links lead to t/x: no file is
+        // lost), and a file another link leads to is replaced as ever.
+        #expect(try shell("readlink '\(root)/t/l'").text == "x\n")
+        #expect(try shell("readlink '\(root)/t/to-other'").text == "other\n")
+        #expect(try shell("cd '\(root)' && cp -aT s t").status == 1)
+    }
+
     /// -x: a directory on another file system is made, with the mounted
     /// directory's metadata, and left empty, as cp -ax leaves it; a source
     /// that is itself on another file system is copied whole.
