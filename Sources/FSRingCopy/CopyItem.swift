@@ -36,6 +36,12 @@ extension FileSystem {
         onError: @escaping @Sendable (CopyFailure) -> CopyErrorDecision = { _ in .proceed }
     ) async throws(CopyError) -> CopySummary {
         let started = ContinuousClock.now
+        // An empty path names nothing (as for open(2)); looked up relative
+        // to a descriptor it would name the working directory.
+        if source.isEmpty { throw .cannotStart(FileSystemError(code: ENOENT, operation: "statx", path: source)) }
+        if destination.isEmpty {
+            throw .cannotStart(FileSystemError(code: ENOENT, operation: "create", path: destination))
+        }
         let follow = options.followSymbolicLinks || options.followRootSymbolicLink
         guard let sourceInfo = source.withPlatformString({ FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: follow) })
         else { throw .cannotStart(FileSystemError(code: errno, operation: "statx", path: source)) }

@@ -356,6 +356,8 @@ struct CopyCommand: Subcommand {
                 throw CopyPlanError(message: "target \(destination.quoted) is not a directory")
             }
             return try sources.map { source in
+                // An empty SOURCE names nothing: reported when its turn comes, as by cp.
+                if source.isEmpty { return (source, destination) }
                 guard let name = source.lastComponent, name.kind == .regular || name.string == "." else {
                     throw CopyPlanError(message: "cannot name a copy of \(source.quoted) inside a directory")
                 }

@@ -63,6 +63,23 @@ struct CopyCommandTests {
         #expect(fileSlash.status == 2)
         #expect(fileSlash.errors.contains("'\(root)/single/' is not a directory"))
         #expect(access(directory("from-slash").string, F_OK) != 0)
+        // An empty path names nothing, as for cp: not the working directory.
+        mkdir(directory("empty").string, 0o755)
+        let inEmpty = { (arguments: String) in
+            try shell(
+                "cd '\(root)/empty' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)",
+                standardError: true)
+        }
+        let emptyDestination = try inEmpty("'\(root)/tree' ''")
+        #expect(emptyDestination.status == 1)
+        #expect(emptyDestination.text.contains("create '': No such file or directory (ENOENT)"))
+        let emptySource = try inEmpty("'' copy-of-nothing")
+        #expect(emptySource.status == 1)
+        #expect(emptySource.text.contains("statx '': No such file or directory (ENOENT)"))
+        mkdir(directory("empty/into").string, 0o755)
+        #expect(try inEmpty("'' '\(root)/single' into").status == 1)
+        #expect(libcRead(directory("empty/into/single")) == [2])
+        #expect(try shell("ls -A '\(root)/empty'").text == "into\n")
         // Two sources meeting at one name, as cp: another file is not written
         // over the one just copied there; directories merge; the same file
         // given twice is copied once.
