@@ -127,8 +127,14 @@ extension FileSystem {
             if isNew && !options.dryRun {
                 if !options.inPlace {
                     // Written under a temporary name, renamed into place at the end (see CopyRun.hideTree).
-                    let hidden = destination.removingLastComponent().appending(run.temporaryName())
-                    if hidden.withPlatformString({ mkdir($0, 0o700) }) != 0 { throw .last("mkdir", destination) }
+                    var hidden = destination.removingLastComponent().appending(run.temporaryName())
+                    var attempts = 1
+                    // A name taken (left by a killed run of a process with this ID): the next.
+                    while hidden.withPlatformString({ mkdir($0, 0o700) }) != 0 {
+                        guard errno == EEXIST, attempts < 64 else { throw .last("mkdir", destination) }
+                        hidden = destination.removingLastComponent().appending(run.temporaryName())
+                        attempts += 1
+                    }
                     run.hideTree(at: hidden, until: destination)
                     openedAt = hidden
                 } else if destination.withPlatformString({ mkdir($0, 0o700) }) != 0 {

@@ -302,12 +302,25 @@ struct EntryCopier {
             skip(context, type, "exists")
             return false
         }
-        let temporary = temporaryName(beside: context)
-        guard temporary.withCString({ make(directory, $0) }) == 0 else {
-            throw .last(operation, context.destination)
+        let temporary = underFreshTemporaryName(beside: context) { name in
+            name.withCString { make(directory, $0) } == 0
         }
+        guard let temporary else { throw .last(operation, context.destination) }
         try rename(temporary, over: context)
         return true
+    }
+
+    /// Runs `make` under a temporary name beside the entry, and under the
+    /// next while the name is taken: a killed run leaves its names behind,
+    /// and a later process can have the same ID. Nil when `make` fails
+    /// otherwise (errno says why), or 64 names in a row are taken.
+    func underFreshTemporaryName(beside context: EntryContext, _ make: (RawName) -> Bool) -> RawName? {
+        for _ in 0..<64 {
+            let name = temporaryName(beside: context)
+            if make(name) { return name }
+            if errno != EEXIST { return nil }
+        }
+        return nil
     }
 
     /// A name for an entry written before it takes its final name, in the

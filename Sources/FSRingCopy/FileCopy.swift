@@ -155,11 +155,12 @@ extension EntryCopier {
             guard [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) else { throw .last("open", context.destination) }
             run.learn(.temporaryName)
         }
-        let temporary = temporaryName(beside: context)
-        let descriptor = temporary.withCString {
-            openat(directory, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        var descriptor: Int32 = -1
+        let temporary = underFreshTemporaryName(beside: context) { name in
+            descriptor = name.withCString { openat(directory, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
+            return descriptor >= 0
         }
-        guard descriptor >= 0 else { throw .last("open", context.destination) }
+        guard let temporary else { throw .last("open", context.destination) }
         return (descriptor, .temporaryName(temporary))
     }
 
@@ -195,10 +196,10 @@ extension EntryCopier {
         }
         // Something is there: link under a temporary name and rename over it,
         // so the name never points at nothing.
-        let temporary = temporaryName(beside: context)
-        guard link(descriptor, as: temporary, in: directory) == .linked else {
-            throw .last("link", context.destination)
+        let temporary = underFreshTemporaryName(beside: context) { name in
+            link(descriptor, as: name, in: directory) == .linked
         }
+        guard let temporary else { throw .last("link", context.destination) }
         try rename(temporary, over: context)
         return .placed
     }

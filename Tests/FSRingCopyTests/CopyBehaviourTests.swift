@@ -33,6 +33,36 @@ struct CopyBehaviourTests {
         #expect(libcRead(directory("file")) == [1])
     }
 
+    /// A killed run leaves its temporary names behind, and a later process
+    /// can have the same ID: a name taken is passed over, for a new tree's
+    /// top and for entries replaced in an existing tree, not a failure.
+    @Test(arguments: allBackends)
+    func temporaryNamesLeftByAnEarlierProcessArePassedOver(backend: Backend) async throws {
+        let fs = try fileSystem(backend)
+        let directory = TemporaryDirectory("copy-stale-temporaries")
+        mkdir(directory("source").string, 0o755)
+        writeFile(directory("source/f"), Array("new".utf8))
+        symlink("f", directory("source/link").string)
+        mkdir(directory("existing").string, 0o755)
+        writeFile(directory("existing/f"), Array("old".utf8))
+        symlink("elsewhere", directory("existing/link").string)
+        let stale = (0..<10).map { ".fsring-\(getpid())-\($0).tmp" }
+        for name in stale {
+            writeFile(directory(name), Array("stale".utf8))
+            writeFile(directory("existing/\(name)"), Array("stale".utf8))
+        }
+        _ = try await fs.copyItem(at: directory("source"), to: directory("fresh"))
+        _ = try await fs.copyItem(at: directory("source"), to: directory("existing"))
+        for tree in ["fresh", "existing"] {
+            #expect(libcRead(directory("\(tree)/f")) == Array("new".utf8), "\(tree)")
+            #expect(try shell("readlink '\(directory("\(tree)/link").string)'").text == "f\n", "\(tree)")
+        }
+        for name in stale {
+            #expect(libcRead(directory(name)) == Array("stale".utf8))
+            #expect(libcRead(directory("existing/\(name)")) == Array("stale".utf8))
+        }
+    }
+
     /// With `countTotals`, progress learns the source's totals while the
     /// copy runs (for an ETA): every entry but directories, and the bytes of
     /// the regular files. Counting one `statx` at a time took longer than
