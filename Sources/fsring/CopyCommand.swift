@@ -47,18 +47,15 @@ struct CopyCommand: Subcommand {
         .flag("d", nil, help: "As cp -d: links copied as links, hard links kept (the default; as -P).") {
             $0.copyLinksAsLinks()
         },
+        .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
+            $0.oneFileSystem = true
+        },
         .value(
             nil, "preserve", "attributes",
             help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all)."
         ) { command, list throws(UsageError) in command.preserve = try CopyCommand.attributes(list.text) },
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
-        },
-        .flag("f", "force", help: "With --inplace, remove a file that cannot be opened and make it again.") {
-            $0.force = true
-        },
-        .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
-            $0.oneFileSystem = true
         },
         .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
         .flag("u", "update", help: "Replace an existing file only when the source is newer.") { $0.update = true },
@@ -74,6 +71,9 @@ struct CopyCommand: Subcommand {
         .flag(
             nil, "inplace", help: "Write into the final names directly (an interrupted copy may leave partial files)."
         ) { $0.inplace = true },
+        .flag("f", "force", help: "With --inplace, remove a file that cannot be opened and make it again.") {
+            $0.force = true
+        },
         .flag(nil, "verify", help: "Read every copied file back and compare BLAKE3 digests with the source.") {
             $0.verify = true
         },
