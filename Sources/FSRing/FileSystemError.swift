@@ -24,10 +24,14 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible, Equatab
     /// The errno's symbolic name, e.g. `ENOENT`.
     public var codeName: String { ErrnoName.name(code) }
 
-    public var description: String {
+    public var description: String { description(naming: \.quoted) }
+
+    /// The description with each path named by `name`: a caller that knows
+    /// how a path was written on its command line can name it that way.
+    public func description(naming name: (FilePath) -> String) -> String {
         var subject = ""
-        if let path { subject += " \(path.quoted)" }
-        if let secondPath { subject += " -> \(secondPath.quoted)" }
+        if let path { subject += " " + name(path) }
+        if let secondPath { subject += " -> " + name(secondPath) }
         return "\(operation)\(subject): \(ErrnoName.describe(code))"
     }
 }

@@ -104,9 +104,12 @@ public struct CopyFailure: Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
-    public var description: String {
-        guard let detail else { return error.description }
-        return "\(error.operation) \((error.path ?? source).quoted): \(detail)"
+    public var description: String { description(naming: \.quoted) }
+
+    /// The description with each path named by `name` (see `FileSystemError`).
+    public func description(naming name: (FilePath) -> String) -> String {
+        guard let detail else { return error.description(naming: name) }
+        return "\(error.operation) \(name(error.path ?? source)): \(detail)"
     }
 }
 
@@ -132,15 +135,18 @@ public enum CopyError: Error, Sendable, CustomStringConvertible {
     /// done before it; no incomplete file is left under a final name.
     case stopped(CopyFailure, summary: CopySummary)
 
-    public var description: String {
+    public var description: String { description(naming: \.quoted) }
+
+    /// The description with each path named by `name` (see `FileSystemError`).
+    public func description(naming name: (FilePath) -> String) -> String {
         switch self {
         case .cannotStart(let error, let detail):
-            detail.map { "\(error.operation) \(error.path?.quoted ?? "''"): \($0)" } ?? error.description
+            detail.map { "\(error.operation) \(name(error.path ?? "")): \($0)" } ?? error.description(naming: name)
         case .intoItself(let source, let destination):
-            "cannot copy a directory, \(source.quoted), into itself, \(destination.quoted)"
+            "cannot copy a directory, \(name(source)), into itself, \(name(destination))"
         case .sameFile(let source, let destination):
-            "\(source.quoted) and \(destination.quoted) are the same file"
-        case .stopped(let failure, _): "stopped: \(failure)"
+            "\(name(source)) and \(name(destination)) are the same file"
+        case .stopped(let failure, _): "stopped: " + failure.description(naming: name)
         }
     }
 }

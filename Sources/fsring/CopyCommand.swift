@@ -32,7 +32,9 @@ struct CopyCommand: Subcommand {
 
     static let options: [CommandOption<CopyCommand>] = [
         .value("t", "target-directory", "directory", help: "Copy every source into this directory.") {
-            command, directory in command.targetDirectory = directory.path
+            command, directory in
+            command.targetDirectory = directory.path
+            command.targetDirectoryWritten = directory.bytes
         },
         .flag("T", "no-target-directory", help: "Treat DEST as the copy itself.") { $0.noTargetDirectory = true },
         .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
@@ -92,6 +94,7 @@ struct CopyCommand: Subcommand {
 
     var paths: [CommandArgument] = []
     var targetDirectory: FilePath?
+    var targetDirectoryWritten: [UInt8] = []
     var noTargetDirectory = false
     var dereference = false
     var dereferenceArguments = false
@@ -248,7 +251,9 @@ struct CopyCommand: Subcommand {
             }
             var pairOptions = options
             if pair.followLink { pairOptions.followRootSymbolicLink = true }
-            printer.listSource(pair.source, as: pair.written)
+            printer.listPair(
+                source: pair.source, written: pair.written, destination: pair.destination,
+                writtenDestination: pair.writtenDestination)
             do throws(CopyError) {
                 let summary = try await fileSystem.copyItem(
                     at: pair.source, to: pair.destination, options: pairOptions, progress: progressHandler,
@@ -302,6 +307,10 @@ struct CopyCommand: Subcommand {
         var followLink: Bool
         /// The argument's bytes (`d//s`, `./d/s/`), which listings show, as cp's do.
         var written: [UInt8]
+        /// The destination as cp spells it: DEST as written (`dir//new/`),
+        /// or, for a copy into DEST, DEST without its trailing slashes, a
+        /// slash and the source's name (`./dir//./f` for `./dir//./`).
+        var writtenDestination: [UInt8]
     }
 
     /// Each source with the path its copy gets, by cp's rules.
@@ -314,7 +323,8 @@ struct CopyCommand: Subcommand {
         return try zip(written, pairs).map { argument, pair in
             guard argument.endsWithSlash else {
                 return CopyPair(
-                    source: pair.source, destination: pair.destination, followLink: false, written: argument.bytes)
+                    source: pair.source, destination: pair.destination, followLink: false, written: argument.bytes,
+                    writtenDestination: pair.writtenDestination)
             }
             let error = argument.directoryError()
             if error == ENOTDIR { throw CopyPlanError(message: "\(argument.quoted) is not a directory") }
@@ -323,18 +333,22 @@ struct CopyCommand: Subcommand {
             }
             return CopyPair(
                 source: pair.source, destination: pair.destination,
-                followLink: PathKind(pair.source, followLink: false).isLink, written: argument.bytes)
+                followLink: PathKind(pair.source, followLink: false).isLink, written: argument.bytes,
+                writtenDestination: pair.writtenDestination)
         }
     }
 
     /// Where each SOURCE goes, by cp's rules.
-    private func destinations() throws -> [(source: FilePath, destination: FilePath)] {
+    private func destinations() throws -> [(source: FilePath, destination: FilePath, writtenDestination: [UInt8])] {
         var sources = paths.map(\.path)
         let destination: FilePath
+        let writtenDestination: [UInt8]
         if let targetDirectory {
             destination = targetDirectory
+            writtenDestination = targetDirectoryWritten
         } else {
             destination = sources.removeLast()
+            writtenDestination = paths.last!.bytes
         }
         let target = PathKind(destination, followLink: true)
         let isDirectory = target.isDirectory
@@ -350,21 +364,25 @@ struct CopyCommand: Subcommand {
                 throw CopyPlanError(message: "cannot copy a non-directory to \(name): it names a directory")
             }
         }
-        if noTargetDirectory { return [(sources[0], destination)] }
+        if noTargetDirectory { return [(sources[0], destination, writtenDestination)] }
         if targetDirectory != nil || isDirectory || sources.count > 1 {
             guard isDirectory else {
                 throw CopyPlanError(message: "target \(destination.quoted) is not a directory")
             }
             return try sources.map { source in
                 // An empty SOURCE names nothing: reported when its turn comes, as by cp.
-                if source.isEmpty { return (source, destination) }
+                if source.isEmpty { return (source, destination, writtenDestination) }
                 guard let name = source.lastComponent, name.kind == .regular || name.string == "." else {
                     throw CopyPlanError(message: "cannot name a copy of \(source.quoted) inside a directory")
                 }
-                return (source, destination.appending(name))
+                var directory = writtenDestination[...]
+                while directory.last == UInt8(ascii: "/") { directory.removeLast() }
+                let sourceBytes = source.rawBytes
+                let nameBytes = sourceBytes[(sourceBytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]
+                return (source, destination.appending(name), Array(directory) + [UInt8(ascii: "/")] + nameBytes)
             }
         }
-        return [(sources[0], destination)]
+        return [(sources[0], destination, writtenDestination)]
     }
 
     static func json(_ summary: CopySummary) -> [UInt8] {

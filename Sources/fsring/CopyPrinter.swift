@@ -19,6 +19,8 @@ final class CopyPrinter: Sendable {
         var lastProgress: CopyProgress?
         /// The source being copied, as a path and as it was written.
         var source: (path: [UInt8], written: [UInt8])?
+        /// Its destination, as a path and as cp spells it.
+        var destination: (path: [UInt8], written: [UInt8])?
     }
     private let state: Mutex<State>
     private let verbose: Bool
@@ -33,11 +35,15 @@ final class CopyPrinter: Sendable {
         state = Mutex(State())
     }
 
-    /// Says how the source about to be copied was written: its entries are
-    /// listed under that spelling (`d//s/f`, as cp lists them), not the
-    /// path's normalized one (`d/s/f`).
-    func listSource(_ source: FilePath, as written: [UInt8]) {
-        state.withLock { $0.source = (source.rawBytes, written) }
+    /// Says how the source about to be copied and its destination were
+    /// written: entries are listed and named in messages under those
+    /// spellings (`d//s/f`, `dir//new/f`, as cp names them), not the paths'
+    /// normalized ones (`d/s/f`).
+    func listPair(source: FilePath, written: [UInt8], destination: FilePath, writtenDestination: [UInt8]) {
+        state.withLock {
+            $0.source = (source.rawBytes, written)
+            $0.destination = (destination.rawBytes, writtenDestination)
+        }
     }
 
     func item(_ item: CopiedItem) {
@@ -48,9 +54,9 @@ final class CopyPrinter: Sendable {
         case .skipped: guard verbose || item.type == .socket else { return }
         case .copied: guard verbose else { return }
         }
-        let destination = Self.quoted(item.destination.rawBytes)
         state.withLock { state in
             let source = Self.quoted(Self.spelled(item.source.rawBytes, as: state.source))
+            let destination = Self.quoted(Self.spelled(item.destination.rawBytes, as: state.destination))
             switch item.outcome {
             case .copied where verbose:
                 clearProgress(&state)
@@ -75,16 +81,24 @@ final class CopyPrinter: Sendable {
         }
     }
 
-    func failure(_ failure: CopyFailure) { diagnostic("\(failure)") }
+    func failure(_ failure: CopyFailure) { diagnostic { failure.description(naming: $0) } }
 
-    func fatal(_ error: CopyError) { diagnostic("\(error)") }
+    func fatal(_ error: CopyError) { diagnostic { error.description(naming: $0) } }
 
     /// A line on stderr, after what stdout has so far, with the progress line out of the way.
-    func diagnostic(_ text: String) {
+    func diagnostic(_ text: String) { diagnostic { _ in text } }
+
+    /// A line whose paths are named as the source was written (`d//x`, as
+    /// cp names them), quoted.
+    private func diagnostic(_ text: (_ naming: (FilePath) -> String) -> String) {
         state.withLock { state in
+            let (source, destination) = (state.source, state.destination)
+            let line = text { path in
+                String(decoding: Self.quoted(Self.spelled(path.rawBytes, as: source, or: destination)), as: UTF8.self)
+            }
             clearProgress(&state)
             state.output.flush()
-            state.diagnostics.write("fsring: copy: \(text)\n")
+            state.diagnostics.write("fsring: copy: \(line)\n")
             state.diagnostics.flush()
         }
     }
@@ -160,6 +174,22 @@ final class CopyPrinter: Sendable {
 
     /// A path as cp -v prints it (`QuotedPath`): `'a b'`, `'bad'$'\377'`.
     static func quoted(_ path: [UInt8]) -> [UInt8] { QuotedPath.bytes(path) }
+
+    /// `path` under the spelling of whichever of `source` and `destination`
+    /// holds it (the one deeper down when both do: a copy inside its source).
+    static func spelled(
+        _ path: [UInt8], as source: (path: [UInt8], written: [UInt8])?,
+        or destination: (path: [UInt8], written: [UInt8])?
+    ) -> [UInt8] {
+        let holders = [source, destination].compactMap { $0 }.filter { holds($0.path, path) }
+        guard let holder = holders.max(by: { $0.path.count < $1.path.count }) else { return path }
+        return spelled(path, as: holder)
+    }
+
+    /// Whether `path` is `top` or inside it.
+    private static func holds(_ top: [UInt8], _ path: [UInt8]) -> Bool {
+        path.starts(with: top) && (path.count == top.count || path[top.count] == UInt8(ascii: "/"))
+    }
 
     /// `path` under the source's spelling: the source itself as written,
     /// an entry inside it as written without trailing slashes, then its

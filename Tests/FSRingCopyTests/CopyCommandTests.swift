@@ -142,22 +142,30 @@ struct CopyCommandTests {
         #expect(treeOntoFile.errors == expected)
     }
 
-    /// -v lists sources as they were written (`d//s`, `./d/s/`), as cp -v does.
+    /// -v and messages name sources and destinations as they were written
+    /// (`d//s`, `./d/s/`, `dir//new/`), as cp does.
     @Test(arguments: allBackends)
-    func verboseListsSourcesAsWrittenLikeCp(backend: Backend) throws {
+    func pathsAreNamedAsWrittenLikeCp(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-spelled")
         let root = directory.path.string
-        try runScript("cd '\(root)' && mkdir -p d/s && echo 1 > d/s/f")
-        for (index, written) in ["d//s", "./d/s/", "d/s/f", "./d//s/f"].enumerated() {
-            let theirs = try shell("cd '\(root)' && cp -av '\(written)' theirs\(index)")
+        // Two sandboxes alike, one for each tool, so each can be given the same arguments.
+        try runScript("cd '\(root)' && for t in ours theirs; do mkdir -p $t/d/s $t/dir && echo 1 > $t/d/s/f; done")
+        let cases = [
+            "d//s first", "./d/s/ second", "d/s/f third", "./d//s/f fourth", "d/s/f dir//", "d/s/f ./dir//./",
+            "d/s dir//new", "d/s dir//new2/", "-t dir// d/s/f", "-T d/s dir//T//", "d/s/f d/s dir//", "d/s/. dir//dot",
+            "./d//s/ dir//x/", "d//missing out",
+        ]
+        for arguments in cases {
+            let theirs = try shell("cd '\(root)/theirs' && cp -av \(arguments)", standardError: true)
             let ours = try shell(
-                "cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -v '\(written)' ours\(index)"
-            )
-            #expect(ours.status == 0)
+                "cd '\(root)/ours' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -v \(arguments)",
+                standardError: true)
+            #expect(ours.status == theirs.status, "\(arguments)")
             let lines = { (text: String) in text.split(separator: "\n").sorted() }
-            #expect(
-                lines(ours.text.replacingOccurrences("'ours\(index)", "'theirs\(index)")) == lines(theirs.text),
-                "\(written)")
+            let expected = lines(
+                theirs.text.replacingOccurrences("cp: cannot stat ", "fsring: copy: statx ").replacingOccurrences(
+                    ": No such file or directory", ": No such file or directory (ENOENT)"))
+            #expect(lines(ours.text) == expected, "\(arguments)")
         }
     }
 
