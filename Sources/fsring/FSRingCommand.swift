@@ -33,6 +33,7 @@ enum FSRingCommand {
     }
 
     static func main() async {
+        DescriptorLimit.raise()
         let arguments = CommandArgument.processArguments[...]
         guard let first = arguments.first?.text else {
             usageError("give a command: \(commandNames)", help: "fsring --help")
