@@ -10,6 +10,16 @@ struct CopyCommandTests {
         try runProcess([fsringExecutable, "copy"] + arguments, environment: ["FSRING_BACKEND": backend.rawValue])
     }
 
+    /// `fsring copy` with `arguments` as the shell reads them, run in
+    /// `directory` after `before` (a shell command and `&&`); stderr with stdout.
+    func copyInShell(_ arguments: String, in directory: String, backend: Backend, before: String = "") throws
+        -> ShellResult
+    {
+        try shell(
+            "cd '\(directory)' && \(before)FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)",
+            standardError: true)
+    }
+
     /// A test folder that `nobody` may write in; the test needs root, to switch to nobody.
     func directoryForNobody(_ label: String) throws -> TemporaryDirectory {
         try #require(getuid() == 0, "needs root to switch to nobody")
@@ -65,11 +75,7 @@ struct CopyCommandTests {
         #expect(access(directory("from-slash").string, F_OK) != 0)
         // An empty path names nothing, as for cp: not the working directory.
         mkdir(directory("empty").string, 0o755)
-        let inEmpty = { (arguments: String) in
-            try shell(
-                "cd '\(root)/empty' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)",
-                standardError: true)
-        }
+        let inEmpty = { (arguments: String) in try copyInShell(arguments, in: "\(root)/empty", backend: backend) }
         let emptyDestination = try inEmpty("'\(root)/tree' ''")
         #expect(emptyDestination.status == 1)
         #expect(emptyDestination.text.contains("create '': No such file or directory (ENOENT)"))
@@ -157,9 +163,7 @@ struct CopyCommandTests {
         ]
         for arguments in cases {
             let theirs = try shell("cd '\(root)/theirs' && cp -av \(arguments)", standardError: true)
-            let ours = try shell(
-                "cd '\(root)/ours' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy -v \(arguments)",
-                standardError: true)
+            let ours = try copyInShell("-v \(arguments)", in: "\(root)/ours", backend: backend)
             #expect(ours.status == theirs.status, "\(arguments)")
             let lines = { (text: String) in text.split(separator: "\n").sorted() }
             let expected = lines(
@@ -323,9 +327,7 @@ struct CopyCommandTests {
                 + "mkdir -p s/d$a/d$b/d$c/d$d && for f in 0 1 2 3 4; do echo $f > s/d$a/d$b/d$c/d$d/f$f; "
                 + "echo $f > s/d$a/d$b/d$c/f$f; done; done; done; done; done")
         guard try shell("ulimit -Hn").text != "24\n" else { return }
-        let copied = try shell(
-            "cd '\(root)' && ulimit -Sn 24 && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy s ours",
-            standardError: true)
+        let copied = try copyInShell("s ours", in: root, backend: backend, before: "ulimit -Sn 24 && ")
         #expect(copied.status == 0, "\(copied.text)")
         #expect(try shell("diff -r '\(root)/s' '\(root)/ours'").status == 0)
     }
@@ -341,11 +343,7 @@ struct CopyCommandTests {
             "cd '\(root)' && echo data > a && ln -s a la && ln -s la lla && mkdir s t && echo keep > t/x "
                 + "&& ln -s '\(root)/t/x' s/x && echo y > s/y && echo other > t/other && ln -s x s/l "
                 + "&& ln -s x t/l && ln -s other s/to-other && echo replaced > t/to-other")
-        let copy = { (arguments: String) in
-            try shell(
-                "cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)",
-                standardError: true)
-        }
+        let copy = { (arguments: String) in try copyInShell(arguments, in: root, backend: backend) }
         for link in ["la", "lla"] {
             let ours = try copy("\(link) a")
             #expect(ours.status == 1)
@@ -379,9 +377,7 @@ struct CopyCommandTests {
         }
         defer { _ = try? runProcess(["/bin/umount", "\(root)/s/mnt"]) }
         try runScript("cd '\(root)' && echo in > s/mnt/inside && mkdir s/mnt/deeper && ln -s mnt s/link")
-        let copy = { (arguments: String) in
-            try shell("cd '\(root)' && FSRING_BACKEND=\(backend.rawValue) '\(fsringExecutable)' copy \(arguments)")
-        }
+        let copy = { (arguments: String) in try copyInShell(arguments, in: root, backend: backend) }
         let listing = { (tree: String) in
             try shell("cd '\(root)/\(tree)' && find . -printf '%p %y %m %s\\n' | sort").text
         }
