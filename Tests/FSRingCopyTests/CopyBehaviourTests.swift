@@ -250,6 +250,27 @@ struct CopyBehaviourTests {
         options.verify = true
         let summary = try await fs.copyItem(at: directory("source"), to: directory("copy"), options: options)
         #expect(summary.verified == 20 && summary.failed == 0)
+
+        // A copy changed after it was written (here as it is reported, into
+        // an existing folder, where each file has its final name at once)
+        // is found by the reading back, and the rest still verify.
+        mkdir(directory("changed").string, 0o755)
+        let changed = directory("changed/file-7")
+        let failures = Mutex<[String]>([])
+        let checked = try await fs.copyItem(
+            at: directory("source"), to: directory("changed"), options: options,
+            onItem: { item in
+                guard item.destination == changed else { return }
+                let descriptor = open(changed.string, O_WRONLY)
+                _ = pwrite(descriptor, [UInt8](repeating: 0, count: 100), 100, 0)
+                close(descriptor)
+            },
+            onError: { failure in
+                failures.withLock { $0.append(failure.description) }
+                return .proceed
+            })
+        #expect(checked.verified == 19 && checked.failed == 1)
+        #expect(failures.withLock { $0 } == ["verify '\(changed.string)': differs from the source after the copy"])
     }
 
     /// A tree deeper than one call's path (PATH_MAX, 4,096 bytes) is copied
