@@ -53,6 +53,8 @@ public enum QuotedPath {
 
     /// `path`, quoted: valid UTF-8, since every byte that is not is escaped.
     public static func string(_ path: FilePath) -> String {
+        // The C string lives for the closure, and its `strlen` bytes before
+        // the NUL are readable: quoted into a new array before it returns.
         let quoted = path.withPlatformString { pointer in
             bytes(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
         }
