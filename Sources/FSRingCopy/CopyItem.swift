@@ -120,7 +120,13 @@ extension FileSystem {
         let options = run.options
         if sourceInfo.type == .directory {
             var isNew = destinationInfo == nil
-            if let destinationInfo, destinationInfo.type != .directory {
+            // Anything but a directory is in the way, a symbolic link that
+            // leads nowhere too: it is not replaced by a directory (as cp),
+            // and a new tree could not be renamed over it at the end.
+            let inTheWay =
+                destinationInfo.map { $0.type != .directory }
+                ?? (destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false) } != nil)
+            if inTheWay {
                 throw .code(ENOTDIR, "mkdir", destination, detail: "cannot overwrite a non-directory with a directory")
             }
             var openedAt: FilePath?

@@ -86,6 +86,16 @@ struct CopyCommandTests {
         #expect(try inEmpty("'' '\(root)/single' into").status == 1)
         #expect(libcRead(directory("empty/into/single")) == [2])
         #expect(try shell("ls -A '\(root)/empty'").text == "into\n")
+        // A link that leads nowhere is in the way of a directory, as for cp:
+        // refused before anything is copied (it used to be copied whole under
+        // a temporary name that could not be renamed over the link).
+        mkdir(directory("dangling").string, 0o755)
+        symlink("nowhere", directory("dangling/link").string)
+        let ontoLink = try copyInShell("'\(root)/tree' link", in: "\(root)/dangling", backend: backend)
+        #expect(ontoLink.status == 1)
+        #expect(ontoLink.text.contains("mkdir 'link': cannot overwrite a non-directory with a directory"))
+        #expect(try shell("ls -A '\(root)/dangling'").text == "link\n")
+        #expect(try shell("cd '\(root)/dangling' && cp -a '\(root)/tree' link").status == 1)
         // Two sources meeting at one name, as cp: another file is not written
         // over the one just copied there; directories merge; the same file
         // given twice is copied once.
