@@ -96,6 +96,11 @@ struct CopyCommandTests {
         #expect(ontoLink.text.contains("mkdir 'link': cannot overwrite a non-directory with a directory"))
         #expect(try shell("ls -A '\(root)/dangling'").text == "link\n")
         #expect(try shell("cd '\(root)/dangling' && cp -a '\(root)/tree' link").status == 1)
+        // A link to a directory there is followed, the copy merged into its directory (as rsync).
+        mkdir(directory("dangling/real").string, 0o755)
+        symlink("real", directory("dangling/to-real").string)
+        #expect(try copyInShell("-T '\(root)/tree' to-real", in: "\(root)/dangling", backend: backend).status == 0)
+        #expect(libcRead(directory("dangling/real/file")) == [1])
         // Two sources meeting at one name, as cp: another file is not written
         // over the one just copied there; directories merge; the same file
         // given twice is copied once.
