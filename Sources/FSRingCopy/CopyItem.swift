@@ -36,6 +36,9 @@ extension FileSystem {
         onError: @escaping @Sendable (CopyFailure) -> CopyErrorDecision = { _ in .proceed }
     ) async throws(CopyError) -> CopySummary {
         let started = ContinuousClock.now
+        var withinBudget = options
+        withinBudget.concurrency = DescriptorBudget.threads(options.concurrency)
+        let options = withinBudget
         // An empty path names nothing (as for open(2)); looked up relative
         // to a descriptor it would name the working directory.
         if source.isEmpty { throw .cannotStart(FileSystemError(code: ENOENT, operation: "statx", path: source)) }
