@@ -10,6 +10,8 @@
 //                       /proc is not mounted either (plain hard links work)
 //   tmpfile             open(O_TMPFILE) fails with EOPNOTSUPP, as on file
 //                       systems without unnamed files
+//   copy-file-range     copy_file_range fails with ENOSYS, as in sandboxes
+//                       that do not know it (gVisor) and before Linux 4.5
 //
 // A seccomp filter does it; it is inherited by every thread and child.
 #define _GNU_SOURCE
@@ -60,7 +62,7 @@ static int refuse(int call, int argument, unsigned int mask, int error) {
 
 int main(int count, char **arguments) {
     if (count < 3) {
-        fprintf(stderr, "usage: refusing-syscalls link-by-descriptor|unnamed-links|tmpfile COMMAND [ARGUMENT...]\n");
+        fprintf(stderr, "usage: refusing-syscalls link-by-descriptor|unnamed-links|tmpfile|copy-file-range COMMAND [ARGUMENT...]\n");
         return 2;
     }
     const char *mode = arguments[1];
@@ -71,6 +73,9 @@ int main(int count, char **arguments) {
         result = refuse(SYS_linkat, 4, AT_EMPTY_PATH | AT_SYMLINK_FOLLOW, ENOENT);
     } else if (strcmp(mode, "tmpfile") == 0) {
         result = refuse(SYS_openat, 2, KERNEL_O_TMPFILE_BIT, EOPNOTSUPP);
+    } else if (strcmp(mode, "copy-file-range") == 0) {
+        // Every call: its length (argument 4) is never zero.
+        result = refuse(SYS_copy_file_range, 4, 0xFFFFFFFFu, ENOSYS);
     } else {
         fprintf(stderr, "refusing-syscalls: unknown mode '%s'\n", mode);
         return 2;
