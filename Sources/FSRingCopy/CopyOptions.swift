@@ -43,9 +43,24 @@ public struct CopyOptions: Sendable {
         case never
     }
 
+    /// What becomes of holes and of blocks of zeros (cp's `--sparse`).
+    public enum Sparse: Sendable, Hashable {
+        /// A sparse file's holes stay holes (found with SEEK_DATA/SEEK_HOLE).
+        case auto
+        /// Every block of zeros becomes a hole too (4 KiB, aligned), as
+        /// for a disk image written out in full.
+        case always
+        /// Holes are written out as zeros: the copy is allocated in full.
+        case never
+    }
+
     public var preserve: Attributes = .all
     public var overwrite: Overwrite = .replace
     public var reflink: Reflink = .auto
+    /// `.always` and `.never` move the bytes through reads and writes (a
+    /// clone or copy_file_range would keep the source's layout), unless
+    /// `reflink` is `.always`, which wins.
+    public var sparse: Sparse = .auto
     /// Follow every symbolic link in the source (`-L`); links are otherwise
     /// copied as links.
     public var followSymbolicLinks = false

@@ -29,6 +29,9 @@ struct FileContents {
         var way = run.refusal(for: devices, cachedIn: scratch) ?? .clone
         // copy_file_range may clone too (Btrfs, XFS): as cp, never means reads and writes.
         if run.options.reflink == .never { way = .readWrite }
+        // Making holes, or filling them, takes seeing the bytes.
+        let sparse = run.options.reflink == .always ? .auto : run.options.sparse
+        if sparse != .auto { way = .readWrite }
         guard info.size > 0 else {
             // A file that reports no size may still have content (those of
             // /proc and /sys do): read it to its end, as cp does. For a file
@@ -37,6 +40,10 @@ struct FileContents {
             if way == .clone { way = .copyRange }
             _ = try copyRange(
                 from: source, to: destination, offset: nil, length: 0, way: &way, devices: devices, context)
+            return
+        }
+        if sparse == .always {
+            try copyMakingHoles(from: source, to: destination, size: info.size, context)
             return
         }
         if run.options.reflink == .always && way != .clone {
@@ -58,7 +65,7 @@ struct FileContents {
             way = .copyRange
         }
         // Fewer allocated blocks than the size needs: there are holes to keep.
-        if info.blocks * 512 < info.size {
+        if sparse == .auto && info.blocks * 512 < info.size {
             try copySparse(from: source, to: destination, size: info.size, way: &way, devices: devices, context)
             return
         }
@@ -154,36 +161,53 @@ struct FileContents {
         from source: Int32, to destination: Int32, size: UInt64, way: inout DataPath, devices: DevicePair,
         _ context: EntryContext
     ) throws(EntryError) {
-        var position: Int64 = 0
-        while UInt64(position) < size {
+        let whole = try forEachDataRegion(of: source, size: size, context) { start, end throws(EntryError) in
+            let copied = try copyRange(
+                from: source, to: destination, offset: Int64(start), length: end - start, way: &way, devices: devices,
+                context)
+            // The file ended before the size it reports. sysfs says 4096
+            // bytes for every file whatever it holds: the copy is what
+            // reading gave, as with cp. A file that shrank meanwhile is a
+            // failure, as in `copy`.
+            if copied < end - start { try expectUnchanged(source, size: size, context) }
+            return copied == end - start
+        }
+        guard whole else { return }
+        if ftruncate(destination, off_t(size)) != 0 { throw .last("ftruncate", context.destination) }
+    }
+
+    /// Calls `body` with each region of `source` that holds data, start and
+    /// end (SEEK_DATA/SEEK_HOLE), up to `size`, in order. False when `body`
+    /// stopped it by answering false (the file ended early).
+    func forEachDataRegion(
+        of source: Int32, size: UInt64, _ context: EntryContext,
+        _ body: (_ start: UInt64, _ end: UInt64) throws(EntryError) -> Bool
+    ) throws(EntryError) -> Bool {
+        var position: UInt64 = 0
+        while position < size {
             let data = lseek(source, off_t(position), FSR_SEEK_DATA)
             if data < 0 {
-                if errno == ENXIO { break }  // No data past here.
+                if errno == ENXIO { return true }  // No data past here.
                 throw .last("lseek", context.source)
             }
             let hole = lseek(source, data, FSR_SEEK_HOLE)
             guard hole >= 0 else { throw .last("lseek", context.source) }
             let end = min(UInt64(hole), size)
-            guard end > UInt64(data) else { break }
-            let copied = try copyRange(
-                from: source, to: destination, offset: Int64(data), length: end - UInt64(data), way: &way,
-                devices: devices, context)
-            if copied < end - UInt64(data) {
-                // The file ended before the size it reports. sysfs says 4096
-                // bytes for every file whatever it holds: the copy is what
-                // reading gave, as with cp. A file that shrank meanwhile is
-                // a failure, as in `copy`.
-                let now = FileInfo.blockingLookup(source, "", followLinks: false)?.size
-                guard now == size else {
-                    throw .code(
-                        EIO, "copy", context.source,
-                        detail:
-                            "changed size during the copy (\(size) bytes before, \(now.map(String.init) ?? "?") now)")
-                }
-                return
-            }
-            position = Int64(end)
+            guard end > UInt64(data) else { return true }
+            guard try body(UInt64(data), end) else { return false }
+            position = end
         }
-        if ftruncate(destination, off_t(size)) != 0 { throw .last("ftruncate", context.destination) }
+        return true
+    }
+
+    /// After a file gave fewer bytes than its size: fine if the size is
+    /// still what it was (pseudo-files), a failure if the file shrank.
+    func expectUnchanged(_ source: Int32, size: UInt64, _ context: EntryContext) throws(EntryError) {
+        let now = FileInfo.blockingLookup(source, "", followLinks: false)?.size
+        guard now == size else {
+            throw .code(
+                EIO, "copy", context.source,
+                detail: "changed size during the copy (\(size) bytes before, \(now.map(String.init) ?? "?") now)")
+        }
     }
 }

@@ -67,7 +67,18 @@ struct CopyCommand: Subcommand {
             case "auto": command.reflink = .auto
             case "always": command.reflink = .always
             case "never": command.reflink = .never
-            default: throw UsageError("--reflink takes auto, always or never, not '\(when.text)'")
+            default: throw UsageError("--reflink takes auto, always or never, not \(when.quoted)")
+            }
+        },
+        .value(
+            nil, "sparse", "when",
+            help: "auto (keep holes, default), always (blocks of zeros become holes too), never (fill holes)."
+        ) { command, when throws(UsageError) in
+            switch when.text {
+            case "auto": command.sparse = .auto
+            case "always": command.sparse = .always
+            case "never": command.sparse = .never
+            default: throw UsageError("--sparse takes auto, always or never, not \(when.quoted)")
             }
         },
         .flag(
@@ -103,6 +114,7 @@ struct CopyCommand: Subcommand {
     var noClobber = false
     var update = false
     var reflink = CopyOptions.Reflink.auto
+    var sparse = CopyOptions.Sparse.auto
     var inplace = false
     var oneFileSystem = false
     var force = false
@@ -125,6 +137,9 @@ struct CopyCommand: Subcommand {
         if noTargetDirectory && targetDirectory != nil { throw UsageError("-t and -T cannot be combined") }
         if noTargetDirectory && paths.count > 2 { throw UsageError("-T takes one source and one destination") }
         if noClobber && update { throw UsageError("--no-clobber and --update cannot be combined") }
+        if reflink == .always && sparse != .auto {
+            throw UsageError("--reflink=always shares the source's blocks as they are: --sparse must be auto")
+        }
     }
 
     var copyOptions: CopyOptions {
@@ -133,6 +148,7 @@ struct CopyCommand: Subcommand {
         if let noPreserve { options.preserve.subtract(noPreserve) }
         options.overwrite = noClobber ? .keepExisting : update ? .replaceOlder : .replace
         options.reflink = reflink
+        options.sparse = sparse
         options.followSymbolicLinks = dereference
         options.followRootSymbolicLink = dereferenceArguments
         options.inPlace = inplace

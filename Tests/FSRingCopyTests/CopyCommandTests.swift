@@ -329,6 +329,35 @@ struct CopyCommandTests {
         }
     }
 
+    /// --sparse=always leaves every block of zeros unwritten (a hole), the
+    /// last, shorter one too; --sparse=never writes holes out as zeros: the
+    /// same bytes and the same allocated blocks as cp's, file by file.
+    @Test(arguments: allBackends)
+    func sparseAlwaysAndNeverMatchCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-sparse")
+        let root = directory.path.string
+        let random = { (count: Int) in "head -c \(count) /dev/urandom" }
+        let zeros = { (count: Int) in "head -c \(count) /dev/zero" }
+        try runScript(
+            "cd '\(root)' && mkdir s && { \(random(4096)); \(zeros(32768)); \(random(4096)); \(zeros(16384)); "
+                + "\(random(100)); \(zeros(3000)); } > s/dense && { \(random(4096)); \(zeros(9192)); } > s/zero-tail "
+                + "&& { \(random(5000)); \(zeros(20000)); \(random(10)); } > s/unaligned && truncate -s 10M s/holes "
+                + "&& printf x | dd of=s/holes bs=1 seek=5000000 conv=notrunc 2>/dev/null")
+        let blocks = { (path: String) in try shell("stat -c %b '\(root)/\(path)'").text }
+        for mode in ["always", "never"] {
+            #expect(try copyInShell("--sparse=\(mode) s ours-\(mode)", in: root, backend: backend).status == 0)
+            try runScript("cd '\(root)' && cp -a --sparse=\(mode) s theirs-\(mode)")
+            for name in ["dense", "zero-tail", "unaligned", "holes"] {
+                #expect(try shell("cmp '\(root)/s/\(name)' '\(root)/ours-\(mode)/\(name)'").status == 0)
+                #expect(try blocks("ours-\(mode)/\(name)") == blocks("theirs-\(mode)/\(name)"), "\(mode) \(name)")
+            }
+        }
+        #expect(try Int(blocks("ours-always/dense").dropLast())! < Int(blocks("s/dense").dropLast())!)
+        #expect(try Int(blocks("ours-never/holes").dropLast())! >= 10 * 1024 * 2)
+        let refused = try copyInShell("--reflink=always --sparse=never s refused", in: root, backend: backend)
+        #expect(refused.status == 2)
+    }
+
     /// Low limits on descriptors do not fail a copy: a soft one is raised
     /// to the hard one, and under a hard one below 256 the tree is copied on
     /// one thread, depth first. A copy keeps listed directories open, and
