@@ -8,7 +8,7 @@
 /// A copy keeps each listed directory open, source and destination, until
 /// its entries are done, and several files open per copy thread: the
 /// Linux tree peaked at about 60 descriptors, and a soft limit set low
-/// (`ulimit -Sn 32`) failed entries with EMFILE where cp, one file at a
+/// (`ulimit -Sn 24`) failed entries with EMFILE where cp, one file at a
 /// time, needs five. The hard limit is the administrator's; the soft one
 /// is only a default, which programs that need more raise, as this does.
 /// (fsring uses no `select`, whose sets stop at descriptor 1,023.)
