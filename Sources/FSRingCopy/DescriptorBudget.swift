@@ -10,9 +10,9 @@
 /// open at each level. The Linux tree peaked at about 60 descriptors with
 /// four threads, and a tree of 341 directories failed entries with EMFILE
 /// under a hard limit of 32 (and of 48 in one run of three). One thread,
-/// going depth first, keeps
-/// two per level of depth and two files: a limit of 24 is enough for that
-/// tree. (`fsring` raises its soft limit to the hard one when it starts.)
+/// going depth first, keeps two per level of depth and two files: a limit
+/// of 24 is enough for that tree. (`fsring` raises its soft limit to the
+/// hard one when it starts.)
 enum DescriptorBudget {
     /// Below this many descriptors, a tree is copied on one thread.
     static let forSeveralThreads: rlim_t = 256
