@@ -74,6 +74,10 @@ public struct CopyOptions: Sendable {
     /// removed and made again (`-f`, as cp -f). Without `inPlace` this is
     /// always so: every file is written as a new one that replaces the old.
     public var force = false
+    /// Every entry but directories is hard-linked at the destination instead
+    /// of copied (`-l`, as cp -al: a snapshot of a tree that takes no room
+    /// but its directories). Directories are made with their metadata.
+    public var linkInsteadOfCopying = false
     /// Copy no contents of a directory on another file system than the one
     /// holding the directory above it (`-x`): a mount point is made, with
     /// the mounted directory's metadata, and left empty, as cp -x does. The

@@ -122,6 +122,7 @@ struct EntryCopier {
             guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
             type = info.type
         }
+        if options.linkInsteadOfCopying && type != .directory { return try linkEntry(context) }
         switch type {
         case .directory:
             try makeDirectory(context, job: job)

@@ -49,6 +49,9 @@ struct CopyCommand: Subcommand {
         .flag("d", nil, help: "As cp -d: links copied as links, hard links kept (the default; as -P).") {
             $0.copyLinksAsLinks()
         },
+        .flag("l", "link", help: "Hard-link files instead of copying them, as cp -al (directories are made).") {
+            $0.link = true
+        },
         .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
             $0.oneFileSystem = true
         },
@@ -117,6 +120,7 @@ struct CopyCommand: Subcommand {
     var sparse = CopyOptions.Sparse.auto
     var inplace = false
     var oneFileSystem = false
+    var link = false
     var force = false
     var verify = false
     var jobs: Int?
@@ -153,6 +157,7 @@ struct CopyCommand: Subcommand {
         options.followRootSymbolicLink = dereferenceArguments
         options.inPlace = inplace
         options.stayOnFileSystem = oneFileSystem
+        options.linkInsteadOfCopying = link
         options.force = force
         options.verify = verify
         options.dryRun = dryRun

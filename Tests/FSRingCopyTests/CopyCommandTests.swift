@@ -329,6 +329,32 @@ struct CopyCommandTests {
         }
     }
 
+    /// -l makes a snapshot as cp -al does: every entry but directories is a
+    /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
+    /// groups too), directories are made with their metadata, and making
+    /// it again over itself changes nothing and succeeds.
+    @Test(arguments: allBackends)
+    func linkMakesASnapshotLikeCpAl(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-link")
+        let source = makeSourceDirectory(in: directory)
+        try makeEveryKindOfEntry(in: source)
+        let root = directory.path.string
+        #expect(try copyInShell("-l source ours", in: root, backend: backend).status == 0)
+        try runScript("cd '\(root)' && cp -al source theirs")
+        try expectSameTree(directory("ours"), as: directory("theirs"))
+        let inodes = { (tree: String) in
+            try shell("cd '\(root)/\(tree)' && find . ! -type d -printf '%p %i\\n' | sort").text
+        }
+        #expect(try inodes("ours") == inodes("source"))
+        #expect(try !inodes("source").isEmpty)
+        let again = try copyInShell("-l -T source ours", in: root, backend: backend)
+        #expect(again.status == 0, "\(again.text)")
+        #expect(try inodes("ours") == inodes("source"))
+        // A single file named as SOURCE.
+        #expect(try copyInShell("-l source/dir/size-4097 one", in: root, backend: backend).status == 0)
+        #expect(libcStat(directory("one"))?.st_ino == libcStat(directory("source/dir/size-4097"))?.st_ino)
+    }
+
     /// --sparse=always leaves every block of zeros unwritten (a hole), the
     /// last, shorter one too; --sparse=never writes holes out as zeros: the
     /// same bytes and the same allocated blocks as cp's, file by file.
