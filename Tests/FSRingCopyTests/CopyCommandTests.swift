@@ -347,6 +347,9 @@ struct CopyCommandTests {
         }
         #expect(try inodes("ours") == inodes("source"))
         #expect(try !inodes("source").isEmpty)
+        // Again over itself, with one file replaced by another meanwhile:
+        // that one is linked again (cp -al would fail on it).
+        try runScript("cd '\(root)' && rm ours/dir/size-4097 && echo other > ours/dir/size-4097")
         let again = try copyInShell("-l -T source ours", in: root, backend: backend)
         #expect(again.status == 0, "\(again.text)")
         #expect(try inodes("ours") == inodes("source"))
