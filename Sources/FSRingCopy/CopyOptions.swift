@@ -74,6 +74,11 @@ public struct CopyOptions: Sendable {
     /// removed and made again (`-f`, as cp -f). Without `inPlace` this is
     /// always so: every file is written as a new one that replaces the old.
     public var force = false
+    /// With `inPlace`, an existing file is removed before it is written, so
+    /// its other hard links keep what they had (`--remove-destination`, as
+    /// cp). Without `inPlace` this is always so: every file is written as a
+    /// new one that replaces the old name.
+    public var removeDestination = false
     /// Every entry but directories is hard-linked at the destination instead
     /// of copied (`-l`, as cp -al: a snapshot of a tree that takes no room
     /// but its directories). Directories are made with their metadata.

@@ -128,7 +128,9 @@ extension EntryCopier {
             // opened: writing through a symbolic link changes what lies
             // outside the copy, opening a FIFO waits for a reader (for
             // ever, and past SIGTERM), and a device would take the bytes.
-            if case .entry(let type) = replacing, type != .regular {
+            // With `removeDestination` a file is removed too, so that other
+            // hard links to it keep what they had (cp --remove-destination).
+            if case .entry(let type) = replacing, type != .regular || options.removeDestination {
                 _ = context.destinationName.withCString { unlinkat(directory, $0, 0) }
             }
             // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.

@@ -87,6 +87,9 @@ struct CopyCommand: Subcommand {
         .flag(
             nil, "inplace", help: "Write into the final names directly (an interrupted copy may leave partial files)."
         ) { $0.inplace = true },
+        .flag(nil, "remove-destination", help: "With --inplace, remove each file before writing it.") {
+            $0.removeDestination = true
+        },
         .flag("f", "force", help: "With --inplace, remove a file that cannot be opened and make it again.") {
             $0.force = true
         },
@@ -122,6 +125,7 @@ struct CopyCommand: Subcommand {
     var oneFileSystem = false
     var link = false
     var force = false
+    var removeDestination = false
     var verify = false
     var jobs: Int?
     var progress: Bool?
@@ -159,6 +163,7 @@ struct CopyCommand: Subcommand {
         options.stayOnFileSystem = oneFileSystem
         options.linkInsteadOfCopying = link
         options.force = force
+        options.removeDestination = removeDestination
         options.verify = verify
         options.dryRun = dryRun
         if let jobs { options.concurrency = jobs }

@@ -329,6 +329,33 @@ struct CopyCommandTests {
         }
     }
 
+    /// A file in the way that has other hard links: written into with
+    /// --inplace (the other names see the new bytes, as with cp), removed
+    /// first with --remove-destination too, and replaced by default (the
+    /// other names keep the old bytes, as with cp --remove-destination).
+    @Test(arguments: allBackends)
+    func otherHardLinksOfAReplacedFileLikeCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-remove-destination")
+        let root = directory.path.string
+        let targets = ["inplace", "removed", "default", "cp", "cp-removed"]
+        try runScript(
+            "cd '\(root)' && echo new > source"
+                + targets.map { " && echo old > \($0) && ln \($0) \($0)-other" }.joined())
+        for (options, target) in [
+            ("--inplace", "inplace"), ("--inplace --remove-destination", "removed"), ("", "default"),
+        ] {
+            #expect(try copyInShell("\(options) source \(target)", in: root, backend: backend).status == 0)
+        }
+        try runScript("cd '\(root)' && cp source cp && cp --remove-destination source cp-removed")
+        let other = { (name: String) in libcRead(directory("\(name)-other")) }
+        #expect(other("inplace") == Array("new\n".utf8))
+        #expect(other("inplace") == other("cp"))
+        #expect(other("removed") == Array("old\n".utf8))
+        #expect(other("removed") == other("cp-removed"))
+        #expect(other("default") == Array("old\n".utf8))
+        for target in targets { #expect(libcRead(directory(target)) == Array("new\n".utf8), "\(target)") }
+    }
+
     /// -l makes a snapshot as cp -al does: every entry but directories is a
     /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
     /// groups too), directories are made with their metadata, and making
