@@ -79,6 +79,10 @@ public struct CopyOptions: Sendable {
     /// cp). Without `inPlace` this is always so: every file is written as a
     /// new one that replaces the old name.
     public var removeDestination = false
+    /// False: a directory given as the source is made (or merged into) with
+    /// its metadata, and nothing inside it is copied: how `--parents` gives
+    /// the directories it makes their sources' metadata.
+    public var copiesDirectoryContents = true
     /// Every entry but directories is hard-linked at the destination instead
     /// of copied (`-l`, as cp -al: a snapshot of a tree that takes no room
     /// but its directories). Directories are made with their metadata.

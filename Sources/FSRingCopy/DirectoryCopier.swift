@@ -65,6 +65,11 @@ extension EntryCopier {
             recordFinishOfUnreadable(job)
             throw error
         }
+        if job.depth == 0 && !options.copiesDirectoryContents,
+            let info = FileInfo.blockingLookup(descriptor, "", followLinks: false)
+        {
+            return (OpenDirectory(descriptor: descriptor, path: job.source, info: info, isNew: false), [])
+        }
         if options.stayOnFileSystem, let parentFileSystem = job.parentFileSystem,
             let info = FileInfo.blockingLookup(descriptor, "", followLinks: false),
             info.fileSystem != parentFileSystem

@@ -52,6 +52,9 @@ struct CopyCommand: Subcommand {
         .flag("l", "link", help: "Hard-link files instead of copying them, as cp -al (directories are made).") {
             $0.link = true
         },
+        .flag(nil, "parents", help: "Copy each SOURCE to DEST/SOURCE, making the directories on the way.") {
+            $0.parents = true
+        },
         .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
             $0.oneFileSystem = true
         },
@@ -124,6 +127,7 @@ struct CopyCommand: Subcommand {
     var inplace = false
     var oneFileSystem = false
     var link = false
+    var parents = false
     var force = false
     var removeDestination = false
     var verify = false
@@ -145,6 +149,7 @@ struct CopyCommand: Subcommand {
         if noTargetDirectory && targetDirectory != nil { throw UsageError("-t and -T cannot be combined") }
         if noTargetDirectory && paths.count > 2 { throw UsageError("-T takes one source and one destination") }
         if noClobber && update { throw UsageError("--no-clobber and --update cannot be combined") }
+        if parents && noTargetDirectory { throw UsageError("--parents and -T cannot be combined") }
         if reflink == .always && sparse != .auto {
             throw UsageError("--reflink=always shares the source's blocks as they are: --sparse must be auto")
         }
@@ -258,8 +263,18 @@ struct CopyCommand: Subcommand {
         // copied once, and another file is not written over the one just
         // copied there.
         var copiedTo: [FilePath: PathKind] = [:]
+        var madeParents: [MadeParent] = []
         for pair in pairs {
             if Task.isCancelled { break }
+            if parents {
+                guard
+                    let made = makeParents(of: pair.source, into: targetDirectory ?? paths.last!.path, printer: printer)
+                else {
+                    failed = true
+                    continue
+                }
+                madeParents += made
+            }
             let kind = PathKind(pair.source, followLink: pair.followLink || dereference || dereferenceArguments)
             if let first = copiedTo[pair.destination] {
                 if kind.exists && kind.identity == first.identity {
@@ -297,6 +312,11 @@ struct CopyCommand: Subcommand {
                     fatal = true
                     break
                 }
+                failed = true
+            }
+        }
+        if parents && !fatal && !Task.isCancelled {
+            if await !finishParents(madeParents, options: options, fileSystem: fileSystem, printer: printer) {
                 failed = true
             }
         }
@@ -389,6 +409,12 @@ struct CopyCommand: Subcommand {
             else {
                 throw CopyPlanError(message: "cannot copy a non-directory to \(name): it names a directory")
             }
+        }
+        if parents {
+            guard isDirectory else {
+                throw CopyPlanError(message: "with --parents, the destination must be a directory")
+            }
+            return try parentsDestinations(sources, into: destination, written: writtenDestination)
         }
         if noTargetDirectory { return [(sources[0], destination, writtenDestination)] }
         if targetDirectory != nil || isDirectory || sources.count > 1 {

@@ -81,6 +81,15 @@ final class CopyPrinter: Sendable {
         }
     }
 
+    /// `--parents -v`: a directory made on the way, as cp lists it (`a -> dest/a`, unquoted).
+    func listMadeParent(source: FilePath, destination: FilePath) {
+        guard verbose else { return }
+        state.withLock { state in
+            clearProgress(&state)
+            state.output.write(source.rawBytes + Array(" -> ".utf8) + destination.rawBytes + [0x0A])
+        }
+    }
+
     func failure(_ failure: CopyFailure) { diagnostic { failure.description(naming: $0) } }
 
     func fatal(_ error: CopyError) { diagnostic { error.description(naming: $0) } }

@@ -329,6 +329,36 @@ struct CopyCommandTests {
         }
     }
 
+    /// --parents copies each SOURCE to DEST/SOURCE, making the directories
+    /// on the way with their sources' metadata (set once all is copied), and
+    /// lists them as cp -v does; a SOURCE that climbs out with `..` is
+    /// refused (cp would write outside DEST).
+    @Test(arguments: allBackends)
+    func parentsMakesTheDirectoriesOnTheWayLikeCp(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-parents",
+            "mkdir -p a/b c/d ours theirs && echo 1 > a/b/f && echo 2 > c/d/g && chmod 750 a "
+                + "&& chmod 700 c/d && setfattr -n user.k -v v a/b && touch -d '2001-02-03 04:05:06.7' a a/b c c/d")
+        let root = directory.path.string
+        let ours = try copyInShell("-v --parents a/b/f c/d/g ours", in: root, backend: backend)
+        let theirs = try shell("cd '\(root)' && cp -av --parents a/b/f c/d/g theirs", standardError: true)
+        #expect(ours.status == 0 && theirs.status == 0, "\(ours.text)")
+        #expect(ours.text.replacingOccurrences("ours", "theirs") == theirs.text)
+        try expectSameTree(directory("ours/c"), as: directory("theirs/c"))
+        // a/b has an extended attribute, which fsring keeps and cp's
+        // --parents does not give the directories it makes.
+        let modesAndTimes = { (tree: String) in
+            try shell("cd '\(root)/\(tree)' && find a -printf '%p %m %T@\\n' | sort").text
+        }
+        #expect(try modesAndTimes("ours") == modesAndTimes("theirs"))
+        #expect(try shell("getfattr -n user.k --only-values '\(root)/ours/a/b'").text == "v")
+        #expect(libcRead(directory("ours/c/d/g")) == Array("2\n".utf8))
+        let outside = try copyInShell("--parents ../x ../ours", in: "\(root)/a", backend: backend)
+        #expect(outside.status == 2)
+        #expect(outside.text.contains("with --parents, '../x' would be copied outside the destination"))
+        #expect(try copyInShell("--parents a/b/f nowhere", in: root, backend: backend).status == 2)
+    }
+
     /// A file in the way that has other hard links: written into with
     /// --inplace (the other names see the new bytes, as with cp), removed
     /// first with --remove-destination too, and replaced by default (the
@@ -421,12 +451,12 @@ struct CopyCommandTests {
     /// `ulimit -Sn 24`, and under `ulimit -n 32` with four threads.
     @Test(arguments: allBackends)
     func lowDescriptorLimitsDoNotFailTheCopy(backend: Backend) throws {
-        let directory = TemporaryDirectory("copy-cli-descriptors")
-        let root = directory.path.string
-        try runScript(
-            "cd '\(root)' && for a in 0 1 2 3; do for b in 0 1 2 3; do for c in 0 1 2 3; do for d in 0 1 2 3; do "
+        let directory = try sandbox(
+            "copy-cli-descriptors",
+            "for a in 0 1 2 3; do for b in 0 1 2 3; do for c in 0 1 2 3; do for d in 0 1 2 3; do "
                 + "mkdir -p s/d$a/d$b/d$c/d$d && for f in 0 1 2 3 4; do echo $f > s/d$a/d$b/d$c/d$d/f$f; "
                 + "echo $f > s/d$a/d$b/d$c/f$f; done; done; done; done; done")
+        let root = directory.path.string
         // The hard limit counts from what the shell holds already (the test
         // runner's own descriptors are inherited): twenty more.
         let hard = "ulimit -n $(($(ls /proc/$$/fd | wc -l) + 20))"
@@ -442,12 +472,12 @@ struct CopyCommandTests {
     /// cp refuses it, named as the command's argument and inside a tree.
     @Test(arguments: allBackends)
     func aLinkIsNotCopiedOverTheFileItLeadsToLikeCp(backend: Backend) throws {
-        let directory = TemporaryDirectory("copy-cli-link-onto-target")
-        let root = directory.path.string
-        try runScript(
-            "cd '\(root)' && echo data > a && ln -s a la && ln -s la lla && mkdir s t && echo keep > t/x "
-                + "&& ln -s '\(root)/t/x' s/x && echo y > s/y && echo other > t/other && ln -s x s/l "
+        let directory = try sandbox(
+            "copy-cli-link-onto-target",
+            "echo data > a && ln -s a la && ln -s la lla && mkdir s t && echo keep > t/x "
+                + "&& ln -s \"$PWD/t/x\" s/x && echo y > s/y && echo other > t/other && ln -s x s/l "
                 + "&& ln -s x t/l && ln -s other s/to-other && echo replaced > t/to-other")
+        let root = directory.path.string
         let copy = { (arguments: String) in try copyInShell(arguments, in: root, backend: backend) }
         for link in ["la", "lla"] {
             let ours = try copy("\(link) a")

@@ -147,6 +147,15 @@ final class FailureLog: Sendable {
 
 /// Runs a shell script a test needs (its setup, a change to its source,
 /// cp as the oracle) and expects it to succeed.
+/// A temporary folder for one test, made ready by `script`, run in it.
+func sandbox(_ label: String, _ script: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+    -> TemporaryDirectory
+{
+    let directory = TemporaryDirectory(label)
+    try runScript("cd '\(directory.path.string)' && \(script)", sourceLocation: sourceLocation)
+    return directory
+}
+
 func runScript(_ script: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let result = try shell(script, standardError: true)
     #expect(result.status == 0, "\(script): \(result.text)", sourceLocation: sourceLocation)
