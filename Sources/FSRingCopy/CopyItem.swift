@@ -54,7 +54,8 @@ extension FileSystem {
         if let destinationInfo, destinationInfo.identity == sourceInfo.identity, sourceInfo.type != .directory {
             throw .sameFile(source: source, destination: destination)
         }
-        if sourceInfo.type == .directory, Self.isInside(destination, source) {
+        // (A directory's metadata alone may go anywhere, inside it too: `--parents /a/b dest`.)
+        if sourceInfo.type == .directory, options.copiesDirectoryContents, Self.isInside(destination, source) {
             throw .intoItself(source: source, destination: destination)
         }
         let run = CopyRun(options: options, onItem: onItem, onError: onError)

@@ -353,6 +353,14 @@ struct CopyCommandTests {
         #expect(try modesAndTimes("ours") == modesAndTimes("theirs"))
         #expect(try shell("getfattr -n user.k --only-values '\(root)/ours/a/b'").text == "v")
         #expect(libcRead(directory("ours/c/d/g")) == Array("2\n".utf8))
+        // An absolute SOURCE: its directories from / down are made, their
+        // metadata copied into folders inside themselves (fine, as only
+        // the metadata goes).
+        mkdir(directory("absolute").string, 0o755)
+        let absolute = try copyInShell("--parents -t absolute '\(root)/a/b/f'", in: root, backend: backend)
+        #expect(absolute.status == 0, "\(absolute.text)")
+        #expect(libcRead(directory("absolute\(root)/a/b/f")) == Array("1\n".utf8))
+        #expect(libcStat(directory("absolute\(root)/a")).map { $0.st_mode & 0o777 } == 0o750)
         let outside = try copyInShell("--parents ../x ../ours", in: "\(root)/a", backend: backend)
         #expect(outside.status == 2)
         #expect(outside.text.contains("with --parents, '../x' would be copied outside the destination"))
