@@ -65,16 +65,14 @@ extension EntryCopier {
             recordFinishOfUnreadable(job)
             throw error
         }
-        if job.depth == 0 && !options.copiesDirectoryContents,
-            let info = FileInfo.blockingLookup(descriptor, "", followLinks: false)
-        {
-            return (OpenDirectory(descriptor: descriptor, path: job.source, info: info, isNew: false), [])
-        }
-        if options.stayOnFileSystem, let parentFileSystem = job.parentFileSystem,
+        // The directory is copied, not what it holds: the top of a copy of
+        // metadata only, or a mount point under -x (decided before listing
+        // it, as cp does: an unreadable mount is no failure).
+        let metadataOnly = job.depth == 0 && !options.copiesDirectoryContents
+        if metadataOnly || (options.stayOnFileSystem && job.parentFileSystem != nil),
             let info = FileInfo.blockingLookup(descriptor, "", followLinks: false),
-            info.fileSystem != parentFileSystem
+            metadataOnly || info.fileSystem != job.parentFileSystem
         {
-            // A mount point (-x): the directory is copied, not what it holds.
             return (OpenDirectory(descriptor: descriptor, path: job.source, info: info, isNew: false), [])
         }
         var entries: [PendingEntry] = []
