@@ -166,6 +166,11 @@ struct EntryCopier {
     /// what it replaces, or nil when the existing entry is kept.
     func mayReplace(_ context: EntryContext, source info: FileInfo) throws(EntryError) -> Replacing? {
         guard let existing = existing(context) else { return .nothing }
+        // With -l the source's own inode there is the copy, made before.
+        if options.linkInsteadOfCopying && existing.identity == info.identity {
+            skip(context, info.type, "already a link to it")
+            return nil
+        }
         if existing.identity == info.identity || linkLeads(context, info, to: existing) {
             throw .code(EINVAL, "copy", context.source, detail: "\(context.destination.quoted) is the same file")
         }

@@ -10,11 +10,6 @@ extension EntryCopier {
     /// linked there (a snapshot made again) is left as it is, as by cp.
     func linkEntry(_ context: EntryContext) throws(EntryError) {
         guard let info = lookup(context, follow: context.followLink) else { throw .last("statx", context.source) }
-        if let existing = existing(context), existing.identity == info.identity {
-            run.counters.skipped.add(1, ordering: .relaxed)
-            run.report(context, info.type, .skipped("already a link to it"))
-            return
-        }
         guard try mayReplace(context, source: info) != nil else { return }
         if options.dryRun { return wouldCopy(context, info) }
         let flags = context.followLink ? AT_SYMLINK_FOLLOW : 0
