@@ -137,14 +137,11 @@ extension FileSystem {
             if isNew && !options.dryRun {
                 if !options.inPlace {
                     // Written under a temporary name, renamed into place at the end (see CopyRun.hideTree).
-                    var hidden = destination.removingLastComponent().appending(run.temporaryName())
-                    var attempts = 1
-                    // A name taken (left by a killed run of a process with this ID): the next.
-                    while hidden.withPlatformString({ mkdir($0, 0o700) }) != 0 {
-                        guard errno == EEXIST, attempts < 64 else { throw .last("mkdir", destination) }
-                        hidden = destination.removingLastComponent().appending(run.temporaryName())
-                        attempts += 1
+                    let parent = destination.removingLastComponent()
+                    let hidden = run.underFreshTemporaryName({ parent.appending($0) }) { hidden in
+                        hidden.withPlatformString { mkdir($0, 0o700) } == 0
                     }
+                    guard let hidden else { throw .last("mkdir", destination) }
                     run.hideTree(at: hidden, until: destination)
                     openedAt = hidden
                 } else if destination.withPlatformString({ mkdir($0, 0o700) }) != 0 {

@@ -210,6 +210,20 @@ final class CopyRun: Sendable {
     func temporaryName() -> String {
         ".fsring-\(getpid())-\(temporaryCounter.wrappingAdd(1, ordering: .relaxed).oldValue).tmp"
     }
+
+    /// Runs `make` under a temporary name (`named` makes it a path or a
+    /// name from the bare one), and under the next while the name is
+    /// taken: a killed run leaves its names behind, and a later process
+    /// can have the same ID. The name taken; nil when `make` fails
+    /// otherwise (errno says why), or 64 names in a row are taken.
+    func underFreshTemporaryName<Name>(_ named: (String) -> Name, _ make: (Name) -> Bool) -> Name? {
+        for _ in 0..<64 {
+            let name = named(temporaryName())
+            if make(name) { return name }
+            if errno != EEXIST { return nil }
+        }
+        return nil
+    }
 }
 
 /// A failed step of one entry's copy.

@@ -316,23 +316,12 @@ struct EntryCopier {
         return true
     }
 
-    /// Runs `make` under a temporary name beside the entry, and under the
-    /// next while the name is taken: a killed run leaves its names behind,
-    /// and a later process can have the same ID. Nil when `make` fails
-    /// otherwise (errno says why), or 64 names in a row are taken.
+    /// Runs `make` under a temporary name beside the entry, in the same
+    /// directory (the final rename must not cross file systems), passing
+    /// over names taken (see `CopyRun.underFreshTemporaryName`).
     func underFreshTemporaryName(beside context: EntryContext, _ make: (RawName) -> Bool) -> RawName? {
-        for _ in 0..<64 {
-            let name = temporaryName(beside: context)
-            if make(name) { return name }
-            if errno != EEXIST { return nil }
-        }
-        return nil
-    }
-
-    /// A name for an entry written before it takes its final name, in the
-    /// same directory (the final rename must not cross file systems).
-    func temporaryName(beside context: EntryContext) -> RawName {
-        RawName(context.destinationName.path.removingLastComponent().appending(run.temporaryName()))
+        let directory = context.destinationName.path.removingLastComponent()
+        return run.underFreshTemporaryName({ RawName(directory.appending($0)) }, make)
     }
 
     /// Renames a finished temporary entry to the entry's final name.
