@@ -97,8 +97,8 @@ final class CopyPrinter: Sendable {
     /// A line on stderr, after what stdout has so far, with the progress line out of the way.
     func diagnostic(_ text: String) { diagnostic { _ in text } }
 
-    /// A line whose paths are named as the source was written (`d//x`, as
-    /// cp names them), quoted.
+    /// A line whose paths are named as the source and destination were
+    /// written (`d//x`, as cp names them), quoted.
     private func diagnostic(_ text: (_ naming: (FilePath) -> String) -> String) {
         state.withLock { state in
             let (source, destination) = (state.source, state.destination)
@@ -204,9 +204,8 @@ final class CopyPrinter: Sendable {
     /// an entry inside it as written without trailing slashes, then its
     /// own path (`./d/s/` and `./d/s/f`, as cp -v prints them).
     static func spelled(_ path: [UInt8], as source: (path: [UInt8], written: [UInt8])?) -> [UInt8] {
-        guard let source, path.starts(with: source.path) else { return path }
+        guard let source, holds(source.path, path) else { return path }
         if path.count == source.path.count { return source.written }
-        guard path[source.path.count] == UInt8(ascii: "/") else { return path }
         var prefix = source.written[...]
         while prefix.count > 1 && prefix.last == UInt8(ascii: "/") { prefix.removeLast() }
         return Array(prefix) + path[source.path.count...]
