@@ -32,9 +32,7 @@ struct CopyCommand: Subcommand {
 
     static let options: [CommandOption<CopyCommand>] = [
         .value("t", "target-directory", "directory", help: "Copy every source into this directory.") {
-            command, directory in
-            command.targetDirectory = directory.path
-            command.targetDirectoryWritten = directory.bytes
+            command, directory in command.targetDirectory = directory
         },
         .flag("T", "no-target-directory", help: "Treat DEST as the copy itself.") { $0.noTargetDirectory = true },
         .flag("a", "archive", help: "Archive mode, as cp -a (the default; accepted for habit).") { _ in },
@@ -113,8 +111,7 @@ struct CopyCommand: Subcommand {
     ]
 
     var paths: [CommandArgument] = []
-    var targetDirectory: FilePath?
-    var targetDirectoryWritten: [UInt8] = []
+    var targetDirectory: CommandArgument?
     var noTargetDirectory = false
     var dereference = false
     var dereferenceArguments = false
@@ -268,7 +265,7 @@ struct CopyCommand: Subcommand {
             if Task.isCancelled { break }
             if parents {
                 guard
-                    let made = makeParents(of: pair.source, into: targetDirectory ?? paths.last!.path, printer: printer)
+                    let made = makeParents(of: pair.source, into: destinationArgument.path, printer: printer)
                 else {
                     failed = true
                     continue
@@ -365,8 +362,7 @@ struct CopyCommand: Subcommand {
         // A SOURCE written with a trailing slash names a directory, as for
         // cp: a link to one is followed (the directory is copied, not the
         // link), and anything else is refused. (The path has lost the slash.)
-        let written = targetDirectory == nil ? paths.dropLast() : paths[...]
-        return try zip(written, pairs).map { argument, pair in
+        return try zip(sourceArguments, pairs).map { argument, pair in
             guard argument.endsWithSlash else {
                 return CopyPair(
                     source: pair.source, destination: pair.destination, followLink: false, written: argument.bytes,
@@ -384,18 +380,25 @@ struct CopyCommand: Subcommand {
         }
     }
 
+    /// DEST: `-t`'s value, or the last path.
+    var destinationArgument: CommandArgument { targetDirectory ?? paths.last! }
+    /// The SOURCE arguments.
+    var sourceArguments: ArraySlice<CommandArgument> { targetDirectory == nil ? paths.dropLast() : paths[...] }
+
+    /// `directory` as written without its trailing slashes, a slash and
+    /// `name`: how cp spells a path inside a DEST (`dir//` and `f` give
+    /// `dir/f`; `./dir//./` gives `./dir//./f`).
+    static func spelledInside(_ directory: [UInt8], _ name: some Collection<UInt8>) -> [UInt8] {
+        var directory = directory[...]
+        while directory.last == UInt8(ascii: "/") { directory.removeLast() }
+        return Array(directory) + [UInt8(ascii: "/")] + name
+    }
+
     /// Where each SOURCE goes, by cp's rules.
     private func destinations() throws -> [(source: FilePath, destination: FilePath, writtenDestination: [UInt8])] {
-        var sources = paths.map(\.path)
-        let destination: FilePath
-        let writtenDestination: [UInt8]
-        if let targetDirectory {
-            destination = targetDirectory
-            writtenDestination = targetDirectoryWritten
-        } else {
-            destination = sources.removeLast()
-            writtenDestination = paths.last!.bytes
-        }
+        let sources = sourceArguments.map(\.path)
+        let destination = destinationArgument.path
+        let writtenDestination = destinationArgument.bytes
         let target = PathKind(destination, followLink: true)
         let isDirectory = target.isDirectory
         // A DEST written with a trailing slash names a directory, as for cp:
@@ -414,7 +417,7 @@ struct CopyCommand: Subcommand {
             guard isDirectory else {
                 throw CopyPlanError(message: "with --parents, the destination must be a directory")
             }
-            return try parentsDestinations(sources, into: destination, written: writtenDestination)
+            return try parentsDestinations(into: destination, written: writtenDestination)
         }
         if noTargetDirectory { return [(sources[0], destination, writtenDestination)] }
         if targetDirectory != nil || isDirectory || sources.count > 1 {
@@ -427,11 +430,9 @@ struct CopyCommand: Subcommand {
                 guard let name = source.lastComponent, name.kind == .regular || name.string == "." else {
                     throw CopyPlanError(message: "cannot name a copy of \(source.quoted) inside a directory")
                 }
-                var directory = writtenDestination[...]
-                while directory.last == UInt8(ascii: "/") { directory.removeLast() }
                 let sourceBytes = source.rawBytes
                 let nameBytes = sourceBytes[(sourceBytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]
-                return (source, destination.appending(name), Array(directory) + [UInt8(ascii: "/")] + nameBytes)
+                return (source, destination.appending(name), Self.spelledInside(writtenDestination, nameBytes))
             }
         }
         return [(sources[0], destination, writtenDestination)]

@@ -18,21 +18,17 @@ extension CopyCommand {
     }
 
     /// Where each SOURCE goes under DEST, and how cp spells it.
-    func parentsDestinations(_ sources: [FilePath], into destination: FilePath, written: [UInt8]) throws
+    func parentsDestinations(into destination: FilePath, written: [UInt8]) throws
         -> [(source: FilePath, destination: FilePath, writtenDestination: [UInt8])]
     {
-        var directory = written[...]
-        while directory.last == UInt8(ascii: "/") { directory.removeLast() }
-        return try zip(sources, paths).map { source, argument in
+        try sourceArguments.map { argument in
+            let source = argument.path
             guard !source.components.contains(where: { $0.kind == .parentDirectory }) else {
                 throw CopyPlanError(message: "with --parents, \(source.quoted) would be copied outside the destination")
             }
             var spelled = argument.bytes[...]
             while spelled.first == UInt8(ascii: "/") { spelled.removeFirst() }
-            return (
-                source, destination.appending(source.components),
-                Array(directory) + [UInt8(ascii: "/")] + spelled
-            )
+            return (source, destination.appending(source.components), Self.spelledInside(written, spelled))
         }
     }
 
