@@ -16,7 +16,8 @@ extension FileContents {
     func copyMakingHoles(from source: Int32, to destination: Int32, size: UInt64, _ context: EntryContext)
         throws(EntryError)
     {
-        let buffer = UnsafeRawBufferPointer(scratch.data)
+        // The thread's own buffer (Scratch): read into, then written from, before the next read.
+        let buffer = scratch.data
         let whole = try forEachDataRegion(of: source, size: size, context) { start, end throws(EntryError) in
             var offset = start
             while offset < end {
@@ -24,7 +25,7 @@ extension FileContents {
                 var count: Int
                 repeat {
                     count = pread(
-                        source, scratch.data.baseAddress!, min(buffer.count, Int(end - offset)), off_t(offset))
+                        source, buffer.baseAddress!, min(buffer.count, Int(end - offset)), off_t(offset))
                 } while count < 0 && errno == EINTR
                 guard count >= 0 else { throw .last("read", context.source) }
                 if count == 0 {
