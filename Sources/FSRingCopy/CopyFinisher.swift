@@ -43,9 +43,9 @@ struct CopyFinisher {
                 }
             }
         }
-        guard linked else { return }
+        guard let linked else { return }
         run.counters.hardLinks.add(1, ordering: .relaxed)
-        run.report(follower.source, follower.destination, .regular, .linked)
+        run.report(follower.source, follower.destination, .regular, .linked, backup: linked.backup)
     }
 
     /// A follower addressed by whole paths, for the copier's helpers; the

@@ -52,7 +52,23 @@ extension FileSystem {
             FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)
         }
         if let destinationInfo, destinationInfo.identity == sourceInfo.identity, sourceInfo.type != .directory {
-            throw .sameFile(source: source, destination: destination)
+            let sameName = options.backup != nil && Self.isSameName(source, destination)
+            if let backup = options.backup, options.force, source == destination {
+                // cp -f --backup F F (written alike): F is copied to its backup name and left as it is.
+                var toBackup = options
+                toBackup.backup = nil
+                let backupName: RawName
+                do throws(EntryError) {
+                    backupName = try BackupNaming(of: RawName(destination), in: AT_FDCWD, listedAs: nil, backup).name
+                } catch {
+                    throw .cannotStart(error.error, detail: error.detail)
+                }
+                return try await copyItem(
+                    at: source, to: backupName.path, options: toBackup, progress: progress, onItem: onItem,
+                    onError: onError)
+            }
+            // With a backup made of what is there, a file may be copied onto another of its names.
+            if options.backup == nil || sameName { throw .sameFile(source: source, destination: destination) }
         }
         // (A directory's metadata alone may go anywhere, inside it too: `--parents /a/b dest`.)
         if sourceInfo.type == .directory, options.copiesDirectoryContents, Self.isInside(destination, source) {
@@ -150,7 +166,7 @@ extension FileSystem {
                 }
             }
             run.counters.directories.add(1, ordering: .relaxed)
-            run.report(source, destination, .directory, options.dryRun ? .wouldCopy : .copied)
+            run.report(source, destination, .directory, options.dryRun ? .wouldCopy : isNew ? .copied : .merged)
             run.queue.add([
                 .directory(
                     DirectoryJob(
@@ -179,6 +195,18 @@ extension FileSystem {
                     source: sourceDirectory, destination: destinationDirectory, destinationPath: destinationParent,
                     entries: [entry], depth: 0, ancestors: []))
         ])
+    }
+
+    /// Whether two paths name one directory entry: the same name in the same directory.
+    static func isSameName(_ first: FilePath, _ second: FilePath) -> Bool {
+        guard first.lastComponent == second.lastComponent else { return false }
+        func directory(_ path: FilePath) -> FileIdentity? {
+            let parent = path.removingLastComponent()
+            return (parent.isEmpty ? "." : parent).withPlatformString {
+                FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)?.identity
+            }
+        }
+        return directory(first) != nil && directory(first) == directory(second)
     }
 
     /// Whether `destination` is `source` or lies inside it, after resolving

@@ -54,6 +54,30 @@ public struct CopyOptions: Sendable {
         case never
     }
 
+    /// What is kept of an entry a copy replaces (cp's `--backup`).
+    public struct Backup: Sendable, Hashable {
+        /// How a backup is named.
+        public enum Naming: Sendable, Hashable {
+            /// The name and the suffix (`notes~`): one backup, replaced by the next.
+            case simple
+            /// `notes.~N~`, N one more than the highest already there, so
+            /// every earlier version stays.
+            case numbered
+            /// Numbered for a name that has numbered backups already, simple
+            /// otherwise: cp's default.
+            case numberedWhereNumbered
+        }
+
+        public var naming: Naming
+        /// What a simple backup's name ends with: not empty, no `/`.
+        public var suffix: String
+
+        public init(naming: Naming = .numberedWhereNumbered, suffix: String = "~") {
+            self.naming = naming
+            self.suffix = suffix
+        }
+    }
+
     public var preserve: Attributes = .all
     public var overwrite: Overwrite = .replace
     public var reflink: Reflink = .auto
@@ -70,9 +94,17 @@ public struct CopyOptions: Sendable {
     /// is written unnamed (O_TMPFILE) or under a temporary name and appears
     /// under its final name only when complete.
     public var inPlace = false
+    /// Each entry a copy replaces (not a directory: those are merged into)
+    /// is first renamed to its backup name in its directory, as by cp
+    /// `--backup`; nil: what is replaced is gone. A file in the way that is
+    /// the source itself under another name (a hard link) is backed up and
+    /// replaced, since nothing is lost.
+    public var backup: Backup? = nil
     /// With `inPlace`, an existing file that cannot be opened for writing is
     /// removed and made again (`-f`, as cp -f). Without `inPlace` this is
     /// always so: every file is written as a new one that replaces the old.
+    /// With `backup`, a file may also be copied onto itself, its backup made
+    /// first (as cp -f --backup).
     public var force = false
     /// With `inPlace`, an existing file is removed before it is written, so
     /// its other hard links keep what they had (`--remove-destination`, as

@@ -47,6 +47,9 @@ public struct CopyProgress: Sendable {
 public struct CopiedItem: Sendable {
     public enum Outcome: Sendable, Hashable {
         case copied
+        /// An existing directory copied into: made already, given the
+        /// source's metadata.
+        case merged
         /// Created as a hard link to an entry copied earlier.
         case linked
         /// Left alone, with why.
@@ -58,14 +61,20 @@ public struct CopiedItem: Sendable {
     public var destination: FilePath { destinationPath.whole }
     public var type: FSRing.FileType
     public var outcome: Outcome
+    /// Where the entry the copy replaced was kept (`CopyOptions.backup`).
+    public var backup: FilePath?
     let sourcePath: DeferredPath
     let destinationPath: DeferredPath
 
-    init(source: DeferredPath, destination: DeferredPath, type: FSRing.FileType, outcome: Outcome) {
+    init(
+        source: DeferredPath, destination: DeferredPath, type: FSRing.FileType, outcome: Outcome,
+        backup: FilePath? = nil
+    ) {
         sourcePath = source
         destinationPath = destination
         self.type = type
         self.outcome = outcome
+        self.backup = backup
     }
 }
 

@@ -103,16 +103,21 @@ final class CopyRun: Sendable {
         queue.cancelWaiting()
     }
 
-    func report(_ source: FilePath, _ destination: FilePath, _ type: FileType, _ outcome: CopiedItem.Outcome) {
+    func report(
+        _ source: FilePath, _ destination: FilePath, _ type: FileType, _ outcome: CopiedItem.Outcome,
+        backup: FilePath? = nil
+    ) {
         onItem?(
             CopiedItem(
                 source: DeferredPath(whole: source), destination: DeferredPath(whole: destination), type: type,
-                outcome: outcome))
+                outcome: outcome, backup: backup))
     }
 
-    func report(_ context: EntryContext, _ type: FileType, _ outcome: CopiedItem.Outcome) {
+    func report(_ context: EntryContext, _ type: FileType, _ outcome: CopiedItem.Outcome, backup: FilePath? = nil) {
         onItem?(
-            CopiedItem(source: context.sourcePath, destination: context.destinationPath, type: type, outcome: outcome))
+            CopiedItem(
+                source: context.sourcePath, destination: context.destinationPath, type: type, outcome: outcome,
+                backup: backup))
     }
 
     func setDestinationRoot(_ identity: FileIdentity) { destinationRoot.withLock { $0 = identity } }

@@ -171,7 +171,9 @@ struct EntryCopier {
             skip(context, info.type, "already a link to it")
             return nil
         }
-        if existing.identity == info.identity || linkLeads(context, info, to: existing) {
+        // With --backup what is there is kept under its backup name, so
+        // nothing is lost (cp allows it too).
+        if options.backup == nil && (existing.identity == info.identity || linkLeads(context, info, to: existing)) {
             throw .code(EINVAL, "copy", context.source, detail: "\(context.destination.quoted) is the same file")
         }
         if existing.type == .directory {
@@ -236,7 +238,7 @@ struct EntryCopier {
             }
         }
         run.counters.directories.add(1, ordering: .relaxed)
-        run.report(context, .directory, options.dryRun ? .wouldCopy : .copied)
+        run.report(context, .directory, options.dryRun ? .wouldCopy : isNew ? .copied : .merged)
         let directory = DirectoryJob(
             name: context.sourceName, sourceParent: job.source, destinationParent: job.destination,
             source: context.source, destination: context.destination, depth: job.depth + 1, destinationIsNew: isNew,
@@ -260,10 +262,10 @@ struct EntryCopier {
         let made = try create(context, .symbolicLink, "symlink") { directory, name in
             target.withCString { symlinkat($0, directory, name) }
         }
-        guard made else { return }
+        guard let made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: true)
         run.counters.symbolicLinks.add(1, ordering: .relaxed)
-        run.report(context, .symbolicLink, .copied)
+        run.report(context, .symbolicLink, .copied, backup: made.backup)
     }
 
     /// The link's target byte for byte: as a `FilePath` it lost repeated
@@ -288,32 +290,53 @@ struct EntryCopier {
         let made = try create(context, info.type, "mknod") { directory, name in
             fsr_mknodat(directory, name, mode, info.specialDeviceMajor, info.specialDeviceMinor)
         }
-        guard made else { return }
+        guard let made else { return }
         try Attributes(run: run, scratch: scratch).apply(info, at: context, isLink: false)
         run.counters.specialFiles.add(1, ordering: .relaxed)
-        run.report(context, info.type, .copied)
+        run.report(context, info.type, .copied, backup: made.backup)
+    }
+
+    /// An entry made under its final name.
+    struct Made {
+        /// Where what it replaced was kept (`--backup`).
+        var backup: FilePath?
     }
 
     /// Creates a link or node under its name; when something is there
     /// already (and may be replaced), under a temporary name that is then
-    /// renamed over it. False when `--no-clobber` keeps what is there.
+    /// renamed over it, once what is there is backed up (`--backup`). Nil
+    /// when `--no-clobber` keeps what is there.
     func create(
         _ context: EntryContext, _ type: FileType, _ operation: String,
         _ make: (Int32, UnsafePointer<CChar>) -> Int32
-    ) throws(EntryError) -> Bool {
+    ) throws(EntryError) -> Made? {
         let directory = context.destinationDirectory
-        if context.destinationName.withCString({ make(directory, $0) }) == 0 { return true }
+        if context.destinationName.withCString({ make(directory, $0) }) == 0 { return Made() }
         guard errno == EEXIST else { throw .last(operation, context.destination) }
         if options.overwrite == .keepExisting {
             skip(context, type, "exists")
-            return false
+            return nil
         }
         let temporary = underFreshTemporaryName(beside: context) { name in
             name.withCString { make(directory, $0) } == 0
         }
         guard let temporary else { throw .last(operation, context.destination) }
+        return Made(backup: try backUp(context, thenRename: temporary))
+    }
+
+    /// Backs up the entry in the way (`--backup`), then renames the finished
+    /// `temporary` over the entry's name; what is left of `temporary` when
+    /// either fails is removed. Returns where the backup went.
+    func backUp(_ context: EntryContext, thenRename temporary: RawName) throws(EntryError) -> FilePath? {
+        let backup: FilePath?
+        do throws(EntryError) {
+            backup = try backUpEntryInTheWay(context)
+        } catch {
+            _ = temporary.withCString { unlinkat(context.destinationDirectory, $0, 0) }
+            throw error
+        }
         try rename(temporary, over: context)
-        return true
+        return backup
     }
 
     /// Runs `make` under a temporary name beside the entry, in the same

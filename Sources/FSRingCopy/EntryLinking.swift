@@ -16,8 +16,8 @@ extension EntryCopier {
         let made = try create(context, info.type, "link") { directory, name in
             context.sourceName.withCString { linkat(context.sourceDirectory, $0, directory, name, flags) }
         }
-        guard made else { return }
+        guard let made else { return }
         run.counters.hardLinks.add(1, ordering: .relaxed)
-        run.report(context, info.type, .copied)
+        run.report(context, info.type, .copied, backup: made.backup)
     }
 }

@@ -39,7 +39,7 @@ extension EntryCopier {
         }
         let createdMode = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
         var outcome = try write(source, info: info, createdMode: createdMode, replacing: replacing, context: context)
-        if outcome == .cannotLink {
+        if case .cannotLink = outcome {
             // The first file found that an unnamed file cannot be linked in
             // here; it is written again under a temporary name, as the rest
             // will be. Its bytes were counted the first time.
@@ -48,16 +48,17 @@ extension EntryCopier {
                 source, info: info, createdMode: createdMode, replacing: replacing, context: context,
                 countingBytes: false)
         }
-        placed = outcome == .placed
-        guard placed else { return }
+        guard case .placed(let backup) = outcome else { return }
+        placed = true
         run.counters.files.add(1, ordering: .relaxed)
         run.verifyLater(context)
-        run.report(context, .regular, .copied)
+        run.report(context, .regular, .copied, backup: backup)
     }
 
     /// What became of a file written.
     enum WriteOutcome {
-        case placed
+        /// Under its final name; what it replaced was kept here (`--backup`).
+        case placed(backup: FilePath?)
         /// An entry appeared under its name meanwhile and `--no-clobber` kept it.
         case keptExisting
         /// Written unnamed, and neither way of linking it in works (nothing is left of it).
@@ -91,7 +92,7 @@ extension EntryCopier {
             from: source, to: destination, info: info, devices: pair, context: context)
         try Attributes(run: run, scratch: scratch).apply(
             info, from: source, to: destination, createdMode: createdMode, context: context)
-        let outcome = try place(destination, written: written, context: context)
+        let outcome = try place(destination, written: written, replacing: replacing, context: context)
         finished = true
         return outcome
     }
@@ -105,8 +106,9 @@ extension EntryCopier {
         /// Its final name, in a new tree that is itself not yet under its
         /// final name (see CopyRun.hideTree).
         case finalNameInHiddenTree
-        /// --inplace: its final name, in place.
-        case inPlace
+        /// --inplace: its final name, in place; what was there was kept
+        /// here first (`--backup`).
+        case inPlace(backup: FilePath?)
     }
 
     /// The file to write: in a new tree still under a temporary name, its
@@ -129,9 +131,14 @@ extension EntryCopier {
             // outside the copy, opening a FIFO waits for a reader (for
             // ever, and past SIGTERM), and a device would take the bytes.
             // With `removeDestination` a file is removed too, so that other
-            // hard links to it keep what they had (cp --remove-destination).
-            if case .entry(let type) = replacing, type != .regular || options.removeDestination {
-                _ = context.destinationName.withCString { unlinkat(directory, $0, 0) }
+            // hard links to it keep what they had (cp --remove-destination),
+            // and with `backup` it is moved to its backup name.
+            var backup: FilePath?
+            if case .entry(let type) = replacing {
+                backup = try backUpEntryInTheWay(context)
+                if backup == nil && (type != .regular || options.removeDestination) {
+                    _ = context.destinationName.withCString { unlinkat(directory, $0, 0) }
+                }
             }
             // O_NOFOLLOW and O_NONBLOCK: an entry swapped in meanwhile fails the open instead.
             let flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
@@ -147,7 +154,7 @@ extension EntryCopier {
                 }
             }
             guard descriptor >= 0 else { throw .last("open", context.destination) }
-            return (descriptor, .inPlace)
+            return (descriptor, .inPlace(backup: backup))
         }
         if run.placement != .temporaryName {
             let descriptor = openat(directory, ".", FSR_O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
@@ -166,20 +173,25 @@ extension EntryCopier {
         return (descriptor, .temporaryName(temporary))
     }
 
-    /// Gives the finished file its final name.
-    private func place(_ descriptor: Int32, written: WrittenAs, context: EntryContext) throws(EntryError)
-        -> WriteOutcome
+    /// Gives the finished file its final name, once what is in the way is
+    /// backed up (`--backup`).
+    private func place(_ descriptor: Int32, written: WrittenAs, replacing: Replacing, context: EntryContext)
+        throws(EntryError) -> WriteOutcome
     {
         let directory = context.destinationDirectory
         switch written {
-        case .inPlace, .finalNameInHiddenTree: return .placed
+        case .inPlace(let backup): return .placed(backup: backup)
+        case .finalNameInHiddenTree: return .placed(backup: nil)
         case .unnamed: break
         case .temporaryName(let temporary):
+            if case .entry = replacing, options.backup != nil {
+                return .placed(backup: try backUp(context, thenRename: temporary))
+            }
             let noReplace = options.overwrite == .keepExisting ? FSR_RENAME_NOREPLACE : 0
             let renamed = temporary.withCString { from in
                 context.destinationName.withCString { fsr_renameat2(directory, from, directory, $0, noReplace) }
             }
-            if renamed == 0 { return .placed }
+            if renamed == 0 { return .placed(backup: nil) }
             if errno == EEXIST && noReplace != 0 {
                 skip(context, .regular, "exists")
                 return .keptExisting
@@ -187,7 +199,7 @@ extension EntryCopier {
             throw .last("rename", context.destination)
         }
         switch link(descriptor, as: context.destinationName, in: directory) {
-        case .linked: return .placed
+        case .linked: return .placed(backup: nil)
         case .impossible: return .cannotLink
         case .failed: break
         }
@@ -202,8 +214,7 @@ extension EntryCopier {
             link(descriptor, as: name, in: directory) == .linked
         }
         guard let temporary else { throw .last("link", context.destination) }
-        try rename(temporary, over: context)
-        return .placed
+        return .placed(backup: try backUp(context, thenRename: temporary))
     }
 
     private enum LinkOutcome {

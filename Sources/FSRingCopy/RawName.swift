@@ -48,6 +48,9 @@ struct RawName: Sendable {
 
     var path: FilePath { withCString { FilePath(platformString: $0) } }
 
+    /// The bytes, without the NUL.
+    var rawBytes: [UInt8] { bytes.dropLast().map { UInt8(bitPattern: $0) } }
+
     /// Calls `body` with the name as a C string, valid until `body` returns.
     func withCString<Result, Failure: Error>(_ body: (UnsafePointer<CChar>) throws(Failure) -> Result)
         throws(Failure) -> Result

@@ -71,6 +71,9 @@ struct CommandOption<Command>: Sendable {
     var help: String
     /// Sets the option on the command; a flag is given an empty value.
     var apply: @Sendable (inout Command, CommandArgument) throws(UsageError) -> Void
+    /// Sets an option whose value may be left out (`--backup`, or
+    /// `--backup=numbered`) given without one; nil for the rest.
+    var applyWithoutValue: (@Sendable (inout Command) throws(UsageError) -> Void)? = nil
 
     static func flag(
         _ short: Character? = nil, _ long: String?, help: String,
@@ -86,6 +89,19 @@ struct CommandOption<Command>: Sendable {
         _ apply: @escaping @Sendable (inout Command, CommandArgument) throws(UsageError) -> Void
     ) -> CommandOption {
         CommandOption(short: short?.asciiValue, long: long, valueName: valueName, help: help, apply: apply)
+    }
+
+    /// A long option whose value may be left out, given only as
+    /// `--name=value` when it is there, as getopt reads optional values.
+    static func optionalValue(
+        _ long: String, _ valueName: String, help: String,
+        _ apply: @escaping @Sendable (inout Command, CommandArgument?) throws(UsageError) -> Void
+    ) -> CommandOption {
+        var option = CommandOption(
+            short: nil, long: long, valueName: valueName, help: help,
+            apply: { (command, value) throws(UsageError) in try apply(&command, value) })
+        option.applyWithoutValue = { (command) throws(UsageError) in try apply(&command, nil) }
+        return option
     }
 
     var takesValue: Bool { valueName != nil }
@@ -172,7 +188,9 @@ enum CommandLineParser {
                 let inline = equals.map { body[($0 + 1)...] }
                 if name == "help" { return .help }
                 let option = try longOption(named: name, in: options)
-                if option.takesValue {
+                if let applyWithoutValue = option.applyWithoutValue, inline == nil {
+                    try applyWithoutValue(&command)
+                } else if option.takesValue {
                     try option.apply(&command, try value(for: option, inline: inline))
                 } else if inline != nil {
                     throw UsageError("\(option.displayName) takes no value")

@@ -91,7 +91,27 @@ struct CopyCommand: Subcommand {
         .flag(nil, "remove-destination", help: "With --inplace, remove each file before writing it.") {
             $0.removeDestination = true
         },
-        .flag("f", "force", help: "With --inplace, remove a file that cannot be opened and make it again.") {
+        .optionalValue(
+            "backup", "control",
+            help:
+                "Keep each entry a copy replaces under a backup name: numbered (NAME.~N~), simple (NAME~), "
+                + "existing (numbered where numbered backups exist; the default, or VERSION_CONTROL's) or none."
+        ) { command, control in
+            command.backup = true
+            if let control { command.backupControl = control.text }
+        },
+        .flag("b", nil, help: "As --backup, named as VERSION_CONTROL says (default existing).") { $0.backup = true },
+        .value(
+            "S", "suffix", "suffix",
+            help: "The end of simple backups' names (default ~ or SIMPLE_BACKUP_SUFFIX); backs up."
+        ) { command, suffix in
+            command.backup = true
+            command.backupSuffix = suffix
+        },
+        .flag(
+            "f", "force",
+            help: "With --inplace, remake a file that cannot be opened; with --backup, copy a file to its backup."
+        ) {
             $0.force = true
         },
         .flag(nil, "verify", help: "Read every copied file back and compare BLAKE3 digests with the source.") {
@@ -127,6 +147,10 @@ struct CopyCommand: Subcommand {
     var parents = false
     var force = false
     var removeDestination = false
+    var backup = false
+    /// --backup's value as given; VERSION_CONTROL's is read when there is none.
+    var backupControl: String?
+    var backupSuffix: CommandArgument?
     var verify = false
     var jobs: Int?
     var progress: Bool?
@@ -146,6 +170,8 @@ struct CopyCommand: Subcommand {
         if noTargetDirectory && targetDirectory != nil { throw UsageError("-t and -T cannot be combined") }
         if noTargetDirectory && paths.count > 2 { throw UsageError("-T takes one source and one destination") }
         if noClobber && update { throw UsageError("--no-clobber and --update cannot be combined") }
+        if noClobber && backup { throw UsageError("--backup and --no-clobber cannot be combined") }
+        _ = try backupOptions()
         if parents && noTargetDirectory { throw UsageError("--parents and -T cannot be combined") }
         if reflink == .always && sparse != .auto {
             throw UsageError("--reflink=always shares the source's blocks as they are: --sparse must be auto")
@@ -166,10 +192,58 @@ struct CopyCommand: Subcommand {
         options.linkInsteadOfCopying = link
         options.force = force
         options.removeDestination = removeDestination
+        // (Checked in `validate`.)
+        options.backup = (try? backupOptions()) ?? nil
         options.verify = verify
         options.dryRun = dryRun
         if let jobs { options.concurrency = jobs }
         return options
+    }
+
+    /// What --backup, -b and -S ask for, with VERSION_CONTROL and
+    /// SIMPLE_BACKUP_SUFFIX where they leave it open, as cp reads them; nil
+    /// for no backups.
+    func backupOptions() throws(UsageError) -> CopyOptions.Backup? {
+        guard backup else { return nil }
+        let naming: CopyOptions.Backup.Naming?
+        if let backupControl {
+            naming = try Self.backupNaming(backupControl, for: "--backup")
+        } else if let environment = getenv("VERSION_CONTROL") {
+            naming = try Self.backupNaming(String(cString: environment), for: "VERSION_CONTROL")
+        } else {
+            naming = .numberedWhereNumbered
+        }
+        guard let naming else { return nil }
+        var suffix = "~"
+        if let backupSuffix {
+            guard let text = String(validating: backupSuffix.bytes, as: UTF8.self) else {
+                throw UsageError("--suffix must be UTF-8 text")
+            }
+            suffix = text
+        } else if let environment = getenv("SIMPLE_BACKUP_SUFFIX") {
+            suffix = String(cString: environment)
+        }
+        // As cp: a suffix that is empty or would reach into a directory is not used.
+        if suffix.isEmpty || suffix.contains("/") { suffix = "~" }
+        return CopyOptions.Backup(naming: naming, suffix: suffix)
+    }
+
+    /// cp's names for the kinds of backup (a unique start of one will do,
+    /// and empty means the default); nil for none.
+    static func backupNaming(_ control: String, for source: String) throws(UsageError)
+        -> CopyOptions.Backup.Naming?
+    {
+        let kinds: [(names: [String], naming: CopyOptions.Backup.Naming?)] = [
+            (["none", "off"], nil), (["simple", "never"], .simple), (["existing", "nil"], .numberedWhereNumbered),
+            (["numbered", "t"], .numbered),
+        ]
+        if control.isEmpty { return .numberedWhereNumbered }
+        if let exact = kinds.first(where: { $0.names.contains(control) }) { return exact.naming }
+        let matching = kinds.filter { $0.names.contains { $0.hasPrefix(control) } }
+        if matching.count == 1 { return matching[0].naming }
+        let valid = kinds.map { $0.names.joined(separator: " or ") }.joined(separator: ", ")
+        throw UsageError(
+            "\(matching.isEmpty ? "invalid" : "ambiguous") backup kind '\(control)' in \(source); use \(valid)")
     }
 
     /// cp's attribute names.

@@ -50,6 +50,8 @@ final class CopyPrinter: Sendable {
         // Most entries print nothing: decide that before building any text.
         switch item.outcome {
         case .wouldCopy: break
+        // As cp -v, which lists the directories it makes, not those it copies into.
+        case .merged: return
         case .linked: guard verbose || dryRun else { return }
         case .skipped: guard verbose || item.type == .socket else { return }
         case .copied: guard verbose else { return }
@@ -57,14 +59,20 @@ final class CopyPrinter: Sendable {
         state.withLock { state in
             let source = Self.quoted(Self.spelled(item.source.rawBytes, as: state.source))
             let destination = Self.quoted(Self.spelled(item.destination.rawBytes, as: state.destination))
+            // As cp -v: ` (backup: 'dest/f~')`.
+            let backup = item.backup.map {
+                Array(" (backup: ".utf8) + Self.quoted(Self.spelled($0.rawBytes, as: state.destination)) + [0x29]
+            }
             switch item.outcome {
             case .copied where verbose:
                 clearProgress(&state)
-                state.output.write(source + Array(" -> ".utf8) + destination + [0x0A])
+                state.output.write(source + Array(" -> ".utf8) + destination + (backup ?? []) + [0x0A])
             case .linked where verbose || dryRun:
+                // As cp -v lists an entry it links to an earlier copy: as a copy.
                 clearProgress(&state)
                 let prefix = dryRun ? "would link " : ""
-                state.output.write(Array(prefix.utf8) + destination + Array(" => ".utf8) + source + [0x0A])
+                state.output.write(
+                    Array(prefix.utf8) + source + Array(" -> ".utf8) + destination + (backup ?? []) + [0x0A])
             case .wouldCopy:
                 state.output.write(Array("would copy ".utf8) + source + Array(" -> ".utf8) + destination + [0x0A])
             case .skipped(let reason) where item.type == .socket:

@@ -28,7 +28,9 @@ enum HelpText {
         for option in Command.options {
             var names = option.short.map { "-" + String(decoding: [$0], as: UTF8.self) } ?? ""
             if let long = option.long { names += (names.isEmpty ? "--" : ", --") + long }
-            if let valueName = option.valueName { names += " <\(valueName)>" }
+            if let valueName = option.valueName {
+                names += option.applyWithoutValue == nil ? " <\(valueName)>" : "[=<\(valueName)>]"
+            }
             text += entry(names, option.help)
         }
         text += entry("-h, --help", "Show help information.")

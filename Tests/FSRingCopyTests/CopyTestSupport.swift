@@ -49,11 +49,11 @@ private func sortedAttributeBlocks(_ text: String) -> String {
 }
 
 /// Whether two trees have the same contents, by `diff -r` (links compared
-/// as links; FIFOs and devices, which diff only names, are compared by
-/// describeTree).
+/// as links; FIFOs, named `fifo` or `fifo` and more, and devices, which
+/// diff only names, are compared by describeTree).
 func sameContents(_ first: FilePath, _ second: FilePath) throws -> ShellResult {
     try shell(
-        "diff -r --no-dereference -x fifo -x char-device '\(first.string)' '\(second.string)'", standardError: true)
+        "diff -r --no-dereference -x 'fifo*' -x char-device '\(first.string)' '\(second.string)'", standardError: true)
 }
 
 /// A tree with every kind of entry cp -a handles.

@@ -1,0 +1,74 @@
+import FSRing
+import FSRingTestSupport
+import Glibc
+import Testing
+
+extension CopyCommandTests {
+    /// --backup keeps what a copy replaces as cp --backup does: simple,
+    /// numbered and existing names (`.~07~` is no number, numbers beyond 64
+    /// bits go on), -b and -S, VERSION_CONTROL and SIMPLE_BACKUP_SUFFIX,
+    /// files, links, FIFOs and hard links in the way, --inplace, and a file
+    /// copied onto another of its names or (with -f) onto itself; directories
+    /// are merged into, not backed up. Every run is made by both tools in
+    /// sandboxes alike, and the listings and the trees must match.
+    @Test(arguments: allBackends)
+    func backupsAreMadeLikeCp(backend: Backend) throws {
+        let directory = TemporaryDirectory("copy-cli-backup")
+        let root = directory.path.string
+        let start = [
+            "mkdir -p s/d dest/s/d", "echo new > s/f", "echo new > s/d/g", "ln -s f s/l", "ln s/f s/h", "mkfifo s/fifo",
+            "for n in f d/g l h fifo; do echo old > dest/s/$n; done", "echo older > dest/s/d/g.~1~",
+            "echo older > dest/s/d/g.~07~", "touch dest/s/f~", "echo 1 > a", "ln a hard", "echo 2 > b",
+            "echo 3 > b~", "echo 4 > c", "echo 5 > c.~99999999999999999999~",
+        ].joined(separator: " && ")
+        try runScript("cd '\(root)' && for t in ours theirs; do mkdir $t && (cd $t && \(start)) || exit 1; done")
+        let cases: [(environment: String, arguments: String)] = [
+            ("", "--backup -T s dest/s"), ("", "--backup=numbered -T s dest/s"), ("", "-b --inplace -T s dest/s"),
+            ("", "-S .bak a b"), ("VERSION_CONTROL=numbered ", "-b a b"),
+            ("SIMPLE_BACKUP_SUFFIX=.old ", "--backup=si a b"),
+            ("VERSION_CONTROL=never ", "--backup=numbered a b"), ("", "--backup=none a b"), ("", "--backup=t a c"),
+            ("", "-b a hard"), ("", "-f --backup a a"), ("", "-f --backup a a"), ("", "-f --backup=t a a"),
+        ]
+        for (environment, arguments) in cases {
+            // (cp has no --inplace: it always writes in place.)
+            let cpArguments = arguments.replacingOccurrences(" --inplace", "")
+            let theirs = try shell("cd '\(root)/theirs' && \(environment)cp -av \(cpArguments)", standardError: true)
+            let ours = try copyInShell("-v \(arguments)", in: "\(root)/ours", backend: backend, before: environment)
+            #expect(ours.status == 0 && theirs.status == 0, "\(arguments): \(ours.text)")
+            let lines = { (text: String) in text.split(separator: "\n").sorted() }
+            #expect(lines(ours.text) == lines(theirs.text), "\(environment)\(arguments)")
+        }
+        try expectSameTree(directory("ours"), as: directory("theirs"), withTimes: false)
+        #expect(libcRead(directory("ours/dest/s/d/g.~2~")) == Array("old\n".utf8))
+        #expect(libcRead(directory("ours/c.~100000000000000000000~")) == Array("4\n".utf8))
+        #expect(libcRead(directory("ours/a.~1~")) == Array("1\n".utf8))
+
+        // Refused, with cp's reasons: a backup that would replace the
+        // source, a file onto its own name without -f, and backups with
+        // --no-clobber or of a kind that is not one.
+        let ours = { (arguments: String, environment: String) in
+            try copyInShell(arguments, in: "\(root)/ours", backend: backend, before: environment)
+        }
+        let ontoSource = try ours("--backup=simple b~ b", "")
+        #expect(ontoSource.status == 1)
+        #expect(ontoSource.text.contains("back up 'b': its backup would replace the source, 'b~'; not copied"))
+        #expect(libcRead(directory("ours/b~")) == Array("3\n".utf8))
+        // Onto its own name written another way, or without -f.
+        for arguments in ["--backup a a", "-f --backup a ./a", "--backup ./a a"] {
+            let ontoItself = try ours(arguments, "")
+            let theirs = try shell("cd '\(root)/theirs' && cp \(arguments)", standardError: true)
+            #expect(ontoItself.status == 1 && theirs.status == 1, "\(arguments)")
+            #expect(ontoItself.text.contains("are the same file") && theirs.text.contains("are the same file"))
+        }
+        for (arguments, environment, reason) in [
+            ("-n --backup a b", "", "--backup and --no-clobber cannot be combined"),
+            ("--backup=n a b", "", "ambiguous backup kind 'n' in --backup"),
+            ("--backup=foo a b", "", "invalid backup kind 'foo' in --backup"),
+            ("-b a b", "VERSION_CONTROL=bogus ", "invalid backup kind 'bogus' in VERSION_CONTROL"),
+        ] {
+            let refused = try ours(arguments, environment)
+            #expect(refused.status == 2 && refused.text.contains(reason), "\(arguments): \(refused.text)")
+        }
+        try expectSameTree(directory("ours"), as: directory("theirs"), withTimes: false, "after the refusals")
+    }
+}
