@@ -26,10 +26,16 @@ public struct CopyOptions: Sendable {
     public enum Overwrite: Sendable, Hashable {
         /// Replace it (cp's default).
         case replace
-        /// Keep it (`-n`, `--no-clobber`).
+        /// Keep it (`-n`, `--no-clobber`, `--update=none`).
         case keepExisting
+        /// Keep it and count it as a failure (`--update=none-fail`), for a
+        /// copy that must not meet anything in its way.
+        case keepExistingAsFailure
         /// Replace it only when the source's modification time is newer (`-u`, `--update`).
         case replaceOlder
+
+        /// Whether an existing file is never replaced.
+        public var keepsExisting: Bool { self == .keepExisting || self == .keepExistingAsFailure }
     }
 
     /// Whether file contents are shared with FICLONE (reflink) where the

@@ -183,8 +183,8 @@ struct EntryCopier {
         switch options.overwrite {
         case .replace:
             return .entry(existing.type)
-        case .keepExisting:
-            skip(context, info.type, "exists")
+        case .keepExisting, .keepExistingAsFailure:
+            try keepExisting(context, info.type)
             return nil
         case .replaceOlder:
             if existing.lastModified >= info.lastModified {
@@ -203,6 +203,15 @@ struct EntryCopier {
     private func linkLeads(_ context: EntryContext, _ info: FileInfo, to existing: FileInfo) -> Bool {
         guard info.type == .symbolicLink, existing.type != .symbolicLink else { return false }
         return lookup(context, follow: true)?.identity == existing.identity
+    }
+
+    /// Leaves what is at the entry's name alone, as the overwrite policy
+    /// says: skipped, or reported as a failure.
+    func keepExisting(_ context: EntryContext, _ type: FileType) throws(EntryError) {
+        if options.overwrite == .keepExistingAsFailure {
+            throw .code(EEXIST, "copy", context.destination, detail: "exists; not replaced")
+        }
+        skip(context, type, "exists")
     }
 
     func skip(_ context: EntryContext, _ type: FileType, _ reason: String) {
@@ -313,8 +322,8 @@ struct EntryCopier {
         let directory = context.destinationDirectory
         if context.destinationName.withCString({ make(directory, $0) }) == 0 { return Made() }
         guard errno == EEXIST else { throw .last(operation, context.destination) }
-        if options.overwrite == .keepExisting {
-            skip(context, type, "exists")
+        if options.overwrite.keepsExisting {
+            try keepExisting(context, type)
             return nil
         }
         let temporary = underFreshTemporaryName(beside: context) { name in

@@ -187,13 +187,13 @@ extension EntryCopier {
             if case .entry = replacing, options.backup != nil {
                 return .placed(backup: try backUp(context, thenRename: temporary))
             }
-            let noReplace = options.overwrite == .keepExisting ? FSR_RENAME_NOREPLACE : 0
+            let noReplace = options.overwrite.keepsExisting ? FSR_RENAME_NOREPLACE : 0
             let renamed = temporary.withCString { from in
                 context.destinationName.withCString { fsr_renameat2(directory, from, directory, $0, noReplace) }
             }
             if renamed == 0 { return .placed(backup: nil) }
             if errno == EEXIST && noReplace != 0 {
-                skip(context, .regular, "exists")
+                try keepExisting(context, .regular)
                 return .keptExisting
             }
             throw .last("rename", context.destination)
@@ -204,8 +204,8 @@ extension EntryCopier {
         case .failed: break
         }
         guard errno == EEXIST else { throw .last("link", context.destination) }
-        if options.overwrite == .keepExisting {
-            skip(context, .regular, "exists")
+        if options.overwrite.keepsExisting {
+            try keepExisting(context, .regular)
             return .keptExisting
         }
         // Something is there: link under a temporary name and rename over it,

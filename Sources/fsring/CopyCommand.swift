@@ -64,7 +64,18 @@ struct CopyCommand: Subcommand {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
         .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
-        .flag("u", "update", help: "Replace an existing file only when the source is newer.") { $0.update = true },
+        .flag("u", nil, help: "Replace an existing file only when the source is newer (as --update).") {
+            $0.update = .replaceOlder
+        },
+        .optionalValue(
+            "update", "which",
+            help:
+                "Which existing files are replaced: older (than the source; the default), all, none (as -n) "
+                + "or none-fail (none, each one a failure)."
+        ) { command, which throws(UsageError) in
+            command.update = .replaceOlder
+            if let which { command.update = try CopyCommand.updatePolicy(which.text) }
+        },
         .value(nil, "reflink", "when", help: "auto (clone where the file system can, default), always, never.") {
             command, when throws(UsageError) in
             switch when.text {
@@ -138,7 +149,8 @@ struct CopyCommand: Subcommand {
     var preserve: CopyOptions.Attributes?
     var noPreserve: CopyOptions.Attributes?
     var noClobber = false
-    var update = false
+    /// --update's policy, or -u's.
+    var update: CopyOptions.Overwrite?
     var reflink = CopyOptions.Reflink.auto
     var sparse = CopyOptions.Sparse.auto
     var inplace = false
@@ -169,8 +181,10 @@ struct CopyCommand: Subcommand {
         if paths.count < needed { throw UsageError("give a source and a destination") }
         if noTargetDirectory && targetDirectory != nil { throw UsageError("-t and -T cannot be combined") }
         if noTargetDirectory && paths.count > 2 { throw UsageError("-T takes one source and one destination") }
-        if noClobber && update { throw UsageError("--no-clobber and --update cannot be combined") }
-        if noClobber && backup { throw UsageError("--backup and --no-clobber cannot be combined") }
+        if noClobber && update != nil { throw UsageError("--no-clobber and --update cannot be combined") }
+        if backup && (noClobber || update?.keepsExisting == true) {
+            throw UsageError("--backup cannot be combined with --no-clobber or --update=none")
+        }
         _ = try backupOptions()
         if parents && noTargetDirectory { throw UsageError("--parents and -T cannot be combined") }
         if reflink == .always && sparse != .auto {
@@ -182,7 +196,7 @@ struct CopyCommand: Subcommand {
         var options = CopyOptions()
         if let preserve { options.preserve = preserve }
         if let noPreserve { options.preserve.subtract(noPreserve) }
-        options.overwrite = noClobber ? .keepExisting : update ? .replaceOlder : .replace
+        options.overwrite = noClobber ? .keepExisting : update ?? .replace
         options.reflink = reflink
         options.sparse = sparse
         options.followSymbolicLinks = dereference
@@ -226,6 +240,19 @@ struct CopyCommand: Subcommand {
         // As cp: a suffix that is empty or would reach into a directory is not used.
         if suffix.isEmpty || suffix.contains("/") { suffix = "~" }
         return CopyOptions.Backup(naming: naming, suffix: suffix)
+    }
+
+    /// cp's names for --update's policies (a unique start of one will do).
+    static func updatePolicy(_ which: String) throws(UsageError) -> CopyOptions.Overwrite {
+        let policies: [(name: String, policy: CopyOptions.Overwrite)] = [
+            ("all", .replace), ("none", .keepExisting), ("none-fail", .keepExistingAsFailure), ("older", .replaceOlder),
+        ]
+        if let exact = policies.first(where: { $0.name == which }) { return exact.policy }
+        let matching = policies.filter { $0.name.hasPrefix(which) }
+        if matching.count == 1 && !which.isEmpty { return matching[0].policy }
+        throw UsageError(
+            "\(matching.count > 1 && !which.isEmpty ? "ambiguous" : "invalid") --update '\(which)'; "
+                + "use all, none, none-fail or older")
     }
 
     /// cp's names for the kinds of backup (a unique start of one will do,

@@ -61,7 +61,7 @@ extension CopyCommandTests {
             #expect(ontoItself.text.contains("are the same file") && theirs.text.contains("are the same file"))
         }
         for (arguments, environment, reason) in [
-            ("-n --backup a b", "", "--backup and --no-clobber cannot be combined"),
+            ("-n --backup a b", "", "--backup cannot be combined with --no-clobber"),
             ("--backup=n a b", "", "ambiguous backup kind 'n' in --backup"),
             ("--backup=foo a b", "", "invalid backup kind 'foo' in --backup"),
             ("-b a b", "VERSION_CONTROL=bogus ", "invalid backup kind 'bogus' in VERSION_CONTROL"),

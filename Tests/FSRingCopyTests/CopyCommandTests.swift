@@ -869,7 +869,8 @@ struct CopyCommandTests {
 
     /// `-u` and `-n` over an earlier copy, after the source changed (one
     /// file newer, one older than its copy, one new), leave what cp -a's
-    /// leave.
+    /// leave, and so do newer coreutils' `--update=older|all|none`;
+    /// `--update=none-fail` keeps what -n keeps, each entry kept a failure.
     @Test(arguments: allBackends)
     func updateAndNoClobberOverACopyMatchCp(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-update-again")
@@ -880,15 +881,33 @@ struct CopyCommandTests {
         try runScript(
             "cd '\(source.string)' && echo changed > dir/size-1 && touch -d '2030-03-03' dir/size-1 "
                 + "&& echo older > owned && touch -d '1990-01-01' owned && echo new > dir/new-file")
-        for flag in ["-u", "-n"] {
+        for (flag, cpFlag) in [
+            ("-u", "-u"), ("-n", "-n"), ("--update", "-u"), ("--update=older", "-u"), ("--update=none", "-n"),
+            ("--update=all", "-T"), ("--update=none-fail", "-n"),
+        ] {
             let ours = directory("ours\(flag)").string
             let theirs = directory("theirs\(flag)").string
             try runScript(
                 "cp -a '\(directory("first").string)' '\(ours)' && cp -a '\(directory("first").string)' '\(theirs)'")
             let result = try copy([flag, "-T", source.string, ours], backend: backend)
-            #expect(result.status == 0, "\(flag): \(result.errors)")
-            try runScript("cp -a \(flag) -T '\(source.string)' '\(theirs)'")
+            try runScript("cp -a \(cpFlag) -T '\(source.string)' '\(theirs)'")
             try expectSameTree(FilePath(ours), as: FilePath(theirs), flag)
+            if flag == "--update=none-fail" {
+                #expect(result.status == 1)
+                #expect(result.errors.contains("copy '\(ours)/dir/size-1': exists; not replaced"))
+                #expect(!result.errors.contains("new-file"))
+            } else {
+                #expect(result.status == 0, "\(flag): \(result.errors)")
+            }
+        }
+        for (flag, reason) in [
+            ("--update=no", "ambiguous --update 'no'"), ("--update=x", "invalid --update 'x'"),
+            ("--update=", "invalid --update ''"), ("-n --update=all", "cannot be combined"),
+            ("--backup --update=none", "--backup cannot be combined with --no-clobber or --update=none"),
+        ] {
+            let refused = try copy(
+                flag.split(separator: " ").map(String.init) + [source.string, "x"], backend: backend)
+            #expect(refused.status == 2 && refused.errors.contains(reason), "\(flag): \(refused.errors)")
         }
         // What each kept or took, to be sure the comparison saw both policies at work.
         #expect(libcRead(directory("ours-u/dir/size-1")) == Array("changed\n".utf8))
