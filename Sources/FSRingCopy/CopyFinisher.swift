@@ -36,9 +36,17 @@ struct CopyFinisher {
     }
 
     private func link(_ follower: HardLinkTable.Follower, to leader: FilePath) throws(EntryError) {
-        let linked = try withReachedPaths(follower) { (context) throws(EntryError) in
-            try LongPaths.withParent(of: leader) { (leaderDirectory, leaderName) throws(EntryError) in
-                try EntryCopier(run: run, scratch: scratch).create(context, .regular, "link") { directory, name in
+        let linked = try withReachedPaths(follower) { (context) throws(EntryError) -> EntryCopier.Made? in
+            let copier = EntryCopier(run: run, scratch: scratch)
+            // -i: a follower in the way is asked about as every other entry is.
+            if let confirm = run.options.confirmReplacing, copier.existing(context) != nil,
+                !confirm(follower.source, follower.destination)
+            {
+                copier.skip(context, .regular, "not confirmed")
+                return nil
+            }
+            return try LongPaths.withParent(of: leader) { (leaderDirectory, leaderName) throws(EntryError) in
+                try copier.create(context, .regular, "link") { directory, name in
                     linkat(leaderDirectory, leaderName, directory, name, 0)
                 }
             }

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemPackage
 import URing
 
 /// How a tree is copied. The defaults are those of `cp -a`.
@@ -130,6 +131,12 @@ public struct CopyOptions: Sendable {
     /// the mounted directory's metadata, and left empty, as cp -x does. The
     /// source itself is copied whole wherever it is.
     public var stayOnFileSystem = false
+    /// Asked before an entry in the way is replaced (`-i`), with the
+    /// source's path and the destination's: true replaces it, false keeps
+    /// it (reported as skipped). Asked only where the overwrite policy
+    /// would replace, never in a dry run; called on the copy's threads, so
+    /// calls may overlap. Nil: the policy alone decides.
+    public var confirmReplacing: (@Sendable (_ source: FilePath, _ destination: FilePath) -> Bool)? = nil
     /// Re-read every copied file and compare its BLAKE3 digest with the source's.
     public var verify = false
     /// Report what would be copied and change nothing.

@@ -148,7 +148,8 @@ struct EntryCopier {
 
     /// What is at the destination name, when something may be.
     func existing(_ context: EntryContext) -> FileInfo? {
-        guard !context.destinationIsNew, context.destinationDirectory >= 0 else { return nil }
+        // (A whole path is looked up from AT_FDCWD; -1 is a dry run's directory that does not exist.)
+        guard !context.destinationIsNew, context.destinationDirectory != -1 else { return nil }
         return context.destinationName.withCString {
             FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
         }
@@ -182,7 +183,7 @@ struct EntryCopier {
         }
         switch options.overwrite {
         case .replace:
-            return .entry(existing.type)
+            return confirmed(context, info.type, replacing: existing.type)
         case .keepExisting, .keepExistingAsFailure:
             try keepExisting(context, info.type)
             return nil
@@ -191,8 +192,16 @@ struct EntryCopier {
                 skip(context, info.type, "not older than the source")
                 return nil
             }
-            return .entry(existing.type)
+            return confirmed(context, info.type, replacing: existing.type)
         }
+    }
+
+    /// Replacing the entry in the way, once `-i`'s question is answered yes.
+    private func confirmed(_ context: EntryContext, _ type: FileType, replacing existing: FileType) -> Replacing? {
+        guard !options.dryRun, let confirm = options.confirmReplacing else { return .entry(existing) }
+        if confirm(context.source, context.destination) { return .entry(existing) }
+        skip(context, type, "not confirmed")
+        return nil
     }
 
     /// Whether the source, a symbolic link copied as a link, leads to the

@@ -63,7 +63,14 @@ struct CopyCommand: Subcommand {
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
-        .flag("n", "no-clobber", help: "Never replace an existing file.") { $0.noClobber = true },
+        .flag("n", "no-clobber", help: "Never replace an existing file (overrides an earlier -i).") {
+            $0.noClobber = true
+            $0.interactive = false
+        },
+        .flag("i", "interactive", help: "Ask before replacing each existing file (overrides an earlier -n).") {
+            $0.interactive = true
+            $0.noClobber = false
+        },
         .flag("u", nil, help: "Replace an existing file only when the source is newer (as --update).") {
             $0.update = .replaceOlder
         },
@@ -149,6 +156,7 @@ struct CopyCommand: Subcommand {
     var preserve: CopyOptions.Attributes?
     var noPreserve: CopyOptions.Attributes?
     var noClobber = false
+    var interactive = false
     /// --update's policy, or -u's.
     var update: CopyOptions.Overwrite?
     var reflink = CopyOptions.Reflink.auto
@@ -317,6 +325,7 @@ struct CopyCommand: Subcommand {
             throw ExitStatus(2)
         }
         let printer = CopyPrinter(verbose: verbose, dryRun: dryRun, progress: showProgress)
+        if interactive { options.confirmReplacing = { _, destination in printer.confirmReplacing(destination) } }
         var progressHandler: (@Sendable (CopyProgress) -> Void)?
         if showProgress { progressHandler = { @Sendable in printer.progress($0) } }
         // Hard links between files of different sources stay hard links, as with cp.
@@ -324,7 +333,10 @@ struct CopyCommand: Subcommand {
         let copying = Task { [options, progressHandler] in
             await copyAll(pairs, options: options, fileSystem: fileSystem, printer: printer, progress: progressHandler)
         }
-        let interruption = Interruption { copying.cancel() }
+        let interruption = Interruption {
+            printer.stopAsking()
+            copying.cancel()
+        }
         let (total, failed, fatal) = await copying.value
         interruption.end()
         if let signal = interruption.signal {

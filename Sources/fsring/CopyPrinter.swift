@@ -23,6 +23,10 @@ final class CopyPrinter: Sendable {
         var destination: (path: [UInt8], written: [UInt8])?
     }
     private let state: Mutex<State>
+    /// `-i`'s questions, one at a time (the count asked so far).
+    private let asking = Mutex(0)
+    /// Set when the copy is interrupted: every answer is then no.
+    private let askingStopped = Atomic<Bool>(false)
     private let verbose: Bool
     private let dryRun: Bool
     private let showsProgress: Bool
@@ -96,6 +100,54 @@ final class CopyPrinter: Sendable {
             clearProgress(&state)
             state.output.write(source.rawBytes + Array(" -> ".utf8) + destination.rawBytes + [0x0A])
         }
+    }
+
+    /// `-i`: asks on stderr whether to replace `destination` (named as cp
+    /// names it) and reads the answer from stdin, yes when it starts with y
+    /// or Y, as cp reads it. The end of stdin, or an interruption, is no.
+    func confirmReplacing(_ destination: FilePath) -> Bool {
+        asking.withLock { asked in
+            asked += 1
+            if askingStopped.load(ordering: .relaxed) { return false }
+            state.withLock { state in
+                let shown = Self.quoted(Self.spelled(destination.rawBytes, as: state.destination))
+                clearProgress(&state)
+                state.output.flush()
+                state.diagnostics.write(Array("fsring: copy: overwrite ".utf8) + shown + Array("? ".utf8))
+                state.diagnostics.flush()
+            }
+            guard let answer = readAnswer() else {
+                // Interrupted: what is said next starts a line of its own.
+                state.withLock { state in
+                    state.diagnostics.write("\n")
+                    state.diagnostics.flush()
+                }
+                return false
+            }
+            return answer.first == UInt8(ascii: "y") || answer.first == UInt8(ascii: "Y")
+        }
+    }
+
+    /// Makes a question being asked, and every later one, answer no.
+    func stopAsking() { askingStopped.store(true, ordering: .relaxed) }
+
+    /// A line from stdin, read a byte at a time so that nothing after it is
+    /// taken from the next question's answer; waits in short polls so that
+    /// an interruption is not held up by a question nobody answers (nil).
+    private func readAnswer() -> [UInt8]? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while !askingStopped.load(ordering: .relaxed) {
+            var waiting = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&waiting, 1, 200)
+            if ready < 0 && errno != EINTR { return line }
+            if ready <= 0 { continue }
+            let count = read(0, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 || byte == 0x0A { return line }
+            line.append(byte)
+        }
+        return nil
     }
 
     func failure(_ failure: CopyFailure) { diagnostic { failure.description(naming: $0) } }

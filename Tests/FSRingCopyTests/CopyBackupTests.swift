@@ -72,3 +72,45 @@ extension CopyCommandTests {
         try expectSameTree(directory("ours"), as: directory("theirs"), withTimes: false, "after the refusals")
     }
 }
+
+extension CopyCommandTests {
+    /// -i asks before each entry in the way is replaced, as cp -i asks: an
+    /// answer starting with y replaces it, any other or the end of the input
+    /// keeps it, a hard link in the way is asked about too, a dry run asks
+    /// nothing, and -n and -i override each other, the later one winning.
+    /// Each way is run by both tools on copies of one tree and must leave
+    /// the same tree after the same number of questions.
+    @Test(arguments: allBackends)
+    func interactiveAsksBeforeReplacingLikeCp(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-interactive",
+            "mkdir -p s/d origin/d && for n in a b d/c h1; do echo new > s/$n; done && ln s/h1 s/h2 && "
+                + "for n in a d/c h1 h2; do echo old > origin/$n; done && touch -d 2001-01-01 origin/a")
+        let root = directory.path.string
+        for (name, input) in [("yes", "yes | "), ("no", "yes n | "), ("none", "true | ")] {
+            try runScript("cd '\(root)' && cp -a origin ours-\(name) && cp -a origin theirs-\(name)")
+            let ours = try copyInShell("-i -T s ours-\(name)", in: root, backend: backend, before: input)
+            let theirs = try shell("cd '\(root)' && \(input)cp -ai -T s theirs-\(name)", standardError: true)
+            #expect(ours.status == 0 && theirs.status == 0, "\(name): \(ours.text)")
+            let questions = { (text: String) in text.ranges(of: "overwrite '").count }
+            #expect(questions(ours.text) == 4 && questions(theirs.text) == 4, "\(name): \(ours.text) \(theirs.text)")
+            try expectSameTree(directory("ours-\(name)"), as: directory("theirs-\(name)"), name)
+        }
+        #expect(libcRead(directory("ours-yes/h2")) == Array("new\n".utf8))
+        #expect(libcRead(directory("ours-no/a")) == Array("old\n".utf8))
+        #expect(libcRead(directory("ours-none/d/c")) == Array("old\n".utf8))
+
+        // One file: the answer decides; a dry run and -n (given last) ask nothing.
+        let one = { (options: String, input: String) in
+            try runScript("cd '\(root)' && echo old > one")
+            let result = try copyInShell("\(options) s/a one", in: root, backend: backend, before: input)
+            #expect(result.status == 0, "\(options): \(result.text)")
+            return (result.text.contains("fsring: copy: overwrite 'one'? "), libcRead(directory("one")))
+        }
+        #expect(try one("-i", "echo Yes | ") == (true, Array("new\n".utf8)))
+        #expect(try one("-i", "echo nope | ") == (true, Array("old\n".utf8)))
+        #expect(try one("-n -i", "echo y | ") == (true, Array("new\n".utf8)))
+        #expect(try one("-i -n", "echo y | ") == (false, Array("old\n".utf8)))
+        #expect(try one("-i --dry-run", "echo y | ") == (false, Array("old\n".utf8)))
+    }
+}
