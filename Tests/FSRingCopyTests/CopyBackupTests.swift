@@ -15,7 +15,10 @@ extension CopyCommandTests {
     func backupsAreMadeLikeCp(backend: Backend) throws {
         let directory = TemporaryDirectory("copy-cli-backup")
         let root = directory.path.string
+        // A name as long as a name can be, whose backup's name is too long.
+        let long = String(repeating: "n", count: 255)
         let start = [
+            "mkdir far", "echo 1 > \(long)", "echo 2 > far/\(long)",
             "mkdir -p s/d dest/s/d", "echo new > s/f", "echo new > s/d/g", "ln -s f s/l", "ln s/f s/h", "mkfifo s/fifo",
             "for n in f d/g l h fifo; do echo old > dest/s/$n; done", "echo older > dest/s/d/g.~1~",
             "echo older > dest/s/d/g.~07~", "touch dest/s/f~", "echo 1 > a", "ln a hard", "echo 2 > b",
@@ -60,6 +63,16 @@ extension CopyCommandTests {
             #expect(ontoItself.status == 1 && theirs.status == 1, "\(arguments)")
             #expect(ontoItself.text.contains("are the same file") && theirs.text.contains("are the same file"))
         }
+        // A backup's name too long is a failure of the entry, as for cp's
+        // simple backups (cp shortens a numbered one's name; fsring does not
+        // make up a name that may be another file's).
+        let simpleTooLong = try shell("cd '\(root)/theirs' && cp --backup=simple \(long) far/", standardError: true)
+        #expect(simpleTooLong.status == 1 && simpleTooLong.text.contains("File name too long"))
+        for kind in ["simple", "numbered"] {
+            let tooLong = try ours("--backup=\(kind) \(long) far/", "")
+            #expect(tooLong.status == 1 && tooLong.text.contains("File name too long (ENAMETOOLONG)"), "\(kind)")
+        }
+        #expect(libcRead(directory("ours/far/\(long)")) == Array("2\n".utf8))
         for (arguments, environment, reason) in [
             ("-n --backup a b", "", "--backup cannot be combined with --no-clobber"),
             ("--backup=n a b", "", "ambiguous backup kind 'n' in --backup"),
