@@ -16,6 +16,9 @@ final class CopyPrinter: Sendable {
         var output = RawOutput(descriptor: 1)
         var diagnostics = RawOutput(descriptor: 2)
         var progressShown = false
+        /// `-i`'s question is on the screen, waiting for its answer: the
+        /// progress line is not drawn over it.
+        var questionShown = false
         var lastProgress: CopyProgress?
         /// The source being copied, as a path and as it was written.
         var source: (path: [UInt8], written: [UInt8])?
@@ -115,15 +118,18 @@ final class CopyPrinter: Sendable {
                 state.output.flush()
                 state.diagnostics.write(Array("fsring: copy: overwrite ".utf8) + shown + Array("? ".utf8))
                 state.diagnostics.flush()
+                state.questionShown = true
             }
-            guard let answer = readAnswer() else {
+            let answer = readAnswer()
+            state.withLock { state in
+                state.questionShown = false
                 // Interrupted: what is said next starts a line of its own.
-                state.withLock { state in
+                if answer == nil {
                     state.diagnostics.write("\n")
                     state.diagnostics.flush()
                 }
-                return false
             }
+            guard let answer else { return false }
             return answer.first == UInt8(ascii: "y") || answer.first == UInt8(ascii: "Y")
         }
     }
@@ -176,6 +182,7 @@ final class CopyPrinter: Sendable {
         guard showsProgress else { return }
         state.withLock { state in
             state.lastProgress = progress
+            if state.questionShown { return }
             state.output.flush()
             state.diagnostics.write("\r" + Self.progressLine(progress) + "\u{1B}[K")
             state.diagnostics.flush()
