@@ -126,6 +126,13 @@ public struct CopyOptions: Sendable {
     /// of copied (`-l`, as cp -al: a snapshot of a tree that takes no room
     /// but its directories). Directories are made with their metadata.
     public var linkInsteadOfCopying = false
+    /// Every entry but directories becomes a symbolic link to its source
+    /// (`-s`, as cp -rs: a tree of links to the source, taking no room but
+    /// its directories), with the source's times. A link's target is the
+    /// source's path as given, so a relative source is refused where the
+    /// link is not made in the current directory (it would lead nowhere),
+    /// as cp refuses it.
+    public var symbolicLinkInsteadOfCopying = false
     /// Copy no contents of a directory on another file system than the one
     /// holding the directory above it (`-x`): a mount point is made, with
     /// the mounted directory's metadata, and left empty, as cp -x does. The

@@ -123,6 +123,7 @@ struct EntryCopier {
             type = info.type
         }
         if options.linkInsteadOfCopying && type != .directory { return try linkEntry(context) }
+        if options.symbolicLinkInsteadOfCopying && type != .directory { return try symbolicLinkEntry(context) }
         switch type {
         case .directory:
             try makeDirectory(context, job: job)

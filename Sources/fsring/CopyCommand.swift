@@ -50,6 +50,10 @@ struct CopyCommand: Subcommand {
         .flag("l", "link", help: "Hard-link files instead of copying them, as cp -al (directories are made).") {
             $0.link = true
         },
+        .flag(
+            "s", "symbolic-link",
+            help: "Make symbolic links to the sources instead of copies, as cp -s (directories are made)."
+        ) { $0.symbolicLink = true },
         .flag(nil, "parents", help: "Copy each SOURCE to DEST/SOURCE, making the directories on the way.") {
             $0.parents = true
         },
@@ -164,6 +168,7 @@ struct CopyCommand: Subcommand {
     var inplace = false
     var oneFileSystem = false
     var link = false
+    var symbolicLink = false
     var parents = false
     var force = false
     var removeDestination = false
@@ -194,6 +199,7 @@ struct CopyCommand: Subcommand {
             throw UsageError("--backup cannot be combined with --no-clobber or --update=none")
         }
         _ = try backupOptions()
+        if link && symbolicLink { throw UsageError("-l and -s cannot be combined: links are hard or symbolic") }
         if parents && noTargetDirectory { throw UsageError("--parents and -T cannot be combined") }
         if reflink == .always && sparse != .auto {
             throw UsageError("--reflink=always shares the source's blocks as they are: --sparse must be auto")
@@ -212,6 +218,7 @@ struct CopyCommand: Subcommand {
         options.inPlace = inplace
         options.stayOnFileSystem = oneFileSystem
         options.linkInsteadOfCopying = link
+        options.symbolicLinkInsteadOfCopying = symbolicLink
         options.force = force
         options.removeDestination = removeDestination
         // (Checked in `validate`.)

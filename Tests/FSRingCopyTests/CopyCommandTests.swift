@@ -394,6 +394,39 @@ struct CopyCommandTests {
         for target in targets { #expect(libcRead(directory(target)) == Array("new\n".utf8), "\(target)") }
     }
 
+    /// -s makes a tree of symbolic links to the source as cp -as does:
+    /// directories made, every other entry (a link too) a link to the
+    /// source's path with the source's times; a relative source is refused
+    /// where the links would not be made in the current directory, and
+    /// works where they are.
+    @Test(arguments: allBackends)
+    func symbolicLinkMakesALinkFarmLikeCpAs(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-symbolic-link",
+            "mkdir -p src/d && echo 1 > src/f && echo 2 > src/d/g && ln -s f src/l && mkfifo src/fifo "
+                + "&& touch -d '2001-02-03 04:05:06.7' src/f src/d && mkdir ours theirs")
+        let root = directory.path.string
+        let ours = try copyInShell("-sv '\(root)/src' ours/farm", in: root, backend: backend)
+        let theirs = try shell("cd '\(root)' && cp -asv '\(root)/src' theirs/farm", standardError: true)
+        #expect(ours.status == 0 && theirs.status == 0, "\(ours.text)")
+        let lines = { (text: String) in text.replacingOccurrences("theirs/", "ours/").split(separator: "\n").sorted() }
+        #expect(lines(ours.text) == lines(theirs.text))
+        try expectSameTree(directory("ours/farm"), as: directory("theirs/farm"))
+        #expect(try shell("readlink '\(root)/ours/farm/d/g'").text == "\(root)/src/d/g\n")
+        // Relative: refused below the current directory, made in it.
+        let below = try copyInShell("-s src ours/relative", in: root, backend: backend)
+        let cpBelow = try shell("cd '\(root)' && cp -as src theirs/relative", standardError: true)
+        #expect(below.status == 1 && cpBelow.status == 1)
+        #expect(
+            below.text.contains(
+                "symlink 'ours/relative/f': can make relative symbolic links only in the current directory"))
+        try expectSameTree(directory("ours/relative"), as: directory("theirs/relative"), withTimes: false)
+        #expect(try copyInShell("-s src/f here", in: root, backend: backend).status == 0)
+        #expect(try shell("readlink '\(root)/here'").text == "src/f\n")
+        let refused = try copyInShell("-s -l src/f there", in: root, backend: backend)
+        #expect(refused.status == 2 && refused.text.contains("-l and -s cannot be combined"))
+    }
+
     /// -l makes a snapshot as cp -al does: every entry but directories is a
     /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
     /// groups too), directories are made with their metadata, and making
