@@ -24,6 +24,13 @@ struct CommandArgument: Sendable, Equatable {
     /// directory, which `path` no longer says (FilePath drops the slash).
     var endsWithSlash: Bool { bytes.count > 1 && bytes.last == UInt8(ascii: "/") }
 
+    /// The argument without its trailing slashes (`/` stays `/`).
+    var withoutTrailingSlashes: CommandArgument {
+        var bytes = self.bytes
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return CommandArgument(bytes)
+    }
+
     /// Why the argument, followed through links as the kernel resolves it
     /// with its trailing slash, is not a directory: 0 when it is one, else
     /// the errno (ENOTDIR for a file that is not a directory).

@@ -54,6 +54,12 @@ struct CopyCommand: Subcommand {
             "s", "symbolic-link",
             help: "Make symbolic links to the sources instead of copies, as cp -s (directories are made)."
         ) { $0.symbolicLink = true },
+        .flag(
+            nil, "strip-trailing-slashes",
+            help: "Copy into a directory each SOURCE without its trailing slashes (link/ is the link)."
+        ) {
+            $0.stripTrailingSlashes = true
+        },
         .flag(nil, "parents", help: "Copy each SOURCE to DEST/SOURCE, making the directories on the way.") {
             $0.parents = true
         },
@@ -169,6 +175,7 @@ struct CopyCommand: Subcommand {
     var oneFileSystem = false
     var link = false
     var symbolicLink = false
+    var stripTrailingSlashes = false
     var parents = false
     var force = false
     var removeDestination = false
@@ -502,8 +509,20 @@ struct CopyCommand: Subcommand {
 
     /// DEST: `-t`'s value, or the last path.
     var destinationArgument: CommandArgument { targetDirectory ?? paths.last! }
-    /// The SOURCE arguments.
-    var sourceArguments: ArraySlice<CommandArgument> { targetDirectory == nil ? paths.dropLast() : paths[...] }
+    /// The SOURCE arguments (without trailing slashes where they are stripped).
+    var sourceArguments: ArraySlice<CommandArgument> {
+        let sources = targetDirectory == nil ? paths.dropLast() : paths[...]
+        return stripsSourceSlashes ? ArraySlice(sources.map(\.withoutTrailingSlashes)) : sources
+    }
+
+    /// --strip-trailing-slashes, which cp applies where the sources are
+    /// copied into a directory (a copy onto DEST keeps `link/` the
+    /// directory the link leads to).
+    private var stripsSourceSlashes: Bool {
+        stripTrailingSlashes && !noTargetDirectory && !parents
+            && (targetDirectory != nil || paths.count > 2
+                || PathKind(destinationArgument.path, followLink: true).isDirectory)
+    }
 
     /// `directory` as written without its trailing slashes, a slash and
     /// `name`: how cp spells a path inside a DEST (`dir//` and `f` give

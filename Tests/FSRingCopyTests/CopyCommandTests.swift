@@ -394,6 +394,31 @@ struct CopyCommandTests {
         for target in targets { #expect(libcRead(directory(target)) == Array("new\n".utf8), "\(target)") }
     }
 
+    /// --strip-trailing-slashes takes each SOURCE copied into a directory
+    /// without its trailing slashes, as cp does: there `link/` is the link
+    /// (copied as a link), not the directory it leads to, and `file/` is the
+    /// file; copied onto DEST, `link/` is still the directory.
+    @Test(arguments: allBackends)
+    func strippedTrailingSlashesLikeCp(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-strip-slashes",
+            "for t in ours theirs; do mkdir -p $t/dir $t/new && echo 1 > $t/dir/f && ln -s dir $t/link && echo 2 > $t/file; done"
+        )
+        let root = directory.path.string
+        for arguments in ["link/ a", "link// file/ dir/", "-t new link/"] {
+            let ours = try copyInShell(
+                "-v --strip-trailing-slashes \(arguments)", in: "\(root)/ours", backend: backend)
+            let theirs = try shell(
+                "cd '\(root)/theirs' && cp -av --strip-trailing-slashes \(arguments)", standardError: true)
+            #expect(ours.status == 0 && theirs.status == 0, "\(arguments): \(ours.text)")
+            #expect(ours.text.split(separator: "\n").sorted() == theirs.text.split(separator: "\n").sorted())
+        }
+        try expectSameTree(directory("ours"), as: directory("theirs"), withTimes: false)
+        var link = stat()
+        #expect(lstat(directory("ours/a").string, &link) == 0 && link.st_mode & S_IFMT == S_IFDIR)
+        #expect(lstat(directory("ours/dir/link").string, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK)
+    }
+
     /// -s makes a tree of symbolic links to the source as cp -as does:
     /// directories made, every other entry (a link too) a link to the
     /// source's path with the source's times; a relative source is refused
