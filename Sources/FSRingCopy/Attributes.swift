@@ -16,9 +16,10 @@ struct Attributes {
     let scratch: Scratch
     var preserve: CopyOptions.Attributes { run.options.preserve }
 
-    /// For a regular file, through its open descriptors.
+    /// For a regular file, through its open descriptors. `createdMode`: the
+    /// mode the file was created with, nil for one that existed before.
     func apply(
-        _ info: FileInfo, from source: Int32, to destination: Int32, createdMode: UInt32, context: EntryContext
+        _ info: FileInfo, from source: Int32, to destination: Int32, createdMode: UInt32?, context: EntryContext
     ) throws(EntryError) {
         let permissions = try setOwner(info, context) { fchown(destination, $0, $1) }
         var sourceACLs: ACLKinds = []
@@ -31,7 +32,7 @@ struct Attributes {
             let inherited = context.inheritedACLs
             try inherited.drop(keeping: sourceACLs, remove: { fremovexattr(destination, $0) }, context: context)
             // A default ACL, not the umask, masked the mode the file was made with.
-            if !inherited.isEmpty || permissions != createdMode & ~run.creationMask {
+            if !inherited.isEmpty || createdMode.map({ permissions != $0 & ~run.creationMask }) ?? true {
                 if fchmod(destination, mode_t(permissions)) != 0 { throw .last("chmod", context.destination) }
             }
         }

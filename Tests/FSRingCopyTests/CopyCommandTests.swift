@@ -452,6 +452,23 @@ struct CopyCommandTests {
         #expect(refused.status == 2 && refused.text.contains("-l and -s cannot be combined"))
     }
 
+    /// Written in place, a file that was there gets the source's mode as
+    /// well as its bytes, as with cp -a (it used to keep its own mode).
+    @Test(arguments: allBackends)
+    func filesWrittenInPlaceGetTheSourcesModeLikeCp(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-inplace-mode",
+            "mkdir src && echo 1 > src/a && echo 2 > src/b && echo 3 > src/c && chmod 644 src/a && chmod 755 src/b "
+                + "&& chmod 4750 src/c && for t in ours theirs; do mkdir $t && for n in a b c; do echo old > $t/$n; "
+                + "done && chmod 600 $t/a && chmod 700 $t/b && chmod 644 $t/c; done")
+        let root = directory.path.string
+        let ours = try copyInShell("--inplace -T src ours", in: root, backend: backend)
+        #expect(ours.status == 0, "\(ours.text)")
+        try runScript("cd '\(root)' && cp -a -T src theirs")
+        try expectSameTree(directory("ours"), as: directory("theirs"))
+        #expect(libcStat(directory("ours/a")).map { $0.st_mode & 0o7777 } == 0o644)
+    }
+
     /// -l makes a snapshot as cp -al does: every entry but directories is a
     /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
     /// groups too), directories are made with their metadata, and making
