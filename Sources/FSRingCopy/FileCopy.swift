@@ -90,11 +90,16 @@ extension EntryCopier {
             source: UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor), destination: context.destinationDevice)
         try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
             from: source, to: destination, info: info, devices: pair, context: context)
-        // Written in place, the file may have been there with a mode of its own.
+        // Written in place, the file may have been there with a mode and an
+        // ACL of its own.
         var madeWith: UInt32? = createdMode
-        if case .inPlace = written { madeWith = nil }
+        var copy = context
+        if case .inPlace = written {
+            madeWith = nil
+            copy.inheritedACLs.insert(.access)
+        }
         try Attributes(run: run, scratch: scratch).apply(
-            info, from: source, to: destination, createdMode: madeWith, context: context)
+            info, from: source, to: destination, createdMode: madeWith, context: copy)
         let outcome = try place(destination, written: written, replacing: replacing, context: context)
         finished = true
         return outcome

@@ -453,14 +453,15 @@ struct CopyCommandTests {
     }
 
     /// Written in place, a file that was there gets the source's mode as
-    /// well as its bytes, as with cp -a (it used to keep its own mode).
+    /// well as its bytes, as with cp -a (it used to keep its own mode), and
+    /// loses an ACL the source does not have.
     @Test(arguments: allBackends)
     func filesWrittenInPlaceGetTheSourcesModeLikeCp(backend: Backend) throws {
         let directory = try sandbox(
             "copy-cli-inplace-mode",
             "mkdir src && echo 1 > src/a && echo 2 > src/b && echo 3 > src/c && chmod 644 src/a && chmod 755 src/b "
                 + "&& chmod 4750 src/c && for t in ours theirs; do mkdir $t && for n in a b c; do echo old > $t/$n; "
-                + "done && chmod 600 $t/a && chmod 700 $t/b && chmod 644 $t/c; done")
+                + "done && chmod 600 $t/a && chmod 700 $t/b && chmod 644 $t/c && setfacl -m u:nobody:rw $t/b; done")
         let root = directory.path.string
         let ours = try copyInShell("--inplace -T src ours", in: root, backend: backend)
         #expect(ours.status == 0, "\(ours.text)")
