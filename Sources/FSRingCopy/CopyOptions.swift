@@ -144,6 +144,11 @@ public struct CopyOptions: Sendable {
     /// would replace, never in a dry run; called on the copy's threads, so
     /// calls may overlap. Nil: the policy alone decides.
     public var confirmReplacing: (@Sendable (_ source: FilePath, _ destination: FilePath) -> Bool)? = nil
+    /// Copy no file contents, only metadata (`--attributes-only`, as cp): a
+    /// file that is there keeps its bytes and gets the source's mode,
+    /// owner, times and extended attributes; a new file is made empty, with
+    /// them. Everything else is copied as usual.
+    public var attributesOnly = false
     /// Re-read every copied file and compare its BLAKE3 digest with the source's.
     public var verify = false
     /// Report what would be copied and change nothing.

@@ -37,6 +37,13 @@ extension EntryCopier {
             placed = true
             return
         }
+        if options.attributesOnly, case .entry(.regular) = replacing {
+            try giveAttributes(of: source, info, toFileAt: context)
+            placed = true
+            run.counters.files.add(1, ordering: .relaxed)
+            run.report(context, .regular, .copied)
+            return
+        }
         let createdMode = options.preserve.contains(.mode) ? info.permissions & 0o777 : 0o666
         var outcome = try write(source, info: info, createdMode: createdMode, replacing: replacing, context: context)
         if case .cannotLink = outcome {
@@ -51,8 +58,25 @@ extension EntryCopier {
         guard case .placed(let backup) = outcome else { return }
         placed = true
         run.counters.files.add(1, ordering: .relaxed)
-        run.verifyLater(context)
+        // (With only attributes copied there are no contents to compare.)
+        if !options.attributesOnly { run.verifyLater(context) }
         run.report(context, .regular, .copied, backup: backup)
+    }
+
+    /// `--attributes-only` onto a file that is there: its bytes stay, and it
+    /// gets the source's metadata, in place, as cp gives it (and loses an
+    /// ACL the source does not have).
+    private func giveAttributes(of source: Int32, _ info: FileInfo, toFileAt context: EntryContext)
+        throws(EntryError)
+    {
+        let flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        let destination = context.destinationName.withCString { openat(context.destinationDirectory, $0, flags) }
+        guard destination >= 0 else { throw .last("open", context.destination) }
+        defer { close(destination) }
+        var existing = context
+        existing.inheritedACLs.insert(.access)
+        try Attributes(run: run, scratch: scratch).apply(
+            info, from: source, to: destination, createdMode: nil, context: existing)
     }
 
     /// What became of a file written.
@@ -88,8 +112,10 @@ extension EntryCopier {
         }
         let pair = DevicePair(
             source: UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor), destination: context.destinationDevice)
-        try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
-            from: source, to: destination, info: info, devices: pair, context: context)
+        if !options.attributesOnly {
+            try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
+                from: source, to: destination, info: info, devices: pair, context: context)
+        }
         // Written in place, the file may have been there with a mode and an
         // ACL of its own.
         var madeWith: UInt32? = createdMode

@@ -142,6 +142,9 @@ struct CopyCommand: Subcommand {
         ) {
             $0.force = true
         },
+        .flag(nil, "attributes-only", help: "Copy no file contents: files get only the source's metadata.") {
+            $0.attributesOnly = true
+        },
         .flag(nil, "verify", help: "Read every copied file back and compare BLAKE3 digests with the source.") {
             $0.verify = true
         },
@@ -183,6 +186,7 @@ struct CopyCommand: Subcommand {
     /// --backup's value as given; VERSION_CONTROL's is read when there is none.
     var backupControl: String?
     var backupSuffix: CommandArgument?
+    var attributesOnly = false
     var verify = false
     var jobs: Int?
     var progress: Bool?
@@ -206,6 +210,7 @@ struct CopyCommand: Subcommand {
             throw UsageError("--backup cannot be combined with --no-clobber or --update=none")
         }
         _ = try backupOptions()
+        if attributesOnly && verify { throw UsageError("--verify compares contents, which --attributes-only leaves") }
         if link && symbolicLink { throw UsageError("-l and -s cannot be combined: links are hard or symbolic") }
         if parents && noTargetDirectory { throw UsageError("--parents and -T cannot be combined") }
         if reflink == .always && sparse != .auto {
@@ -230,6 +235,7 @@ struct CopyCommand: Subcommand {
         options.removeDestination = removeDestination
         // (Checked in `validate`.)
         options.backup = (try? backupOptions()) ?? nil
+        options.attributesOnly = attributesOnly
         options.verify = verify
         options.dryRun = dryRun
         if let jobs { options.concurrency = jobs }

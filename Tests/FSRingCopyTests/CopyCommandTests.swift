@@ -470,6 +470,29 @@ struct CopyCommandTests {
         #expect(libcStat(directory("ours/a")).map { $0.st_mode & 0o7777 } == 0o644)
     }
 
+    /// --attributes-only copies metadata and no contents, as cp does: a
+    /// file that is there keeps its bytes and gets the source's mode, times,
+    /// extended attributes and ACLs; a new file is made empty, with them;
+    /// links and directories are copied as usual.
+    @Test(arguments: allBackends)
+    func attributesOnlyLeavesContentsLikeCp(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-attributes-only",
+            "mkdir -p src/d && echo new > src/a && chmod 640 src/a && setfattr -n user.k -v v src/a "
+                + "&& echo nb > src/b && echo nc > src/d/c && ln -s a src/l && touch -d 2001-01-01 src/a src/d "
+                + "&& for t in ours theirs; do mkdir -p $t/d && echo 'old contents' > $t/a && chmod 600 $t/a "
+                + "&& setfacl -m u:nobody:r $t/a && echo old > $t/d/c; done")
+        let root = directory.path.string
+        let ours = try copyInShell("--attributes-only -T src ours", in: root, backend: backend)
+        #expect(ours.status == 0, "\(ours.text)")
+        try runScript("cd '\(root)' && cp -a --attributes-only -T src theirs")
+        try expectSameTree(directory("ours"), as: directory("theirs"))
+        #expect(libcRead(directory("ours/a")) == Array("old contents\n".utf8))
+        #expect(libcRead(directory("ours/b")) == [])
+        let refused = try copyInShell("--attributes-only --verify -T src ours", in: root, backend: backend)
+        #expect(refused.status == 2 && refused.text.contains("--verify compares contents"))
+    }
+
     /// -l makes a snapshot as cp -al does: every entry but directories is a
     /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
     /// groups too), directories are made with their metadata, and making
