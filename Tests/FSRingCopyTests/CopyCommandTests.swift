@@ -20,6 +20,20 @@ struct CopyCommandTests {
             standardError: true)
     }
 
+    /// In `directory`, copies `src` onto `ours` with `fsring copy OPTIONS
+    /// -T` and onto `theirs` with `cp -a CP -T`, expects both to succeed,
+    /// and compares the two trees.
+    func expectSameCopyAsCp(
+        _ options: String, cp cpOptions: String, in directory: TemporaryDirectory, backend: Backend,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let root = directory.path.string
+        let ours = try copyInShell("\(options) -T src ours", in: root, backend: backend)
+        #expect(ours.status == 0, "\(ours.text)", sourceLocation: sourceLocation)
+        try runScript("cd '\(root)' && cp -a \(cpOptions) -T src theirs", sourceLocation: sourceLocation)
+        try expectSameTree(directory("ours"), as: directory("theirs"), sourceLocation: sourceLocation)
+    }
+
     /// A test folder that `nobody` may write in; the test needs root, to switch to nobody.
     func directoryForNobody(_ label: String) throws -> TemporaryDirectory {
         try #require(getuid() == 0, "needs root to switch to nobody")
@@ -462,11 +476,7 @@ struct CopyCommandTests {
             "mkdir src && echo 1 > src/a && echo 2 > src/b && echo 3 > src/c && chmod 644 src/a && chmod 755 src/b "
                 + "&& chmod 4750 src/c && for t in ours theirs; do mkdir $t && for n in a b c; do echo old > $t/$n; "
                 + "done && chmod 600 $t/a && chmod 700 $t/b && chmod 644 $t/c && setfacl -m u:nobody:rw $t/b; done")
-        let root = directory.path.string
-        let ours = try copyInShell("--inplace -T src ours", in: root, backend: backend)
-        #expect(ours.status == 0, "\(ours.text)")
-        try runScript("cd '\(root)' && cp -a -T src theirs")
-        try expectSameTree(directory("ours"), as: directory("theirs"))
+        try expectSameCopyAsCp("--inplace", cp: "", in: directory, backend: backend)
         #expect(libcStat(directory("ours/a")).map { $0.st_mode & 0o7777 } == 0o644)
     }
 
@@ -482,14 +492,11 @@ struct CopyCommandTests {
                 + "&& echo nb > src/b && echo nc > src/d/c && ln -s a src/l && touch -d 2001-01-01 src/a src/d "
                 + "&& for t in ours theirs; do mkdir -p $t/d && echo 'old contents' > $t/a && chmod 600 $t/a "
                 + "&& setfacl -m u:nobody:r $t/a && echo old > $t/d/c; done")
-        let root = directory.path.string
-        let ours = try copyInShell("--attributes-only -T src ours", in: root, backend: backend)
-        #expect(ours.status == 0, "\(ours.text)")
-        try runScript("cd '\(root)' && cp -a --attributes-only -T src theirs")
-        try expectSameTree(directory("ours"), as: directory("theirs"))
+        try expectSameCopyAsCp("--attributes-only", cp: "--attributes-only", in: directory, backend: backend)
         #expect(libcRead(directory("ours/a")) == Array("old contents\n".utf8))
         #expect(libcRead(directory("ours/b")) == [])
-        let refused = try copyInShell("--attributes-only --verify -T src ours", in: root, backend: backend)
+        let refused = try copyInShell(
+            "--attributes-only --verify -T src ours", in: directory.path.string, backend: backend)
         #expect(refused.status == 2 && refused.text.contains("--verify compares contents"))
     }
 
