@@ -26,11 +26,15 @@ extension EntryCopier {
                     fsr_renameat2(directory, from, directory, $0, naming.isNumbered ? FSR_RENAME_NOREPLACE : 0)
                 }
             }
+            // (Taken before a path is put together, which may change errno.)
+            let failure = renamed == 0 ? 0 : errno
             let backupPath = DeferredPath(context.destinationParent, naming.name).whole
-            if renamed == 0 { return backupPath }
-            if errno == ENOENT { return nil }
-            guard naming.isNumbered && errno == EEXIST else {
-                throw .last("back up", context.destination, backupPath)
+            if failure == 0 { return backupPath }
+            if failure == ENOENT { return nil }
+            guard naming.isNumbered && failure == EEXIST else {
+                throw EntryError(
+                    FileSystemError(
+                        code: failure, operation: "back up", path: context.destination, secondPath: backupPath))
             }
             naming.takeNextNumber()
         }

@@ -28,6 +28,10 @@ struct DirectoryJob: Sendable {
     var openedAt: FilePath? = nil
     /// The file system of the directory above (nil for the top), for `-x`.
     var parentFileSystem: UInt64? = nil
+    /// The destination is a symbolic link to a directory, followed (at the
+    /// top, or with `keepsDirectoryLinks`): the copy goes into that
+    /// directory, and so does the metadata.
+    var destinationIsLink = false
 }
 
 struct EntriesJob: Sendable {

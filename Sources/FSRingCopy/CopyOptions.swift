@@ -133,6 +133,13 @@ public struct CopyOptions: Sendable {
     /// link is not made in the current directory (it would lead nowhere),
     /// as cp refuses it.
     public var symbolicLinkInsteadOfCopying = false
+    /// A symbolic link to a directory in the way of a directory copied into
+    /// an existing tree is followed, and the copy merged into the directory
+    /// it leads to, which gets the copy's metadata (`-K`, as rsync
+    /// --keep-dirlinks and tar --keep-directory-symlink), where it is
+    /// otherwise refused as a non-directory in the way. (At the top, such a
+    /// link is always followed.)
+    public var keepsDirectoryLinks = false
     /// Copy no contents of a directory on another file system than the one
     /// holding the directory above it (`-x`): a mount point is made, with
     /// the mounted directory's metadata, and left empty, as cp -x does. The

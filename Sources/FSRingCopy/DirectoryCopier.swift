@@ -24,14 +24,14 @@ extension EntryCopier {
             if !options.dryRun || !job.destinationIsNew {
                 destination = try OpenDirectory.open(
                     job.name, in: job.destinationParent, path: job.openedAt ?? job.destination,
-                    followLink: job.depth == 0,
+                    followLink: job.depth == 0 || job.destinationIsLink,
                     isNew: job.destinationIsNew, readingACLs: options.preserve.contains(.mode))
                 if job.depth == 0, let destination { run.setDestinationRoot(destination.info.identity) }
             }
             if !options.dryRun {
                 run.finishLater(
                     DirectoryFinish(
-                        source: job.source, destination: job.destination, info: source.directory.info,
+                        source: job.source, destination: metadataPath(job), info: source.directory.info,
                         destinationOwner: destination.map { FileOwner(user: $0.info.userID, group: $0.info.groupID) },
                         destinationACLs: destination?.acls ?? []))
             }
@@ -52,6 +52,21 @@ extension EntryCopier {
         } catch {
             run.fail(error, source: job.source)
         }
+    }
+
+    /// Where the copy of a directory gets its metadata: its path, or, when
+    /// that is a symbolic link followed to a directory (the top, or with
+    /// `keepsDirectoryLinks`), the directory it leads to (`path/.`), not
+    /// the link.
+    private func metadataPath(_ job: DirectoryJob) -> FilePath {
+        var isLink = job.destinationIsLink
+        if job.depth == 0 && !job.destinationIsNew && job.openedAt == nil {
+            isLink =
+                job.destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false) }?
+                .type == .symbolicLink
+        }
+        guard isLink else { return job.destination }
+        return RawName(job.destination.rawBytes + Array("/.".utf8)).path
     }
 
     private func openSource(_ job: DirectoryJob) throws(EntryError) -> (

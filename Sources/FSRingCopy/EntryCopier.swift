@@ -240,9 +240,10 @@ struct EntryCopier {
 
     private func makeDirectory(_ context: EntryContext, job: EntriesJob) throws(EntryError) {
         var isNew = true
+        var isLink = false
         if options.dryRun {
             if let existing = existing(context) {
-                guard existing.type == .directory else { throw nonDirectoryInTheWay(context) }
+                isLink = try isDirectoryOrLinkToOne(existing, context)
                 isNew = false
             }
         } else {
@@ -252,7 +253,8 @@ struct EntryCopier {
                 let existing = context.destinationName.withCString {
                     FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: false)
                 }
-                guard existing?.type == .directory else { throw nonDirectoryInTheWay(context) }
+                guard let existing else { throw nonDirectoryInTheWay(context) }
+                isLink = try isDirectoryOrLinkToOne(existing, context)
                 isNew = false
             }
         }
@@ -262,8 +264,21 @@ struct EntryCopier {
             name: context.sourceName, sourceParent: job.source, destinationParent: job.destination,
             source: context.source, destination: context.destination, depth: job.depth + 1, destinationIsNew: isNew,
             followLink: context.followLink, ancestors: job.ancestors,
-            parentFileSystem: job.source.info.fileSystem)
+            parentFileSystem: job.source.info.fileSystem, destinationIsLink: isLink)
         run.queue.add([.directory(directory)])
+    }
+
+    /// Whether the entry in the way of a directory's copy is a link to a
+    /// directory that `keepsDirectoryLinks` lets the copy go into (true),
+    /// or a directory (false); anything else is refused.
+    private func isDirectoryOrLinkToOne(_ existing: FileInfo, _ context: EntryContext) throws(EntryError) -> Bool {
+        if existing.type == .directory { return false }
+        guard options.keepsDirectoryLinks, existing.type == .symbolicLink,
+            context.destinationName.withCString({
+                FileInfo.blockingLookup(context.destinationDirectory, $0, followLinks: true)
+            })?.type == .directory
+        else { throw nonDirectoryInTheWay(context) }
+        return true
     }
 
     private func nonDirectoryInTheWay(_ context: EntryContext) -> EntryError {

@@ -60,6 +60,9 @@ struct CopyCommand: Subcommand {
         ) {
             $0.stripTrailingSlashes = true
         },
+        .flag("K", "keep-dirlinks", help: "Copy into the directory a symbolic link in the way leads to, as rsync -K.") {
+            $0.keepDirectoryLinks = true
+        },
         .flag(nil, "parents", help: "Copy each SOURCE to DEST/SOURCE, making the directories on the way.") {
             $0.parents = true
         },
@@ -179,6 +182,7 @@ struct CopyCommand: Subcommand {
     var link = false
     var symbolicLink = false
     var stripTrailingSlashes = false
+    var keepDirectoryLinks = false
     var parents = false
     var force = false
     var removeDestination = false
@@ -231,6 +235,7 @@ struct CopyCommand: Subcommand {
         options.stayOnFileSystem = oneFileSystem
         options.linkInsteadOfCopying = link
         options.symbolicLinkInsteadOfCopying = symbolicLink
+        options.keepsDirectoryLinks = keepDirectoryLinks
         options.force = force
         options.removeDestination = removeDestination
         // (Checked in `validate`.)

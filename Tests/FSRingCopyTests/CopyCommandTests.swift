@@ -500,6 +500,37 @@ struct CopyCommandTests {
         #expect(refused.status == 2 && refused.text.contains("--verify compares contents"))
     }
 
+    /// A symbolic link to a directory where a directory's copy goes: at the
+    /// top it is followed, and the directory it leads to gets the copy's
+    /// mode and times, not the link (the times went onto the link); below
+    /// the top it is refused as a non-directory in the way, as by cp, unless
+    /// -K, which copies into the directory it leads to and gives that
+    /// directory the metadata.
+    @Test(arguments: allBackends)
+    func linksToDirectoriesInTheWay(backend: Backend) throws {
+        let directory = try sandbox(
+            "copy-cli-directory-links",
+            "mkdir -p src/sub top-real dest/elsewhere plain/elsewhere && echo 1 > src/sub/f && chmod 750 src src/sub "
+                + "&& touch -d '2001-02-03 04:05:06' src/sub src && ln -s top-real top "
+                + "&& ln -s elsewhere dest/sub && ln -s elsewhere plain/sub && touch -h -d @1262304000 top dest/sub")
+        let root = directory.path.string
+        let modeAndTime = { (path: String, follow: Bool) in
+            try shell("stat \(follow ? "-L" : "") -c '%a %Y' '\(root)/\(path)'").text
+        }
+        #expect(try copyInShell("-T src top", in: root, backend: backend).status == 0)
+        #expect(try modeAndTime("top-real", false) == modeAndTime("src", false))
+        #expect(try modeAndTime("top", false).hasSuffix(" 1262304000\n"))
+        let refused = try copyInShell("-T src plain", in: root, backend: backend)
+        let cpRefused = try shell("cd '\(root)' && cp -a -T src plain", standardError: true)
+        #expect(refused.status == 1 && cpRefused.status == 1)
+        #expect(refused.text.contains("mkdir 'plain/sub': cannot overwrite a non-directory with a directory"))
+        #expect(access(directory("plain/elsewhere/f").string, F_OK) != 0)
+        #expect(try copyInShell("-K -T src dest", in: root, backend: backend).status == 0)
+        #expect(libcRead(directory("dest/elsewhere/f")) == Array("1\n".utf8))
+        #expect(try modeAndTime("dest/elsewhere", false) == modeAndTime("src/sub", false))
+        #expect(try modeAndTime("dest/sub", false).hasSuffix(" 1262304000\n"))
+    }
+
     /// -l makes a snapshot as cp -al does: every entry but directories is a
     /// hard link to the source's own inode (symbolic links, FIFOs, hard-link
     /// groups too), directories are made with their metadata, and making
