@@ -69,10 +69,14 @@ struct CopyCommand: Subcommand {
         .flag("x", "one-file-system", help: "Copy no contents of directories on other file systems (mount points).") {
             $0.oneFileSystem = true
         },
-        .value(
-            nil, "preserve", "attributes",
-            help: "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all)."
-        ) { command, list throws(UsageError) in command.preserve = try CopyCommand.attributes(list.text) },
+        .optionalValue(
+            "preserve", "attributes",
+            help:
+                "Keep only these attributes: mode, ownership, timestamps, links, xattr, all (default all; "
+                + "alone, as -p, it changes nothing)."
+        ) { command, list throws(UsageError) in
+            if let list { command.preserve = try CopyCommand.attributes(list.text) }
+        },
         .value(nil, "no-preserve", "attributes", help: "Do not keep these attributes (same names).") {
             command, list throws(UsageError) in command.noPreserve = try CopyCommand.attributes(list.text)
         },
@@ -96,13 +100,14 @@ struct CopyCommand: Subcommand {
             command.update = .replaceOlder
             if let which { command.update = try CopyCommand.updatePolicy(which.text) }
         },
-        .value(nil, "reflink", "when", help: "auto (clone where the file system can, default), always, never.") {
-            command, when throws(UsageError) in
-            switch when.text {
+        .optionalValue(
+            "reflink", "when", help: "auto (clone where the file system can, default), always (alone too), never."
+        ) { command, when throws(UsageError) in
+            switch when?.text ?? "always" {
             case "auto": command.reflink = .auto
             case "always": command.reflink = .always
             case "never": command.reflink = .never
-            default: throw UsageError("--reflink takes auto, always or never, not \(when.quoted)")
+            default: throw UsageError("--reflink takes auto, always or never, not \(when?.quoted ?? "")")
             }
         },
         .value(

@@ -284,6 +284,10 @@ struct CopyCommandTests {
             let modified = try #require(libcStat(FilePath("\(target)/b"))).st_mtim.tv_sec
             #expect((modified == 946_684_800) == keepsTime, "--preserve=\(list): mtime \(modified)")
         }
+        // Alone, as cp's --preserve (mode, ownership, timestamps, as -p), it takes nothing
+        // away from what is kept, and takes no argument from those after it.
+        #expect(try copy(["--preserve", "\(root)/source", "\(root)/preserved"], backend: backend).status == 0)
+        #expect(libcStat(directory("preserved/b"))?.st_mtim.tv_sec == 946_684_800)
         let usage = try copy(["--preserve=colour", "\(root)/source", "\(root)/x"], backend: backend)
         #expect(usage.status == 2)
         #expect(usage.errors.contains("unknown attribute 'colour'"))
@@ -298,6 +302,9 @@ struct CopyCommandTests {
         // /tmp here is ext4 or tmpfs, which cannot share extents: `always` fails each file, clearly.
         let always = try copy(["--reflink=always", "\(root)/source", "\(root)/cloned"], backend: backend)
         #expect(always.status == 1)
+        // `--reflink` alone means always, as for cp, and takes no argument from those after it.
+        let bare = try copy(["--reflink", "\(root)/source", "\(root)/cloned-bare"], backend: backend)
+        #expect(bare.status == 1 && bare.errors == always.errors.replacingOccurrences("/cloned/", "/cloned-bare/"))
         #expect(
             always.errors.contains("clone '\(root)/cloned/data': reflink is not supported here"), "\(always.errors)")
         #expect(libcStat(directory("cloned/data")) == nil)
