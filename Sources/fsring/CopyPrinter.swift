@@ -26,8 +26,8 @@ final class CopyPrinter: Sendable {
         var destination: (path: [UInt8], written: [UInt8])?
     }
     private let state: Mutex<State>
-    /// `-i`'s questions, one at a time (the count asked so far).
-    private let asking = Mutex(0)
+    /// Held while `-i`'s question waits for its answer: one at a time.
+    private let asking = Mutex(())
     /// Set when the copy is interrupted: every answer is then no.
     private let askingStopped = Atomic<Bool>(false)
     private let verbose: Bool
@@ -109,8 +109,7 @@ final class CopyPrinter: Sendable {
     /// names it) and reads the answer from stdin, yes when it starts with y
     /// or Y, as cp reads it. The end of stdin, or an interruption, is no.
     func confirmReplacing(_ destination: FilePath) -> Bool {
-        asking.withLock { asked in
-            asked += 1
+        asking.withLock { _ in
             if askingStopped.load(ordering: .relaxed) { return false }
             state.withLock { state in
                 let shown = Self.quoted(Self.spelled(destination.rawBytes, as: state.destination))
