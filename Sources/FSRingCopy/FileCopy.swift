@@ -116,16 +116,15 @@ extension EntryCopier {
             try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
                 from: source, to: destination, info: info, devices: pair, context: context)
         }
-        // Written in place, the file may have been there with a mode and an
-        // ACL of its own.
-        var madeWith: UInt32? = createdMode
-        var copy = context
+        let attributes = Attributes(run: run, scratch: scratch)
         if case .inPlace = written {
-            madeWith = nil
-            copy.inheritedACLs.insert(.access)
+            // The file may have been there, with a mode and an ACL of its own.
+            var existing = context
+            existing.inheritedACLs.insert(.access)
+            try attributes.apply(info, from: source, to: destination, createdMode: nil, context: existing)
+        } else {
+            try attributes.apply(info, from: source, to: destination, createdMode: createdMode, context: context)
         }
-        try Attributes(run: run, scratch: scratch).apply(
-            info, from: source, to: destination, createdMode: madeWith, context: copy)
         let outcome = try place(destination, written: written, replacing: replacing, context: context)
         finished = true
         return outcome
