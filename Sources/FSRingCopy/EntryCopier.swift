@@ -100,7 +100,7 @@ struct EntryCopier {
                 destinationParent: job.destinationPath,
                 destinationIsNew: job.destination?.isNew ?? true,
                 copyOwner: FileOwner(user: run.effectiveUser, group: job.destination?.groupOfNewFiles ?? getegid()),
-                destinationDevice: job.destination?.device ?? 0,
+                destinationDevice: job.destination?.info.fileSystem ?? 0,
                 followLink: entry.followLink || options.followSymbolicLinks,
                 inheritedACLs: ACLKinds.inherited(from: job.destination?.acls ?? [], isDirectory: false),
                 remainder: remainder)

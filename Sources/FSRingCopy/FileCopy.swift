@@ -110,8 +110,7 @@ extension EntryCopier {
                 }
             }
         }
-        let pair = DevicePair(
-            source: UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor), destination: context.destinationDevice)
+        let pair = DevicePair(source: info.fileSystem, destination: context.destinationDevice)
         if !options.attributesOnly {
             try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
                 from: source, to: destination, info: info, devices: pair, context: context)

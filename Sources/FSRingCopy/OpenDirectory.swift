@@ -38,9 +38,6 @@ final class OpenDirectory: Sendable {
 
     deinit { close(descriptor) }
 
-    /// The device, to tell which file system a file created here lands on.
-    var device: UInt64 { UInt64(info.deviceMajor) << 32 | UInt64(info.deviceMinor) }
-
     /// Opens the directory `name` under `parent`, or `path` itself when
     /// there is no parent; `path` may be empty for the current directory,
     /// so that entries below it are named without a leading `./`. With
