@@ -64,8 +64,7 @@ extension EntryCopier {
     }
 
     /// `--attributes-only` onto a file that is there: its bytes stay, and it
-    /// gets the source's metadata, in place, as cp gives it (and loses an
-    /// ACL the source does not have).
+    /// gets the source's metadata, in place, as cp gives it.
     private func giveAttributes(of source: Int32, _ info: FileInfo, toFileAt context: EntryContext)
         throws(EntryError)
     {
@@ -73,6 +72,15 @@ extension EntryCopier {
         let destination = context.destinationName.withCString { openat(context.destinationDirectory, $0, flags) }
         guard destination >= 0 else { throw .last("open", context.destination) }
         defer { close(destination) }
+        try giveAttributes(of: source, info, toFileThatWasThere: destination, context)
+    }
+
+    /// The source's metadata on a file that was there before the copy (one
+    /// written in place): it may have a mode and an ACL of its own, so the
+    /// mode is always set and an ACL the source does not have is dropped.
+    private func giveAttributes(
+        of source: Int32, _ info: FileInfo, toFileThatWasThere destination: Int32, _ context: EntryContext
+    ) throws(EntryError) {
         var existing = context
         existing.inheritedACLs.insert(.access)
         try Attributes(run: run, scratch: scratch).apply(
@@ -115,14 +123,11 @@ extension EntryCopier {
             try FileContents(run: run, scratch: scratch, countsBytes: countingBytes).copy(
                 from: source, to: destination, info: info, devices: pair, context: context)
         }
-        let attributes = Attributes(run: run, scratch: scratch)
         if case .inPlace = written {
-            // The file may have been there, with a mode and an ACL of its own.
-            var existing = context
-            existing.inheritedACLs.insert(.access)
-            try attributes.apply(info, from: source, to: destination, createdMode: nil, context: existing)
+            try giveAttributes(of: source, info, toFileThatWasThere: destination, context)
         } else {
-            try attributes.apply(info, from: source, to: destination, createdMode: createdMode, context: context)
+            try Attributes(run: run, scratch: scratch).apply(
+                info, from: source, to: destination, createdMode: createdMode, context: context)
         }
         let outcome = try place(destination, written: written, replacing: replacing, context: context)
         finished = true
