@@ -131,28 +131,44 @@ struct FileContents {
         from source: Int32, to destination: Int32, at offset: Int64?, wanted: Int, _ context: EntryContext
     ) throws(EntryError) -> Int {
         let buffer = scratch.data
-        let length = min(wanted, buffer.count)
+        let count = try read(from: source, into: buffer, length: min(wanted, buffer.count), at: offset, context)
+        try writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: destination, at: offset, context)
+        return count
+    }
+
+    /// Up to `length` bytes into `buffer`, from `offset` (or the file's
+    /// position when nil); 0 at the end of the file.
+    func read(
+        from source: Int32, into buffer: UnsafeMutableRawBufferPointer, length: Int, at offset: Int64?,
+        _ context: EntryContext
+    ) throws(EntryError) -> Int {
         var count: Int
         repeat {
             count =
                 offset.map { pread(source, buffer.baseAddress!, length, off_t($0)) }
-                ?? read(source, buffer.baseAddress!, length)
+                ?? Glibc.read(source, buffer.baseAddress!, length)
         } while count < 0 && errno == EINTR
         guard count >= 0 else { throw .last("read", context.source) }
+        return count
+    }
+
+    /// All of `bytes`, at `offset` (or the file's position when nil).
+    func writeAll(_ bytes: UnsafeRawBufferPointer, to destination: Int32, at offset: Int64?, _ context: EntryContext)
+        throws(EntryError)
+    {
         var written = 0
-        while written < count {
+        while written < bytes.count {
             let result =
                 offset.map {
-                    pwrite(destination, buffer.baseAddress! + written, count - written, off_t($0) + off_t(written))
+                    pwrite(destination, bytes.baseAddress! + written, bytes.count - written, off_t($0) + off_t(written))
                 }
-                ?? write(destination, buffer.baseAddress! + written, count - written)
+                ?? Glibc.write(destination, bytes.baseAddress! + written, bytes.count - written)
             if result < 0 {
                 if errno == EINTR { continue }
                 throw .last("write", context.destination)
             }
             written += result
         }
-        return count
     }
 
     /// Copies only the data regions (SEEK_DATA/SEEK_HOLE), then sets the

@@ -22,12 +22,9 @@ extension FileContents {
             var offset = start
             while offset < end {
                 if run.isStopped { throw .code(ECANCELED, "copy", context.source) }
-                var count: Int
-                repeat {
-                    count = pread(
-                        source, buffer.baseAddress!, min(buffer.count, Int(end - offset)), off_t(offset))
-                } while count < 0 && errno == EINTR
-                guard count >= 0 else { throw .last("read", context.source) }
+                let count = try read(
+                    from: source, into: buffer, length: min(buffer.count, Int(end - offset)), at: Int64(offset),
+                    context)
                 if count == 0 {
                     try expectUnchanged(source, size: size, context)
                     return false
@@ -57,6 +54,11 @@ extension FileContents {
         _ bytes: UnsafeRawBufferPointer, at offset: Int64, fileSize: UInt64, to destination: Int32,
         _ context: EntryContext
     ) throws(EntryError) {
+        func write(_ range: Range<Int>) throws(EntryError) {
+            try writeAll(
+                UnsafeRawBufferPointer(rebasing: bytes[range]), to: destination, at: offset + Int64(range.lowerBound),
+                context)
+        }
         var start = 0
         var pending: Range<Int>? = nil
         while start < bytes.count {
@@ -66,30 +68,14 @@ extension FileContents {
             let block = UnsafeRawBufferPointer(rebasing: bytes[start..<stop])
             let wholeBlock = block.count == Self.holeBlock || UInt64(offset) + UInt64(stop) == fileSize
             if wholeBlock && Self.isZero(block) {
-                if let pending { try write(bytes, pending, at: offset, to: destination, context) }
+                if let pending { try write(pending) }
                 pending = nil
             } else {
                 pending = (pending?.lowerBound ?? start)..<stop
             }
             start = stop
         }
-        if let pending { try write(bytes, pending, at: offset, to: destination, context) }
-    }
-
-    private func write(
-        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, at offset: Int64, to destination: Int32,
-        _ context: EntryContext
-    ) throws(EntryError) {
-        var written = range.lowerBound
-        while written < range.upperBound {
-            let result = pwrite(
-                destination, bytes.baseAddress! + written, range.upperBound - written, off_t(offset) + off_t(written))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw .last("write", context.destination)
-            }
-            written += result
-        }
+        if let pending { try write(pending) }
     }
 
     /// Whether every byte is zero: eight at a time, then the rest.
