@@ -140,12 +140,14 @@ extension FileSystem {
         let options = run.options
         if sourceInfo.type == .directory {
             var isNew = destinationInfo == nil
+            let unfollowed = destination.withPlatformString {
+                FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false)
+            }
             // Anything but a directory is in the way, a symbolic link that
             // leads nowhere too: it is not replaced by a directory (as cp),
-            // and a new tree could not be renamed over it at the end.
-            let inTheWay =
-                destinationInfo.map { $0.type != .directory }
-                ?? (destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false) } != nil)
+            // and a new tree could not be renamed over it at the end. A link
+            // to a directory is followed, as rsync follows it.
+            let inTheWay = destinationInfo.map { $0.type != .directory } ?? (unfollowed != nil)
             if inTheWay {
                 throw .code(ENOTDIR, "mkdir", destination, detail: "cannot overwrite a non-directory with a directory")
             }
@@ -173,7 +175,7 @@ extension FileSystem {
                         name: nil, sourceParent: nil, destinationParent: nil, source: source, destination: destination,
                         depth: 0, destinationIsNew: isNew,
                         followLink: options.followSymbolicLinks || options.followRootSymbolicLink, ancestors: [],
-                        openedAt: openedAt))
+                        openedAt: openedAt, destinationIsLink: !isNew && unfollowed?.type == .symbolicLink))
             ])
             return
         }

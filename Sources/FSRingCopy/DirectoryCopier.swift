@@ -24,7 +24,7 @@ extension EntryCopier {
             if !options.dryRun || !job.destinationIsNew {
                 destination = try OpenDirectory.open(
                     job.name, in: job.destinationParent, path: job.openedAt ?? job.destination,
-                    followLink: job.depth == 0 || job.destinationIsLink,
+                    followLink: job.destinationIsLink,
                     isNew: job.destinationIsNew, readingACLs: options.preserve.contains(.mode))
                 if job.depth == 0, let destination { run.setDestinationRoot(destination.info.identity) }
             }
@@ -55,17 +55,10 @@ extension EntryCopier {
     }
 
     /// Where the copy of a directory gets its metadata: its path, or, when
-    /// that is a symbolic link followed to a directory (the top, or with
-    /// `keepsDirectoryLinks`), the directory it leads to (`path/.`), not
-    /// the link.
+    /// that is a symbolic link followed to a directory, the directory it
+    /// leads to (`path/.`), not the link.
     private func metadataPath(_ job: DirectoryJob) -> FilePath {
-        var isLink = job.destinationIsLink
-        if job.depth == 0 && !job.destinationIsNew && job.openedAt == nil {
-            isLink =
-                job.destination.withPlatformString { FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: false) }?
-                .type == .symbolicLink
-        }
-        guard isLink else { return job.destination }
+        guard job.destinationIsLink else { return job.destination }
         return RawName(job.destination.rawBytes + Array("/.".utf8)).path
     }
 
