@@ -246,6 +246,25 @@ enum CommandLineParser {
         throw UsageError("option '--\(name)' is ambiguous: \(names)")
     }
 
+    /// What an option's value names among `choices`, read as coreutils
+    /// reads such values (argmatch): a name, or the start of one, or of
+    /// several that mean the same (`--backup=nu` for numbered).
+    enum Choice<Value> {
+        case chosen(Value)
+        /// The start of names that mean different things.
+        case ambiguous
+        case unknown
+    }
+
+    static func choice<Value: Equatable>(_ text: String, among choices: [(name: String, value: Value)])
+        -> Choice<Value>
+    {
+        if let exact = choices.first(where: { $0.name == text }) { return .chosen(exact.value) }
+        let starting = choices.filter { $0.name.hasPrefix(text) }
+        guard !text.isEmpty, let first = starting.first else { return .unknown }
+        return starting.allSatisfy { $0.value == first.value } ? .chosen(first.value) : .ambiguous
+    }
+
     /// A whole number option value, within bounds.
     static func integer(_ argument: CommandArgument, for name: String, in range: ClosedRange<Int>) throws(UsageError)
         -> Int

@@ -103,23 +103,24 @@ struct CopyCommand: Subcommand {
         .optionalValue(
             "reflink", "when", help: "auto (clone where the file system can, default), always (alone too), never."
         ) { command, when throws(UsageError) in
-            switch when?.text ?? "always" {
-            case "auto": command.reflink = .auto
-            case "always": command.reflink = .always
-            case "never": command.reflink = .never
-            default: throw UsageError("--reflink takes auto, always or never, not \(when?.quoted ?? "")")
+            guard let when else { return command.reflink = .always }
+            let choice: CommandLineParser.Choice<CopyOptions.Reflink> = CommandLineParser.choice(
+                when.text, among: [("auto", .auto), ("always", .always), ("never", .never)])
+            guard case .chosen(let reflink) = choice else {
+                throw UsageError("--reflink takes auto, always or never, not \(when.quoted)")
             }
+            command.reflink = reflink
         },
         .value(
             nil, "sparse", "when",
             help: "auto (keep holes, default), always (blocks of zeros become holes too), never (fill holes)."
         ) { command, when throws(UsageError) in
-            switch when.text {
-            case "auto": command.sparse = .auto
-            case "always": command.sparse = .always
-            case "never": command.sparse = .never
-            default: throw UsageError("--sparse takes auto, always or never, not \(when.quoted)")
+            let choice: CommandLineParser.Choice<CopyOptions.Sparse> = CommandLineParser.choice(
+                when.text, among: [("auto", .auto), ("always", .always), ("never", .never)])
+            guard case .chosen(let sparse) = choice else {
+                throw UsageError("--sparse takes auto, always or never, not \(when.quoted)")
             }
+            command.sparse = sparse
         },
         .flag(
             nil, "inplace", help: "Write into the final names directly (an interrupted copy may leave partial files)."
@@ -280,35 +281,39 @@ struct CopyCommand: Subcommand {
         return CopyOptions.Backup(naming: naming, suffix: suffix)
     }
 
-    /// cp's names for --update's policies (a unique start of one will do).
+    /// cp's names for --update's policies.
     static func updatePolicy(_ which: String) throws(UsageError) -> CopyOptions.Overwrite {
-        let policies: [(name: String, policy: CopyOptions.Overwrite)] = [
-            ("all", .replace), ("none", .keepExisting), ("none-fail", .keepExistingAsFailure), ("older", .replaceOlder),
-        ]
-        if let exact = policies.first(where: { $0.name == which }) { return exact.policy }
-        let matching = policies.filter { $0.name.hasPrefix(which) }
-        if matching.count == 1 && !which.isEmpty { return matching[0].policy }
-        throw UsageError(
-            "\(matching.count > 1 && !which.isEmpty ? "ambiguous" : "invalid") --update '\(which)'; "
-                + "use all, none, none-fail or older")
+        let choice: CommandLineParser.Choice<CopyOptions.Overwrite> = CommandLineParser.choice(
+            which,
+            among: [
+                ("all", .replace), ("none", .keepExisting), ("none-fail", .keepExistingAsFailure),
+                ("older", .replaceOlder),
+            ])
+        switch choice {
+        case .chosen(let policy): return policy
+        case .ambiguous: throw UsageError("ambiguous --update '\(which)'; use all, none, none-fail or older")
+        case .unknown: throw UsageError("invalid --update '\(which)'; use all, none, none-fail or older")
+        }
     }
 
-    /// cp's names for the kinds of backup (a unique start of one will do,
-    /// and empty means the default); nil for none.
+    /// cp's names for the kinds of backup (empty means the default); nil for none.
     static func backupNaming(_ control: String, for source: String) throws(UsageError)
         -> CopyOptions.Backup.Naming?
     {
-        let kinds: [(names: [String], naming: CopyOptions.Backup.Naming?)] = [
-            (["none", "off"], nil), (["simple", "never"], .simple), (["existing", "nil"], .numberedWhereNumbered),
-            (["numbered", "t"], .numbered),
-        ]
         if control.isEmpty { return .numberedWhereNumbered }
-        if let exact = kinds.first(where: { $0.names.contains(control) }) { return exact.naming }
-        let matching = kinds.filter { $0.names.contains { $0.hasPrefix(control) } }
-        if matching.count == 1 { return matching[0].naming }
-        let valid = kinds.map { $0.names.joined(separator: " or ") }.joined(separator: ", ")
-        throw UsageError(
-            "\(matching.isEmpty ? "invalid" : "ambiguous") backup kind '\(control)' in \(source); use \(valid)")
+        let choice: CommandLineParser.Choice<CopyOptions.Backup.Naming?> = CommandLineParser.choice(
+            control,
+            among: [
+                ("none", nil), ("off", nil), ("simple", .simple), ("never", .simple),
+                ("existing", .numberedWhereNumbered), ("nil", .numberedWhereNumbered), ("numbered", .numbered),
+                ("t", .numbered),
+            ])
+        let valid = "use none or off, simple or never, existing or nil, numbered or t"
+        switch choice {
+        case .chosen(let naming): return naming
+        case .ambiguous: throw UsageError("ambiguous backup kind '\(control)' in \(source); \(valid)")
+        case .unknown: throw UsageError("invalid backup kind '\(control)' in \(source); \(valid)")
+        }
     }
 
     /// cp's attribute names.

@@ -305,6 +305,9 @@ struct CopyCommandTests {
         // `--reflink` alone means always, as for cp, and takes no argument from those after it.
         let bare = try copy(["--reflink", "\(root)/source", "\(root)/cloned-bare"], backend: backend)
         #expect(bare.status == 1 && bare.errors == always.errors.replacingOccurrences("/cloned/", "/cloned-bare/"))
+        // A start of one value will do, as for cp (`a` alone could be auto or always).
+        let short = try copy(["--reflink=alw", "\(root)/source", "\(root)/cloned-short"], backend: backend)
+        #expect(short.status == 1 && short.errors == always.errors.replacingOccurrences("/cloned/", "/cloned-short/"))
         #expect(
             always.errors.contains("clone '\(root)/cloned/data': reflink is not supported here"), "\(always.errors)")
         #expect(libcStat(directory("cloned/data")) == nil)

@@ -147,6 +147,7 @@ struct CommandLineTests {
         (["hash", "-a", "sha3", "x"], "fsring: hash: unknown algorithm 'sha3'"),
         (["copy", "-j", "many", "a", "b"], "fsring: copy: --jobs takes a number from 1 to 1024, not 'many'"),
         (["copy", "--reflink=sometimes", "a", "b"], "fsring: copy: --reflink takes auto, always or never"),
+        (["copy", "--reflink=a", "a", "b"], "fsring: copy: --reflink takes auto, always or never, not 'a'"),
         (["copy", "a"], "fsring: copy: give a source and a destination"),
         (["doctor", "now"], "fsring: doctor: takes no arguments, not 'now'"),
         (["frobnicate"], "fsring: no command 'frobnicate': use copy, hash or doctor"),
