@@ -52,7 +52,6 @@ extension FileSystem {
             FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)
         }
         if let destinationInfo, destinationInfo.identity == sourceInfo.identity, sourceInfo.type != .directory {
-            let sameName = options.backup != nil && Self.isSameName(source, destination)
             if let backup = options.backup, options.force, source == destination {
                 // cp -f --backup F F (written alike): F is copied to its backup name and left as it is.
                 var toBackup = options
@@ -68,7 +67,9 @@ extension FileSystem {
                     onError: onError)
             }
             // With a backup made of what is there, a file may be copied onto another of its names.
-            if options.backup == nil || sameName { throw .sameFile(source: source, destination: destination) }
+            if options.backup == nil || Self.isSameName(source, destination) {
+                throw .sameFile(source: source, destination: destination)
+            }
         }
         // (A directory's metadata alone may go anywhere, inside it too: `--parents /a/b dest`.)
         if sourceInfo.type == .directory, options.copiesDirectoryContents, Self.isInside(destination, source) {
@@ -208,7 +209,8 @@ extension FileSystem {
                 FileInfo.blockingLookup(AT_FDCWD, $0, followLinks: true)?.identity
             }
         }
-        return directory(first) != nil && directory(first) == directory(second)
+        guard let parent = directory(first) else { return false }
+        return parent == directory(second)
     }
 
     /// Whether `destination` is `source` or lies inside it, after resolving

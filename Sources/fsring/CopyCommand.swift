@@ -344,7 +344,7 @@ struct CopyCommand: Subcommand {
             // since their threads wait for their first work, still 0.14 ms of
             // its 2.8 ms (200 paired runs; the POSIX backend starts its
             // threads with its first job).
-            fileSystem = try FileSystem(backend: copyOptions.verify ? nil : .posix)
+            fileSystem = try FileSystem(backend: verify ? nil : .posix)
         } catch {
             writeToStandardError("fsring: copy: \(error)\n")
             throw ExitStatus(2)
